@@ -1,0 +1,183 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { SeatStatus } from '../entities/enums';
+import { Seat } from '../entities/seat.entity';
+import { type SeatSnapshot } from './booking-events';
+
+interface SeatChangeRow {
+  id: string;
+  session_id: string;
+  row: string;
+  number: number;
+  status: SeatStatus;
+  version: number;
+  reservation_id: string | null;
+  hold_expires_at: Date | null;
+  database_now: Date;
+}
+
+/** A changed seat as returned by the conditional updates below. */
+export interface ChangedSeat extends SeatSnapshot {
+  readonly reservationId: string | null;
+  readonly holdExpiresAt: Date | null;
+  /** `now()` of the transaction that changed it. */
+  readonly databaseNow: Date;
+}
+
+/** A seat's state for diagnosing a failed hold. */
+export interface SeatDescription {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly status: SeatStatus;
+  /** RESERVED by a hold whose time is up: the hold can be expired and the seat taken. */
+  readonly staleHold: boolean;
+}
+
+function toChangedSeat(row: SeatChangeRow): ChangedSeat {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    row: row.row,
+    number: row.number,
+    status: row.status,
+    version: row.version,
+    reservationId: row.reservation_id,
+    holdExpiresAt: row.hold_expires_at,
+    databaseNow: row.database_now,
+  };
+}
+
+/**
+ * Seat queries. Every statement that changes seats first locks them in id order (a
+ * materialised `FOR UPDATE` CTE), so concurrent transactions over overlapping seats queue
+ * instead of deadlocking. Lock order across tables: reservation rows, then seat rows.
+ */
+export class SeatRepository {
+  /** Seats of the given sessions, ordered by row then number. */
+  async findBySessions(em: EntityManager, sessionIds: readonly string[]): Promise<Seat[]> {
+    return em.find(
+      Seat,
+      { session: { $in: [...sessionIds] } },
+      { orderBy: { session: 'asc', rowIndex: 'asc', number: 'asc' } },
+    );
+  }
+
+  /** Seats by id, in no particular order; unknown ids are simply missing. */
+  async findByIds(em: EntityManager, seatIds: readonly string[]): Promise<Seat[]> {
+    return em.find(Seat, { id: { $in: [...seatIds] } });
+  }
+
+  /** Seats currently counted as available (stale holds count), per session. */
+  async countAvailableBySessions(em: EntityManager, sessionIds: readonly string[]): Promise<Map<string, number>> {
+    const rows: { session_id: string; available: number }[] = await em.execute(
+      `select session_id, count(*)::int as available
+         from seat
+        where session_id = any(array[?]::uuid[])
+          and (status = 'AVAILABLE' or (status = 'RESERVED' and hold_expires_at <= now()))
+        group by session_id`,
+      [sessionIds],
+    );
+    return new Map(rows.map((row) => [row.session_id, row.available]));
+  }
+
+  /**
+   * Moves the AVAILABLE seats among `seatIds` of `sessionId` to RESERVED until
+   * now + `holdSeconds` (database clock). Returns only the seats it moved: fewer than asked
+   * means some were unavailable, unknown, or of another session.
+   */
+  async holdAvailable(
+    em: EntityManager,
+    sessionId: string,
+    seatIds: readonly string[],
+    holdSeconds: number,
+  ): Promise<ChangedSeat[]> {
+    const rows: SeatChangeRow[] = await em.execute(
+      `with target as materialized (
+         select id from seat
+          where id = any(array[?]::uuid[]) and session_id = ?
+          order by id
+            for update
+       )
+       update seat s
+          set status = 'RESERVED', version = s.version + 1,
+              hold_expires_at = now() + make_interval(secs => ?)
+         from target
+        where s.id = target.id and s.status = 'AVAILABLE'
+       returning s.id, s.session_id, s.row, s.number, s.status, s.version, s.hold_expires_at,
+                 null::uuid as reservation_id, now() as database_now`,
+      [seatIds, sessionId, holdSeconds],
+    );
+    return rows.map(toChangedSeat);
+  }
+
+  /**
+   * Why seats could not be held: each requested seat that exists, with its session and
+   * whether it is held by a reservation that has ended (by the database clock).
+   */
+  async describe(em: EntityManager, seatIds: readonly string[]): Promise<SeatDescription[]> {
+    const rows: { id: string; session_id: string; status: SeatStatus; stale_hold: boolean }[] = await em.execute(
+      `select id, session_id, status, (status = 'RESERVED' and hold_expires_at <= now()) as stale_hold
+         from seat where id = any(array[?]::uuid[])`,
+      [seatIds],
+    );
+    return rows.map((row) => ({ id: row.id, sessionId: row.session_id, status: row.status, staleHold: row.stale_hold }));
+  }
+
+  /** Moves the seats held by `reservationId` to SOLD. */
+  async sellHeldBy(em: EntityManager, reservationId: string): Promise<ChangedSeat[]> {
+    const rows: SeatChangeRow[] = await em.execute(
+      `with target as materialized (
+         select s.id from seat s
+           join reservation_seat rs on rs.seat_id = s.id
+          where rs.reservation_id = ? and rs.live
+          order by s.id
+            for update of s
+       )
+       update seat s
+          set status = 'SOLD', version = s.version + 1, hold_expires_at = null
+         from target
+        where s.id = target.id and s.status = 'RESERVED'
+       returning s.id, s.session_id, s.row, s.number, s.status, s.version, s.hold_expires_at,
+                 ?::uuid as reservation_id, now() as database_now`,
+      [reservationId, reservationId],
+    );
+    return rows.map(toChangedSeat);
+  }
+
+  /**
+   * Frees the seats held by the given reservations (cancelled or expired): seats go back to
+   * AVAILABLE and the reservation-seat links stop being live.
+   */
+  async releaseHeldBy(em: EntityManager, reservationIds: readonly string[]): Promise<ChangedSeat[]> {
+    if (reservationIds.length === 0) {
+      return [];
+    }
+    const rows: SeatChangeRow[] = await em.execute(
+      `with target as materialized (
+         select s.id, rs.reservation_id from seat s
+           join reservation_seat rs on rs.seat_id = s.id
+          where rs.reservation_id = any(array[?]::uuid[]) and rs.live
+          order by s.id
+            for update of s
+       ), unlinked as (
+         update reservation_seat set live = false
+          where reservation_id = any(array[?]::uuid[]) and live
+       )
+       update seat s
+          set status = 'AVAILABLE', version = s.version + 1, hold_expires_at = null
+         from target
+        where s.id = target.id and s.status = 'RESERVED'
+       returning s.id, s.session_id, s.row, s.number, s.status, s.version, s.hold_expires_at,
+                 target.reservation_id, now() as database_now`,
+      [reservationIds, reservationIds],
+    );
+    return rows.map(toChangedSeat);
+  }
+}
+
+/** What a reader sees: a RESERVED seat whose hold has ended is AVAILABLE. */
+export function effectiveSeatStatus(seat: Pick<Seat, 'status' | 'holdExpiresAt'>, now: Date = new Date()): SeatStatus {
+  if (seat.status === SeatStatus.RESERVED && seat.holdExpiresAt !== null && seat.holdExpiresAt <= now) {
+    return SeatStatus.AVAILABLE;
+  }
+  return seat.status;
+}

@@ -1,0 +1,92 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { Seat } from '../entities/seat.entity';
+import { Session } from '../entities/session.entity';
+import { badUserInput, notFound } from '../errors/domain-error';
+import { isUuid } from '../infra/uuid';
+import { decodeCursor, encodeCursor, type Page, pageSize, toPage } from './pagination';
+import { rowLetters } from './seat-label';
+import { type SessionRepository } from './session.repository';
+
+/** What `createSession` needs; shapes are already checked by the input type. */
+export interface CreateSessionCommand {
+  readonly movie: string;
+  readonly room: string;
+  readonly startsAt: Date;
+  readonly priceCents: number;
+  readonly rows: number;
+  readonly seatsPerRow: number;
+}
+
+/** What `sessions` asks for. */
+export interface SessionListQuery {
+  readonly first: number;
+  readonly after?: string | null;
+  readonly from?: Date | null;
+  readonly to?: Date | null;
+}
+
+/** Sessions and their seat maps. */
+export class SessionService {
+  constructor(private readonly sessions: SessionRepository) {}
+
+  /** Creates a session and its `rows x seatsPerRow` AVAILABLE seats, in one transaction. */
+  async createSession(em: EntityManager, command: CreateSessionCommand): Promise<Session> {
+    const movie = command.movie.trim();
+    const room = command.room.trim();
+    if (!movie) {
+      throw badUserInput('movie', 'movie must not be blank.');
+    }
+    if (!room) {
+      throw badUserInput('room', 'room must not be blank.');
+    }
+    if (command.startsAt.getTime() <= Date.now()) {
+      throw badUserInput('startsAt', 'startsAt must be in the future.');
+    }
+    return em.transactional(async (tx) => {
+      const session = tx.create(Session, { ...command, movie, room });
+      for (let rowIndex = 0; rowIndex < command.rows; rowIndex += 1) {
+        const row = rowLetters(rowIndex);
+        for (let number = 1; number <= command.seatsPerRow; number += 1) {
+          tx.create(Seat, { session, rowIndex, row, number });
+        }
+      }
+      return session;
+    });
+  }
+
+  /** @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND. */
+  async getSession(em: EntityManager, sessionId: string): Promise<Session> {
+    if (!isUuid(sessionId)) {
+      throw badUserInput('id', 'id must be a UUID.');
+    }
+    const session = await this.sessions.findById(em, sessionId.toLowerCase());
+    if (!session) {
+      throw notFound('Session', sessionId);
+    }
+    return session;
+  }
+
+  /** Sessions by `startsAt` (from inclusive, to exclusive), then id. */
+  async listSessions(em: EntityManager, query: SessionListQuery): Promise<Page<Session>> {
+    const first = pageSize(query.first);
+    if (query.from && query.to && query.from >= query.to) {
+      throw badUserInput('to', 'to must be later than from.');
+    }
+    let after: { startsAt: Date; id: string } | undefined;
+    if (query.after) {
+      const [startsAt, id] = decodeCursor(query.after, 2);
+      const date = new Date(startsAt);
+      if (Number.isNaN(date.getTime()) || !isUuid(id)) {
+        throw badUserInput('after', 'after is not a cursor returned by this API.');
+      }
+      after = { startsAt: date, id };
+    }
+    const rows = await this.sessions.page(em, {
+      first,
+      after,
+      from: query.from ?? undefined,
+      to: query.to ?? undefined,
+    });
+    return toPage(rows, first, (session) => encodeCursor([session.startsAt.toISOString(), session.id]));
+  }
+}

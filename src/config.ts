@@ -1,0 +1,173 @@
+/**
+ * Typed, validated configuration, read once from the environment.
+ *
+ * Every variable is documented in `.env.example` and the README. A bad value stops the
+ * process at start with a {@link ConfigError} naming the variable.
+ */
+
+/** Which parts of Poltrona a process runs. */
+export type Role = 'api' | 'worker' | 'all';
+
+/** How bearer tokens are verified. */
+export type AuthKeySource =
+  | { kind: 'publicKey'; pem: string }
+  | { kind: 'jwks'; url: string }
+  | { kind: 'devKey' };
+
+export interface Config {
+  readonly nodeEnv: string;
+  readonly logLevel: string;
+  readonly port: number;
+  readonly role: Role;
+  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly redis: { readonly url: string };
+  readonly amqp: { readonly url: string; readonly prefix: string };
+  readonly booking: { readonly holdSeconds: number };
+  readonly auth: {
+    readonly key: AuthKeySource;
+    readonly issuer?: string;
+    readonly audience?: string;
+  };
+  readonly rateLimit: { readonly mutationsPerMinute: number; readonly readsPerMinute: number };
+  readonly corsOrigins: readonly string[];
+}
+
+/** Thrown at start-up when a variable is invalid; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Environment = Record<string, string | undefined>;
+
+function text(env: Environment, name: string, fallback: string): string {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function optionalText(env: Environment, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function url(env: Environment, name: string, fallback: string, protocols: readonly string[]): string {
+  const value = text(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return value;
+}
+
+function role(env: Environment): Role {
+  const value = text(env, 'ROLE', 'all');
+  if (value !== 'api' && value !== 'worker' && value !== 'all') {
+    throw new ConfigError('ROLE', `must be api, worker or all, got "${value}"`);
+  }
+  return value;
+}
+
+function authKey(env: Environment, nodeEnv: string): AuthKeySource {
+  const pem = optionalText(env, 'AUTH_PUBLIC_KEY');
+  const jwksUrl = optionalText(env, 'AUTH_JWKS_URL');
+  if (pem !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError('AUTH_PUBLIC_KEY', 'and AUTH_JWKS_URL are both set; set only one');
+  }
+  if (pem !== undefined) {
+    // Environments often carry PEMs with literal "\n" sequences instead of newlines.
+    const normalised = pem.replace(/\\n/g, '\n');
+    if (!normalised.includes('-----BEGIN PUBLIC KEY-----')) {
+      throw new ConfigError('AUTH_PUBLIC_KEY', 'must be an RS256 public key in PEM (SPKI) format');
+    }
+    return { kind: 'publicKey', pem: normalised };
+  }
+  if (jwksUrl !== undefined) {
+    return { kind: 'jwks', url: url(env, 'AUTH_JWKS_URL', jwksUrl, ['http:', 'https:']) };
+  }
+  if (nodeEnv === 'production') {
+    throw new ConfigError('AUTH_PUBLIC_KEY', 'or AUTH_JWKS_URL is required when NODE_ENV=production');
+  }
+  return { kind: 'devKey' };
+}
+
+function origins(env: Environment): string[] {
+  const raw = optionalText(env, 'CORS_ORIGINS');
+  if (raw === undefined) {
+    return [];
+  }
+  return raw.split(',').map((origin) => {
+    const trimmed = origin.trim();
+    try {
+      return new URL(trimmed).origin;
+    } catch {
+      throw new ConfigError('CORS_ORIGINS', `contains an invalid origin "${trimmed}"`);
+    }
+  });
+}
+
+/** Reads and validates the configuration from `env` (defaults to `process.env`). */
+export function loadConfig(env: Environment = process.env): Config {
+  const nodeEnv = text(env, 'NODE_ENV', 'development');
+  const prefix = text(env, 'AMQP_PREFIX', 'poltrona');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(prefix)) {
+    throw new ConfigError('AMQP_PREFIX', 'may hold only letters, digits, ".", "_" and "-"');
+  }
+  const logLevel = text(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  return {
+    nodeEnv,
+    logLevel,
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    role: role(env),
+    database: {
+      url: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/poltrona', [
+        'postgres:',
+        'postgresql:',
+      ]),
+      poolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 500),
+    },
+    redis: { url: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) },
+    amqp: {
+      url: url(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
+      prefix,
+    },
+    booking: { holdSeconds: integer(env, 'HOLD_SECONDS', 30, 1, 3600) },
+    auth: {
+      key: authKey(env, nodeEnv),
+      issuer: optionalText(env, 'AUTH_ISSUER'),
+      audience: optionalText(env, 'AUTH_AUDIENCE'),
+    },
+    rateLimit: {
+      mutationsPerMinute: integer(env, 'RATE_LIMIT_MUTATIONS_PER_MINUTE', 60, 1, 1_000_000),
+      readsPerMinute: integer(env, 'RATE_LIMIT_READS_PER_MINUTE', 600, 1, 1_000_000),
+    },
+    corsOrigins: origins(env),
+  };
+}

@@ -1,0 +1,37 @@
+import { registerEnumType } from 'type-graphql';
+
+/** Stored status of a seat. A RESERVED seat whose hold has ended reads as AVAILABLE. */
+export enum SeatStatus {
+  AVAILABLE = 'AVAILABLE',
+  RESERVED = 'RESERVED',
+  SOLD = 'SOLD',
+}
+
+/** Lifecycle of a reservation: PENDING, then exactly one of CONFIRMED, EXPIRED, CANCELLED. */
+export enum ReservationStatus {
+  PENDING = 'PENDING',
+  CONFIRMED = 'CONFIRMED',
+  EXPIRED = 'EXPIRED',
+  CANCELLED = 'CANCELLED',
+}
+
+registerEnumType(SeatStatus, {
+  name: 'SeatStatus',
+  description: 'Whether a seat can be reserved.',
+  valuesConfig: {
+    AVAILABLE: { description: 'Free to reserve.' },
+    RESERVED: { description: 'Held by a PENDING reservation that has not expired.' },
+    SOLD: { description: 'Paid for; never becomes available again.' },
+  },
+});
+
+registerEnumType(ReservationStatus, {
+  name: 'ReservationStatus',
+  description: 'Where a reservation is in its lifecycle.',
+  valuesConfig: {
+    PENDING: { description: 'Holding its seats until `expiresAt`, waiting for payment.' },
+    CONFIRMED: { description: 'Paid: its seats are SOLD and it has a Sale.' },
+    EXPIRED: { description: 'Not paid before `expiresAt`; its seats were released.' },
+    CANCELLED: { description: 'Cancelled by its owner; its seats were released.' },
+  },
+});

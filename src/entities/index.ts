@@ -1,0 +1,9 @@
+import { OutboxEvent } from './outbox-event.entity';
+import { ReservationSeat } from './reservation-seat.entity';
+import { Reservation } from './reservation.entity';
+import { Sale } from './sale.entity';
+import { Seat } from './seat.entity';
+import { Session } from './session.entity';
+
+/** Every entity, in one list shared by the app, the CLI and the tests. */
+export const ENTITIES = [Session, Seat, Reservation, ReservationSeat, Sale, OutboxEvent];

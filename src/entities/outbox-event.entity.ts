@@ -1,0 +1,29 @@
+import { Entity, Index, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { uuidv7 } from '../infra/uuid';
+
+/**
+ * A domain event written in the same transaction as the change it describes
+ * (transactional outbox). The relay publishes unpublished rows in id order after commit.
+ */
+@Entity({ tableName: 'outbox_event' })
+@Index({
+  name: 'outbox_event_unpublished_index',
+  expression: 'create index "outbox_event_unpublished_index" on "outbox_event" ("id") where "published_at" is null',
+})
+export class OutboxEvent {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = uuidv7();
+
+  /** Routing key, e.g. `reservation.created` or `seat.status-changed`. */
+  @Property({ type: 'text' })
+  topic!: string;
+
+  @Property({ type: 'jsonb' })
+  payload!: object;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date & Opt = new Date();
+
+  @Property({ type: 'timestamptz', nullable: true })
+  publishedAt: Date | null = null;
+}

@@ -1,0 +1,36 @@
+import { Check, Entity, Index, ManyToOne, OneToOne, type Opt, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { uuidv7 } from '../infra/uuid';
+import { DateTimeScalar } from '../schema/date-time.scalar';
+import { Reservation } from './reservation.entity';
+import { Session } from './session.entity';
+
+/** The paid, permanent record of a confirmed reservation. At most one per reservation. */
+@ObjectType({ description: 'The paid, permanent record of a confirmed reservation.' })
+@Entity({ tableName: 'sale' })
+@Index({ name: 'sale_user_id_id_index', properties: ['userId', 'id'] })
+@Check({ name: 'sale_amount_cents_check', expression: 'amount_cents >= 0' })
+export class Sale {
+  @Field(() => ID, { description: 'UUID of the sale.' })
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = uuidv7();
+
+  @Field(() => ID, { description: 'Who paid.' })
+  @Property({ type: 'text' })
+  userId!: string;
+
+  /** Unique: a reservation is sold at most once, whatever the retries. */
+  @OneToOne(() => Reservation, { ref: true, owner: true, unique: 'sale_reservation_unique'})
+  reservation!: Ref<Reservation>;
+
+  @ManyToOne(() => Session, { ref: true})
+  session!: Ref<Session>;
+
+  @Field(() => Int, { description: 'Amount paid: session price times number of seats, in cents.' })
+  @Property({ type: 'integer' })
+  amountCents!: number;
+
+  @Field(() => DateTimeScalar, { description: 'When the payment was confirmed.' })
+  @Property({ type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,51 @@
+import { Check, Entity, Enum, ManyToOne, type Opt, PrimaryKey, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { uuidv7 } from '../infra/uuid';
+import { SeatStatus } from './enums';
+import { Session } from './session.entity';
+
+/**
+ * A seat of one session. `status` is the stored status; a RESERVED seat whose
+ * `holdExpiresAt` has passed counts as AVAILABLE (see `effectiveSeatStatus`).
+ */
+@ObjectType({ description: 'A seat of one session.' })
+@Entity({ tableName: 'seat' })
+@Unique({ name: 'seat_session_position_unique', properties: ['session', 'rowIndex', 'number'] })
+@Check({ name: 'seat_version_check', expression: 'version >= 1' })
+@Check({ name: 'seat_number_check', expression: 'number >= 1' })
+@Check({ name: 'seat_row_index_check', expression: 'row_index >= 0' })
+@Check({
+  name: 'seat_hold_check',
+  expression: `(status = 'RESERVED') = (hold_expires_at is not null)`,
+})
+export class Seat {
+  @Field(() => ID, { description: 'UUID of the seat.' })
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = uuidv7();
+
+  @ManyToOne(() => Session, { ref: true})
+  session!: Ref<Session>;
+
+  /** 0-based row position, for ordering: row labels do not sort as strings (Z < AA). */
+  @Property({ type: 'integer' })
+  rowIndex!: number;
+
+  @Field({ description: 'Row letters: A..Z, then AA, AB, ...' })
+  @Property({ type: 'text' })
+  row!: string;
+
+  @Field(() => Int, { description: 'Seat number within the row, from 1.' })
+  @Property({ type: 'integer' })
+  number!: number;
+
+  @Enum({ items: () => SeatStatus, type: 'text' })
+  status: SeatStatus & Opt = SeatStatus.AVAILABLE;
+
+  @Field(() => Int, { description: 'Grows by one on every status change of this seat.' })
+  @Property({ type: 'integer' })
+  version: number & Opt = 1;
+
+  /** End of the current hold; set exactly while `status` is RESERVED. */
+  @Property({ type: 'timestamptz', nullable: true })
+  holdExpiresAt: Date | null = null;
+}

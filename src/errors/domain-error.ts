@@ -1,0 +1,46 @@
+/**
+ * Error codes of the public contract (DESIGN.md §5). Services throw {@link DomainError}s
+ * with one of these; `graphql-error-formatter.ts` maps them to `extensions.code`.
+ */
+export enum ErrorCode {
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  NotFound = 'NOT_FOUND',
+  BadUserInput = 'BAD_USER_INPUT',
+  SeatUnavailable = 'SEAT_UNAVAILABLE',
+  ReservationExpired = 'RESERVATION_EXPIRED',
+  InvalidState = 'INVALID_STATE',
+  LimitExceeded = 'LIMIT_EXCEEDED',
+  SessionClosed = 'SESSION_CLOSED',
+  RateLimited = 'RATE_LIMITED',
+}
+
+/** Extra, client-safe facts about an error, sent in `extensions` (e.g. `seatIds`, `field`). */
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
+/**
+ * A failure the client caused or can act on. Knows nothing of GraphQL: the message and
+ * details are safe to show to the caller.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const unauthenticated = (message = 'A valid bearer token is required.'): DomainError =>
+  new DomainError(ErrorCode.Unauthenticated, message);
+
+export const forbidden = (message = 'You are not allowed to do this.'): DomainError =>
+  new DomainError(ErrorCode.Forbidden, message);
+
+export const notFound = (what: string, id: string): DomainError =>
+  new DomainError(ErrorCode.NotFound, `${what} ${id} does not exist.`, { id });
+
+export const badUserInput = (field: string, message: string): DomainError =>
+  new DomainError(ErrorCode.BadUserInput, message, { field });

@@ -1,0 +1,31 @@
+import { createPubSub } from '@graphql-yoga/subscription';
+import {
+  type BookingEvent,
+  type ReservationChangedEvent,
+  type SeatStatusChangedEvent,
+} from '../booking/booking-events';
+
+/**
+ * In-process pub/sub feeding this process's GraphQL subscriptions. Topics are keyed by the
+ * id subscribers filter on, so an event only reaches the subscribers of its session or
+ * reservation.
+ */
+export type LivePubSub = ReturnType<typeof createLivePubSub>;
+
+export function createLivePubSub() {
+  return createPubSub<{
+    'seat-status-changed': [sessionId: string, payload: SeatStatusChangedEvent];
+    'reservation-updated': [reservationId: string, payload: ReservationChangedEvent];
+  }>();
+}
+
+/** Delivers committed booking events to this process's subscribers. */
+export function publishLive(pubSub: LivePubSub, events: readonly BookingEvent[]): void {
+  for (const event of events) {
+    if (event.topic === 'seat.status-changed') {
+      pubSub.publish('seat-status-changed', event.payload.sessionId, event.payload);
+    } else {
+      pubSub.publish('reservation-updated', event.payload.reservationId, event.payload);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { type Redis } from 'ioredis';
+
+// All keys or none: fails without writing if any key exists, and reports which ones.
+const ACQUIRE_ALL = `
+local taken = {}
+for index, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    taken[#taken + 1] = index
+  end
+end
+if #taken == 0 then
+  for _, key in ipairs(KEYS) do
+    redis.call('SET', key, ARGV[1], 'NX', 'PX', ARGV[2])
+  end
+end
+return taken
+`;
+
+// Compare-and-delete: a lock is removed only by the holder of its token.
+const RELEASE_OWNED = `
+local released = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('DEL', key)
+    released = released + 1
+  end
+end
+return released
+`;
+
+interface SeatLockCommands {
+  acquireSeatLocks(keyCount: number, ...keysAndArguments: string[]): Promise<number[]>;
+  releaseSeatLocks(keyCount: number, ...keysAndArguments: string[]): Promise<number>;
+}
+
+/** Result of {@link SeatLocks.acquire}. */
+export type SeatLockResult = { acquired: true; token: string } | { acquired: false; heldSeatIds: string[] };
+
+/**
+ * Short-lived Redis locks on seats, the fast path that turns contenders away before they reach
+ * PostgreSQL. Keys carry the session as a hash tag (`seat:{sessionId}:seatId`), so the locks
+ * of one reservation live in one Redis Cluster slot and are taken by one atomic script.
+ * These locks are an optimisation: PostgreSQL decides who holds a seat.
+ */
+export class SeatLocks {
+  private readonly commands: SeatLockCommands;
+
+  constructor(private readonly redis: Redis) {
+    redis.defineCommand('acquireSeatLocks', { lua: ACQUIRE_ALL });
+    redis.defineCommand('releaseSeatLocks', { lua: RELEASE_OWNED });
+    this.commands = redis as unknown as SeatLockCommands;
+  }
+
+  /** The Redis key of one seat's lock. */
+  static key(sessionId: string, seatId: string): string {
+    return `seat:{${sessionId}}:${seatId}`;
+  }
+
+  /** Takes the locks of all `seatIds` with a fresh random token, or none of them. */
+  async acquire(sessionId: string, seatIds: readonly string[], ttlMilliseconds: number): Promise<SeatLockResult> {
+    const token = randomUUID();
+    const keys = seatIds.map((seatId) => SeatLocks.key(sessionId, seatId));
+    const taken = await this.commands.acquireSeatLocks(keys.length, ...keys, token, String(ttlMilliseconds));
+    if (taken.length === 0) {
+      return { acquired: true, token };
+    }
+    return { acquired: false, heldSeatIds: taken.map((index) => seatIds[index - 1]) };
+  }
+
+  /** Releases the locks still owned by `token`; locks taken over by others are left alone. */
+  async release(sessionId: string, seatIds: readonly string[], token: string): Promise<number> {
+    const keys = seatIds.map((seatId) => SeatLocks.key(sessionId, seatId));
+    return this.commands.releaseSeatLocks(keys.length, ...keys, token);
+  }
+}

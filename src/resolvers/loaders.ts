@@ -1,0 +1,99 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import { type ReservationRepository } from '../booking/reservation.repository';
+import { type SaleRepository } from '../booking/sale.repository';
+import { type SeatRepository } from '../booking/seat.repository';
+import { type SessionRepository } from '../booking/session.repository';
+import { type Reservation } from '../entities/reservation.entity';
+import { type Sale } from '../entities/sale.entity';
+import { type Seat } from '../entities/seat.entity';
+import { type Session } from '../entities/session.entity';
+
+/** The repositories the loaders read through. */
+export interface LoaderRepositories {
+  readonly sessions: SessionRepository;
+  readonly seats: SeatRepository;
+  readonly reservations: ReservationRepository;
+  readonly sales: SaleRepository;
+}
+
+/** Batching loaders for one request: each relation costs one query per nesting level. */
+export interface Loaders {
+  readonly sessionById: DataLoader<string, Session | null>;
+  readonly seatsBySession: DataLoader<string, Seat[]>;
+  readonly availableSeatsBySession: DataLoader<string, number>;
+  readonly reservationById: DataLoader<string, Reservation | null>;
+  readonly seatsByReservation: DataLoader<string, Seat[]>;
+  readonly saleByReservation: DataLoader<string, Sale | null>;
+}
+
+function byKey<Value>(keys: readonly string[], values: Iterable<[string, Value]>, missing: Value): Value[] {
+  const map = new Map(values);
+  return keys.map((key) => map.get(key) ?? missing);
+}
+
+/**
+ * Creates the loaders of one request or subscription. Each batch reads through its own fork
+ * of `em`, so a long-lived subscription never serves entities cached by an earlier event;
+ * `cache: false` (subscriptions) also turns off DataLoader's own per-key memo.
+ */
+export function createLoaders(
+  em: EntityManager,
+  repositories: LoaderRepositories,
+  options: { cache: boolean } = { cache: true },
+): Loaders {
+  const { sessions, seats, reservations, sales } = repositories;
+  const loaderOptions = { cache: options.cache };
+  return {
+    sessionById: new DataLoader(async (ids) => {
+      const rows = await sessions.findByIds(em.fork(), ids);
+      return byKey<Session | null>(
+        ids,
+        rows.map((row) => [row.id, row]),
+        null,
+      );
+    }, loaderOptions),
+    seatsBySession: new DataLoader(async (ids) => {
+      const rows = await seats.findBySessions(em.fork(), ids);
+      const grouped = new Map<string, Seat[]>();
+      for (const seat of rows) {
+        const list = grouped.get(seat.session.id) ?? [];
+        list.push(seat);
+        grouped.set(seat.session.id, list);
+      }
+      return ids.map((id) => grouped.get(id) ?? []);
+    }, loaderOptions),
+    availableSeatsBySession: new DataLoader(async (ids) => {
+      const counts = await seats.countAvailableBySessions(em.fork(), ids);
+      return ids.map((id) => counts.get(id) ?? 0);
+    }, loaderOptions),
+    reservationById: new DataLoader(async (ids) => {
+      const rows = await reservations.findByIds(em.fork(), ids);
+      return byKey<Reservation | null>(
+        ids,
+        rows.map((row) => [row.id, row]),
+        null,
+      );
+    }, loaderOptions),
+    seatsByReservation: new DataLoader(async (ids) => {
+      const fork = em.fork();
+      const seatIdsByReservation = await reservations.seatIdsByReservations(fork, ids);
+      const allSeatIds = [...new Set([...seatIdsByReservation.values()].flat())];
+      const seatById = new Map((await seats.findByIds(fork, allSeatIds)).map((seat) => [seat.id, seat]));
+      return ids.map((id) =>
+        (seatIdsByReservation.get(id) ?? [])
+          .map((seatId) => seatById.get(seatId))
+          .filter((seat): seat is Seat => seat !== undefined)
+          .sort((left, right) => left.rowIndex - right.rowIndex || left.number - right.number),
+      );
+    }, loaderOptions),
+    saleByReservation: new DataLoader(async (ids) => {
+      const rows = await sales.findByReservations(em.fork(), ids);
+      return byKey<Sale | null>(
+        ids,
+        rows.map((row) => [row.reservation.id, row]),
+        null,
+      );
+    }, loaderOptions),
+  };
+}

@@ -1,0 +1,80 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { effectiveReservationStatus, type ReservationService } from '../booking/reservation.service';
+import { type Context, requireViewer } from '../context';
+import { ReservationStatus } from '../entities/enums';
+import { Reservation } from '../entities/reservation.entity';
+import { Sale } from '../entities/sale.entity';
+import { Seat } from '../entities/seat.entity';
+import { Session } from '../entities/session.entity';
+import { MyReservationsArgs, ReservationArgs, ReservationIdArgs } from './reservation.args';
+import { ReserveInput } from './reserve.input';
+
+@Resolver(() => Reservation)
+export class ReservationResolver {
+  constructor(private readonly reservations: ReservationService) {}
+
+  @Authorized()
+  @Query(() => Reservation, {
+    nullable: true,
+    description: 'One reservation: your own, or any for admins. NOT_FOUND if it does not exist.',
+  })
+  async reservation(@Args() { id }: ReservationArgs, @Ctx() context: Context): Promise<Reservation> {
+    return this.reservations.getReservation(context.em, requireViewer(context), id.toLowerCase());
+  }
+
+  @Authorized()
+  @Query(() => [Reservation], { description: 'Your reservations, newest first (at most 200).' })
+  async myReservations(@Args() { status }: MyReservationsArgs, @Ctx() context: Context): Promise<Reservation[]> {
+    return this.reservations.listMine(context.em, requireViewer(context), status ?? undefined);
+  }
+
+  @Authorized()
+  @Mutation(() => Reservation, {
+    description: 'Holds 1-10 seats of one session for HOLD_SECONDS, all or none.',
+  })
+  async reserve(
+    @Arg('input', () => ReserveInput, { description: 'What to hold.' }) input: ReserveInput,
+    @Ctx() context: Context,
+  ): Promise<Reservation> {
+    return this.reservations.reserve(context.em, requireViewer(context), input);
+  }
+
+  @Authorized()
+  @Mutation(() => Sale, {
+    description: 'Pays your PENDING reservation: its seats become SOLD. Repeating it returns the same Sale.',
+  })
+  async confirmPayment(@Args() { reservationId }: ReservationIdArgs, @Ctx() context: Context): Promise<Sale> {
+    return this.reservations.confirmPayment(context.em, requireViewer(context), reservationId.toLowerCase());
+  }
+
+  @Authorized()
+  @Mutation(() => Reservation, { description: 'Cancels your PENDING reservation and frees its seats.' })
+  async cancelReservation(
+    @Args() { reservationId }: ReservationIdArgs,
+    @Ctx() context: Context,
+  ): Promise<Reservation> {
+    return this.reservations.cancelReservation(context.em, requireViewer(context), reservationId.toLowerCase());
+  }
+
+  @FieldResolver(() => ReservationStatus, {
+    description: 'Current status; a PENDING reservation past `expiresAt` reads as EXPIRED.',
+  })
+  status(@Root() reservation: Reservation): ReservationStatus {
+    return effectiveReservationStatus(reservation);
+  }
+
+  @FieldResolver(() => Session, { description: 'The session of the seats.' })
+  async session(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<Session> {
+    return (await loaders.sessionById.load(reservation.session.id)) as Session;
+  }
+
+  @FieldResolver(() => [Seat], { description: 'The seats it holds (or held), ordered by row, then number.' })
+  async seats(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<Seat[]> {
+    return loaders.seatsByReservation.load(reservation.id);
+  }
+
+  @FieldResolver(() => Sale, { nullable: true, description: 'The sale, once CONFIRMED.' })
+  async sale(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<Sale | null> {
+    return loaders.saleByReservation.load(reservation.id);
+  }
+}

@@ -1,0 +1,43 @@
+import { Reference } from '@mikro-orm/core';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { type SeatStatusChangedEvent } from '../booking/booking-events';
+import { Seat } from '../entities/seat.entity';
+import { Session } from '../entities/session.entity';
+import { DateTimeScalar } from '../schema/date-time.scalar';
+
+@ObjectType({ description: 'Seats of one session whose status changed together, as of that change.' })
+export class SeatStatusChange {
+  @Field(() => ID, { description: 'The session whose seats changed.' })
+  sessionId!: string;
+
+  @Field(() => ID, { nullable: true, description: 'The reservation that caused the change, if any.' })
+  reservationId!: string | null;
+
+  @Field(() => [Seat], {
+    description: 'The seats that changed, with their new status and version (a snapshot, not a re-read).',
+  })
+  seats!: Seat[];
+
+  @Field(() => DateTimeScalar, { description: 'When the change was committed (database clock).' })
+  changedAt!: Date;
+
+  /** The GraphQL view of a committed event: seats rebuilt from their snapshots, unmanaged. */
+  static fromEvent(event: SeatStatusChangedEvent): SeatStatusChange {
+    const change = new SeatStatusChange();
+    change.sessionId = event.sessionId;
+    change.reservationId = event.reservationId;
+    change.changedAt = new Date(event.changedAt);
+    change.seats = event.seats.map((snapshot) => {
+      const seat = new Seat();
+      seat.id = snapshot.id;
+      seat.session = Reference.createFromPK(Session, snapshot.sessionId);
+      seat.row = snapshot.row;
+      seat.number = snapshot.number;
+      seat.status = snapshot.status;
+      seat.version = snapshot.version;
+      seat.holdExpiresAt = null;
+      return seat;
+    });
+    return change;
+  }
+}

@@ -1,0 +1,49 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { type SessionService } from '../booking/session.service';
+import { type Context } from '../context';
+import { Seat } from '../entities/seat.entity';
+import { Session } from '../entities/session.entity';
+import { ADMIN_ROLE } from './auth-checker';
+import { SessionConnection } from './connection.types';
+import { CreateSessionInput } from './create-session.input';
+import { SessionArgs, SessionIdArgs, SessionsArgs } from './session.args';
+
+@Resolver(() => Session)
+export class SessionResolver {
+  constructor(private readonly sessionService: SessionService) {}
+
+  @Query(() => SessionConnection, { description: 'Sessions ordered by `startsAt`, then id. No token needed.' })
+  async sessions(@Args() args: SessionsArgs, @Ctx() { em }: Context): Promise<SessionConnection> {
+    return this.sessionService.listSessions(em, { ...args, first: args.first ?? 20 });
+  }
+
+  @Query(() => Session, { nullable: true, description: 'One session; NOT_FOUND if it does not exist.' })
+  async session(@Args() { id }: SessionArgs, @Ctx() { em }: Context): Promise<Session> {
+    return this.sessionService.getSession(em, id);
+  }
+
+  @Query(() => [Seat], { description: "A session's seats, ordered by row, then number." })
+  async seats(@Args() { sessionId }: SessionIdArgs, @Ctx() { em, loaders }: Context): Promise<Seat[]> {
+    const session = await this.sessionService.getSession(em, sessionId);
+    return loaders.seatsBySession.load(session.id);
+  }
+
+  @Authorized(ADMIN_ROLE)
+  @Mutation(() => Session, { description: 'Creates a session and its seats. Admins only.' })
+  async createSession(
+    @Arg('input', () => CreateSessionInput, { description: 'The session to create.' }) input: CreateSessionInput,
+    @Ctx() { em }: Context,
+  ): Promise<Session> {
+    return this.sessionService.createSession(em, input);
+  }
+
+  @FieldResolver(() => [Seat], { name: 'seats', description: 'All seats, ordered by row, then number.' })
+  async seatsOfSession(@Root() session: Session, @Ctx() { loaders }: Context): Promise<Seat[]> {
+    return loaders.seatsBySession.load(session.id);
+  }
+
+  @FieldResolver(() => Int, { description: 'Seats that can be reserved now (ended holds count as free).' })
+  async availableSeats(@Root() session: Session, @Ctx() { loaders }: Context): Promise<number> {
+    return loaders.availableSeatsBySession.load(session.id);
+  }
+}

@@ -1,0 +1,40 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+// ISO-8601 date-time with an explicit offset ("Z" or "+hh:mm"): a time without a zone is
+// ambiguous for a booking made across time zones.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parse(value: unknown): Date {
+  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) {
+    throw new GraphQLError('DateTime must be an ISO-8601 string with a time zone, e.g. 2030-01-31T20:00:00Z', {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new GraphQLError(`DateTime "${value}" is not a real date`, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return date;
+}
+
+/** `DateTime`: a point in time, sent and received as an ISO-8601 string. */
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
+  name: 'DateTime',
+  description: 'A point in time as an ISO-8601 string with a time zone, e.g. `2030-01-31T20:00:00.000Z`.',
+  serialize(value) {
+    if (value instanceof Date) {
+      return value.toISOString();
+    }
+    if (typeof value === 'string') {
+      return new Date(value).toISOString();
+    }
+    throw new TypeError('DateTime cannot represent a non-date value');
+  },
+  parseValue: parse,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) {
+      throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return parse(ast.value);
+  },
+});
