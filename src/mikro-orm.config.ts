@@ -27,6 +27,7 @@ export function createOrmOptions(databaseUrl: string, poolSize = 20): Options {
       path: join(__dirname, '..', 'migrations'),
       pathTs: join(__dirname, '..', 'migrations'),
       glob: runningTypeScript ? '!(*.d).ts' : '!(*.d).js',
+      silent: true,
       transactional: true,
       allOrNothing: true,
       snapshot: false,

@@ -2,6 +2,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { ReservationStatus } from '../entities/enums';
 import { ReservationSeat } from '../entities/reservation-seat.entity';
 import { Reservation } from '../entities/reservation.entity';
+import { asDate } from '../infra/sql';
 
 /** A reservation locked for the rest of the transaction, judged by the database clock. */
 export interface LockedReservation {
@@ -35,7 +36,7 @@ const USER_HOLDS_LOCK_NAMESPACE = 7_204;
 export class ReservationRepository {
   /** Reads and row-locks one reservation (`FOR UPDATE`); null when it does not exist. */
   async lockForUpdate(em: EntityManager, reservationId: string): Promise<LockedReservation | null> {
-    const rows: (Record<string, unknown> & { overdue: boolean; database_now: Date })[] = await em.execute(
+    const rows: (Record<string, unknown> & { overdue: boolean; database_now: Date | string })[] = await em.execute(
       `select r.*, (r.status = 'PENDING' and r.expires_at <= now()) as overdue, now() as database_now
          from reservation r where r.id = ? for update`,
       [reservationId],
@@ -45,7 +46,7 @@ export class ReservationRepository {
     }
     const { overdue, database_now: databaseNow, ...columns } = rows[0];
     const reservation = em.map(Reservation, columns);
-    return { reservation, overdue, databaseNow };
+    return { reservation, overdue, databaseNow: asDate(databaseNow) };
   }
 
   /**
@@ -89,10 +90,10 @@ export class ReservationRepository {
       id: string;
       user_id: string;
       session_id: string;
-      expires_at: Date;
+      expires_at: Date | string;
       total_cents: number;
       seat_ids: string[];
-      database_now: Date;
+      database_now: Date | string;
     }[] = await em.execute(
       `update reservation r set status = 'EXPIRED', updated_at = now()
         where r.status = 'PENDING' and r.expires_at <= now() and ${filter}
@@ -104,10 +105,10 @@ export class ReservationRepository {
       id: row.id,
       userId: row.user_id,
       sessionId: row.session_id,
-      expiresAt: row.expires_at,
+      expiresAt: asDate(row.expires_at),
       totalCents: row.total_cents,
       seatIds: row.seat_ids,
-      databaseNow: row.database_now,
+      databaseNow: asDate(row.database_now),
     }));
   }
 

@@ -1,6 +1,7 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { SeatStatus } from '../entities/enums';
 import { Seat } from '../entities/seat.entity';
+import { asDate } from '../infra/sql';
 import { type SeatSnapshot } from './booking-events';
 
 interface SeatChangeRow {
@@ -11,8 +12,8 @@ interface SeatChangeRow {
   status: SeatStatus;
   version: number;
   reservation_id: string | null;
-  hold_expires_at: Date | null;
-  database_now: Date;
+  hold_expires_at: Date | string | null;
+  database_now: Date | string;
 }
 
 /** A changed seat as returned by the conditional updates below. */
@@ -41,8 +42,8 @@ function toChangedSeat(row: SeatChangeRow): ChangedSeat {
     status: row.status,
     version: row.version,
     reservationId: row.reservation_id,
-    holdExpiresAt: row.hold_expires_at,
-    databaseNow: row.database_now,
+    holdExpiresAt: row.hold_expires_at === null ? null : asDate(row.hold_expires_at),
+    databaseNow: asDate(row.database_now),
   };
 }
 

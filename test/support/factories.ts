@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Seat } from '../../src/entities/seat.entity';
+import { Session } from '../../src/entities/session.entity';
+import { rowLetters } from '../../src/booking/seat-label';
+import { SeatLocks } from '../../src/infra/seat-locks';
+import { type TestApp } from './test-app';
+
+/** What the tests read back of a session. */
+export interface SessionFixture {
+  readonly id: string;
+  readonly seats: { id: string; label: string; status: string; version: number }[];
+}
+
+export const CREATE_SESSION = `
+  mutation CreateSession($input: CreateSessionInput!) {
+    createSession(input: $input) { id movie room startsAt priceCents rows seatsPerRow availableSeats
+      seats { id label status version } }
+  }`;
+
+export const RESERVE = `
+  mutation Reserve($input: ReserveInput!) {
+    reserve(input: $input) { id userId status expiresAt createdAt totalCents seats { id label status version } }
+  }`;
+
+export const CONFIRM_PAYMENT = `
+  mutation ConfirmPayment($reservationId: ID!) {
+    confirmPayment(reservationId: $reservationId) { id userId amountCents createdAt
+      reservation { id status } session { id } seats { id label status version } }
+  }`;
+
+export const CANCEL_RESERVATION = `
+  mutation CancelReservation($reservationId: ID!) {
+    cancelReservation(reservationId: $reservationId) { id status seats { id status version } }
+  }`;
+
+/** Creates a session through the API as an admin. */
+export async function createSession(
+  testApp: TestApp,
+  overrides: Partial<{ rows: number; seatsPerRow: number; priceCents: number; startsAt: string }> = {},
+): Promise<SessionFixture> {
+  const admin = await testApp.token(`admin-${randomUUID()}`, { admin: true });
+  const response = await testApp.graphql<{ createSession: SessionFixture }>(
+    CREATE_SESSION,
+    {
+      input: {
+        movie: 'The Test Movie',
+        room: 'Room 1',
+        startsAt: overrides.startsAt ?? new Date(Date.now() + 86_400_000).toISOString(),
+        priceCents: overrides.priceCents ?? 1_250,
+        rows: overrides.rows ?? 3,
+        seatsPerRow: overrides.seatsPerRow ?? 4,
+      },
+    },
+    admin,
+  );
+  if (!response.data?.createSession) {
+    throw new Error(`createSession failed: ${JSON.stringify(response.errors)}`);
+  }
+  return response.data.createSession;
+}
+
+/** A session that has already started, written straight to the database (the API refuses it). */
+export async function insertStartedSession(testApp: TestApp): Promise<SessionFixture> {
+  const em = testApp.app.orm.em.fork();
+  const session = em.create(Session, {
+    movie: 'Started',
+    room: 'Room 2',
+    startsAt: new Date(Date.now() - 60_000),
+    priceCents: 900,
+    rows: 1,
+    seatsPerRow: 2,
+  });
+  const seats = [1, 2].map((number) => em.create(Seat, { session, rowIndex: 0, row: rowLetters(0), number }));
+  await em.flush();
+  return {
+    id: session.id,
+    seats: seats.map((seat) => ({ id: seat.id, label: `A${seat.number}`, status: 'AVAILABLE', version: 1 })),
+  };
+}
+
+/** Rows the booking path may leave behind for a session: the "nothing left behind" check. */
+export async function sessionFootprint(testApp: TestApp, sessionId: string) {
+  const em = testApp.app.orm.em.fork();
+  const [row] = await em.execute<{ reservations: number; links: number; sales: number; outbox: number; changed: number }[]>(
+    `select
+       (select count(*)::int from reservation where session_id = ?) as reservations,
+       (select count(*)::int from reservation_seat rs join seat s on s.id = rs.seat_id where s.session_id = ?) as links,
+       (select count(*)::int from sale where session_id = ?) as sales,
+       (select count(*)::int from outbox_event where payload->>'sessionId' = ?) as outbox,
+       (select count(*)::int from seat where session_id = ? and (status <> 'AVAILABLE' or version <> 1)) as changed`,
+    [sessionId, sessionId, sessionId, sessionId, sessionId],
+  );
+  return row;
+}
+
+/** How many of the given seats have a Redis lock. */
+export async function lockedSeatCount(testApp: TestApp, sessionId: string, seatIds: readonly string[]): Promise<number> {
+  if (seatIds.length === 0) {
+    return 0;
+  }
+  return testApp.app.redis.exists(...seatIds.map((seatId) => SeatLocks.key(sessionId, seatId)));
+}
