@@ -55,12 +55,14 @@ export class ReservationRepository {
    * slip under the limit.
    */
   async countActiveHoldsLocked(em: EntityManager, userId: string): Promise<number> {
+    // Two statements on purpose: under READ COMMITTED a statement sees the snapshot taken when
+    // it started, so a count in the locking statement would miss what the previous lock
+    // holder committed while this one waited.
+    await em.execute('select pg_advisory_xact_lock(?, hashtext(?))', [USER_HOLDS_LOCK_NAMESPACE, userId]);
     const rows: { active: number }[] = await em.execute(
-      `with user_lock as materialized (select pg_advisory_xact_lock(?, hashtext(?)))
-       select (select count(*)::int from reservation
-                where user_id = ? and status = 'PENDING' and expires_at > now()) as active
-         from user_lock`,
-      [USER_HOLDS_LOCK_NAMESPACE, userId, userId],
+      `select count(*)::int as active from reservation
+        where user_id = ? and status = 'PENDING' and expires_at > now()`,
+      [userId],
     );
     return rows[0].active;
   }

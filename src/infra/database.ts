@@ -23,8 +23,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
       try {
         await client.query(`create database "${name.replace(/"/g, '""')}"`);
       } catch (error) {
-        // 42P04 duplicate_database: another process created it between our check and now.
-        if ((error as { code?: string }).code !== '42P04') {
+        // Another process created it between our check and now: PostgreSQL says 42P04
+        // (duplicate_database), or 23505 when both inserts into pg_database raced.
+        const code = (error as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') {
           throw error;
         }
       }
