@@ -43,7 +43,10 @@ export interface Application {
  * migrations), Redis and RabbitMQ, wires repositories, services and resolvers, and serves
  * HTTP on `config.port` as `config.role` says.
  */
-export async function startApplication(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Application> {
+export async function startApplication(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<Application> {
   const orm = await connectDatabase(config.database.url, config.database.poolSize);
   const applied = await migrate(orm, config.database.url);
   if (applied.length > 0) {

@@ -10,9 +10,7 @@ export type Role = 'api' | 'worker' | 'all';
 
 /** How bearer tokens are verified. */
 export type AuthKeySource =
-  | { kind: 'publicKey'; pem: string }
-  | { kind: 'jwks'; url: string }
-  | { kind: 'devKey' };
+  { kind: 'publicKey'; pem: string } | { kind: 'jwks'; url: string } | { kind: 'devKey' };
 
 export interface Config {
   readonly nodeEnv: string;

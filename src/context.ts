@@ -28,7 +28,10 @@ export function requireViewer(context: Context): Viewer {
   return context.viewer;
 }
 
-export type ContextFactory = (authorization: string | undefined, options?: { cacheLoaders: boolean }) => Promise<Context>;
+export type ContextFactory = (
+  authorization: string | undefined,
+  options?: { cacheLoaders: boolean },
+) => Promise<Context>;
 
 /** Builds the function that makes a fresh {@link Context} from an Authorization value. */
 export function createContextFactory(

@@ -51,14 +51,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   let apollo: ApolloServer<Context> | null = null;
   if (options.graphql) {
     const { schema, createContext } = options.graphql;
-    const formatError = createErrorFormatter((error) => logger.error({ err: error }, 'Unexpected GraphQL error'));
-    const formatErrors = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
+    const formatError = createErrorFormatter((error) =>
+      logger.error({ err: error }, 'Unexpected GraphQL error'),
+    );
+    const formatErrors = (errors: readonly GraphQLError[]) =>
+      errors.map((error) => formatError(error.toJSON(), error));
 
     const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
     const websocketHandle = useServer(
       {
         schema,
-        context: (ctx) => createContext(authorizationParameter(ctx.connectionParams), { cacheLoaders: false }),
+        context: (ctx) =>
+          createContext(authorizationParameter(ctx.connectionParams), { cacheLoaders: false }),
         onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
         onNext: (_ctx, _id, _payload, _args, result) =>
           result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined,
@@ -110,7 +114,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   };
 }
 
-function authorizationParameter(connectionParams: Readonly<Record<string, unknown>> | undefined): string | undefined {
+function authorizationParameter(
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+): string | undefined {
   const value = connectionParams?.authorization ?? connectionParams?.Authorization;
   return typeof value === 'string' ? value : undefined;
 }

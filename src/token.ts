@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   if (config.auth.key.kind !== 'devKey') {
-    throw new Error('A real key is configured (AUTH_PUBLIC_KEY or AUTH_JWKS_URL): ask its issuer for tokens.');
+    throw new Error(
+      'A real key is configured (AUTH_PUBLIC_KEY or AUTH_JWKS_URL): ask its issuer for tokens.',
+    );
   }
   const { privateKeyPem } = loadOrCreateDevKeyPair();
   const token = await signToken(privateKeyPem, {

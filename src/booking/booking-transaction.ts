@@ -38,7 +38,10 @@ export class BookingTransactions {
    * from scratch if PostgreSQL picked it as a deadlock victim. A throw rolls everything back,
    * outbox rows included.
    */
-  async run<Result>(em: EntityManager, work: (tx: EntityManager, events: EventRecorder) => Promise<Result>): Promise<Result> {
+  async run<Result>(
+    em: EntityManager,
+    work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
+  ): Promise<Result> {
     for (let attempt = 1; ; attempt += 1) {
       let recorder: EventRecorder | undefined;
       try {

@@ -37,11 +37,18 @@ export function decodeCursor(cursor: string, length: number): string[] {
 }
 
 /** Builds a page from `first + 1` rows fetched in order. */
-export function toPage<Node>(rows: readonly Node[], first: number, cursorOf: (node: Node) => string): Page<Node> {
+export function toPage<Node>(
+  rows: readonly Node[],
+  first: number,
+  cursorOf: (node: Node) => string,
+): Page<Node> {
   const nodes = rows.slice(0, first);
   const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
   return {
     edges,
-    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+    },
   };
 }

@@ -36,11 +36,12 @@ const USER_HOLDS_LOCK_NAMESPACE = 7_204;
 export class ReservationRepository {
   /** Reads and row-locks one reservation (`FOR UPDATE`); null when it does not exist. */
   async lockForUpdate(em: EntityManager, reservationId: string): Promise<LockedReservation | null> {
-    const rows: (Record<string, unknown> & { overdue: boolean; database_now: Date | string })[] = await em.execute(
-      `select r.*, (r.status = 'PENDING' and r.expires_at <= now()) as overdue, now() as database_now
+    const rows: (Record<string, unknown> & { overdue: boolean; database_now: Date | string })[] =
+      await em.execute(
+        `select r.*, (r.status = 'PENDING' and r.expires_at <= now()) as overdue, now() as database_now
          from reservation r where r.id = ? for update`,
-      [reservationId],
-    );
+        [reservationId],
+      );
     if (rows.length === 0) {
       return null;
     }
@@ -114,7 +115,11 @@ export class ReservationRepository {
     }));
   }
 
-  async findByIdempotencyKey(em: EntityManager, userId: string, idempotencyKey: string): Promise<Reservation | null> {
+  async findByIdempotencyKey(
+    em: EntityManager,
+    userId: string,
+    idempotencyKey: string,
+  ): Promise<Reservation | null> {
     return em.findOne(Reservation, { userId, idempotencyKey });
   }
 
@@ -150,7 +155,10 @@ export class ReservationRepository {
   }
 
   /** Seat ids of each reservation (every seat it ever held, live or not), sorted. */
-  async seatIdsByReservations(em: EntityManager, reservationIds: readonly string[]): Promise<Map<string, string[]>> {
+  async seatIdsByReservations(
+    em: EntityManager,
+    reservationIds: readonly string[],
+  ): Promise<Map<string, string[]>> {
     const links = await em.find(
       ReservationSeat,
       { reservation: { $in: [...reservationIds] } },

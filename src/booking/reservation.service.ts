@@ -12,7 +12,11 @@ import { type SeatLocks } from '../infra/seat-locks';
 import { isUuid } from '../infra/uuid';
 import { type ReservationChangedEvent, type SeatSnapshot } from './booking-events';
 import { type BookingTransactions, type EventRecorder } from './booking-transaction';
-import { type ExpiredReservation, type OverdueCriteria, type ReservationRepository } from './reservation.repository';
+import {
+  type ExpiredReservation,
+  type OverdueCriteria,
+  type ReservationRepository,
+} from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
 import { type ChangedSeat, type SeatRepository } from './seat.repository';
 import { type SessionRepository } from './session.repository';
@@ -51,7 +55,9 @@ export interface ReservationServiceDependencies {
 class StaleHoldFound extends Error {}
 
 const seatUnavailable = (seatIds: readonly string[]): DomainError =>
-  new DomainError(ErrorCode.SeatUnavailable, 'Some seats are already held or sold.', { seatIds: [...seatIds] });
+  new DomainError(ErrorCode.SeatUnavailable, 'Some seats are already held or sold.', {
+    seatIds: [...seatIds],
+  });
 
 const reservationExpired = (reservationId: string): DomainError =>
   new DomainError(ErrorCode.ReservationExpired, 'The reservation has expired; its seats were released.', {
@@ -103,7 +109,9 @@ export class ReservationService {
       throw notFound('Session', sessionId);
     }
     if (session.startsAt.getTime() <= Date.now()) {
-      throw new DomainError(ErrorCode.SessionClosed, 'The session has already started.', { sessionId: session.id });
+      throw new DomainError(ErrorCode.SessionClosed, 'The session has already started.', {
+        sessionId: session.id,
+      });
     }
 
     const lockToken = await this.acquireLocks(session.id, seatIds);
@@ -117,12 +125,13 @@ export class ReservationService {
         // The conditional update makes this unreachable; the index is the last line of defence.
         throw seatUnavailable(seatIds);
       }
-      if (
-        idempotencyKey !== null &&
-        isUniqueViolation(error, 'reservation_user_idempotency_key_unique')
-      ) {
+      if (idempotencyKey !== null && isUniqueViolation(error, 'reservation_user_idempotency_key_unique')) {
         // A concurrent request with the same key won; answer with its reservation.
-        const previous = await this.deps.reservations.findByIdempotencyKey(em.fork(), viewer.userId, idempotencyKey);
+        const previous = await this.deps.reservations.findByIdempotencyKey(
+          em.fork(),
+          viewer.userId,
+          idempotencyKey,
+        );
         if (previous) {
           return this.replay(em, previous, sessionId, seatIds);
         }
@@ -255,7 +264,10 @@ export class ReservationService {
     }
     const malformed = seatIds.filter((seatId) => !isUuid(seatId));
     if (malformed.length > 0) {
-      throw new DomainError(ErrorCode.BadUserInput, 'Seat ids must be UUIDs.', { field: 'seatIds', seatIds: malformed });
+      throw new DomainError(ErrorCode.BadUserInput, 'Seat ids must be UUIDs.', {
+        field: 'seatIds',
+        seatIds: malformed,
+      });
     }
     const normalised = seatIds.map((seatId) => seatId.toLowerCase());
     if (new Set(normalised).size !== normalised.length) {
@@ -273,7 +285,10 @@ export class ReservationService {
   ): Promise<Reservation> {
     const previousSeatIds = (await this.seatIdsOf(em, previous.id)).join(',');
     if (previous.session.id !== sessionId || previousSeatIds !== seatIds.join(',')) {
-      throw badUserInput('idempotencyKey', 'This idempotencyKey was already used for a different reservation.');
+      throw badUserInput(
+        'idempotencyKey',
+        'This idempotencyKey was already used for a different reservation.',
+      );
     }
     return previous;
   }
@@ -284,7 +299,9 @@ export class ReservationService {
     try {
       result = await this.deps.seatLocks.acquire(sessionId, seatIds, this.deps.holdSeconds * 1_000);
     } catch (error) {
-      this.deps.logger.warn('Redis unavailable: reserving through PostgreSQL alone', { error: String(error) });
+      this.deps.logger.warn('Redis unavailable: reserving through PostgreSQL alone', {
+        error: String(error),
+      });
       return null;
     }
     if (!result.acquired) {
@@ -396,7 +413,9 @@ export class ReservationService {
     const known = new Set(described.map((seat) => seat.id));
     const unknown = missingSeatIds.filter((seatId) => !known.has(seatId));
     if (unknown.length > 0) {
-      throw new DomainError(ErrorCode.NotFound, `Seat ${unknown.join(', ')} does not exist.`, { seatIds: unknown });
+      throw new DomainError(ErrorCode.NotFound, `Seat ${unknown.join(', ')} does not exist.`, {
+        seatIds: unknown,
+      });
     }
     const foreign = described.filter((seat) => seat.sessionId !== sessionId).map((seat) => seat.id);
     if (foreign.length > 0) {
@@ -503,4 +522,3 @@ export function effectiveReservationStatus(
   }
   return reservation.status;
 }
-

@@ -68,7 +68,10 @@ export class SeatRepository {
   }
 
   /** Seats currently counted as available (stale holds count), per session. */
-  async countAvailableBySessions(em: EntityManager, sessionIds: readonly string[]): Promise<Map<string, number>> {
+  async countAvailableBySessions(
+    em: EntityManager,
+    sessionIds: readonly string[],
+  ): Promise<Map<string, number>> {
     const rows: { session_id: string; available: number }[] = await em.execute(
       `select session_id, count(*)::int as available
          from seat
@@ -115,12 +118,18 @@ export class SeatRepository {
    * whether it is held by a reservation that has ended (by the database clock).
    */
   async describe(em: EntityManager, seatIds: readonly string[]): Promise<SeatDescription[]> {
-    const rows: { id: string; session_id: string; status: SeatStatus; stale_hold: boolean }[] = await em.execute(
-      `select id, session_id, status, (status = 'RESERVED' and hold_expires_at <= now()) as stale_hold
+    const rows: { id: string; session_id: string; status: SeatStatus; stale_hold: boolean }[] =
+      await em.execute(
+        `select id, session_id, status, (status = 'RESERVED' and hold_expires_at <= now()) as stale_hold
          from seat where id = any(array[?]::uuid[])`,
-      [seatIds],
-    );
-    return rows.map((row) => ({ id: row.id, sessionId: row.session_id, status: row.status, staleHold: row.stale_hold }));
+        [seatIds],
+      );
+    return rows.map((row) => ({
+      id: row.id,
+      sessionId: row.session_id,
+      status: row.status,
+      staleHold: row.stale_hold,
+    }));
   }
 
   /** Moves the seats held by `reservationId` to SOLD. */
@@ -176,7 +185,10 @@ export class SeatRepository {
 }
 
 /** What a reader sees: a RESERVED seat whose hold has ended is AVAILABLE. */
-export function effectiveSeatStatus(seat: Pick<Seat, 'status' | 'holdExpiresAt'>, now: Date = new Date()): SeatStatus {
+export function effectiveSeatStatus(
+  seat: Pick<Seat, 'status' | 'holdExpiresAt'>,
+  now: Date = new Date(),
+): SeatStatus {
   if (seat.status === SeatStatus.RESERVED && seat.holdExpiresAt !== null && seat.holdExpiresAt <= now) {
     return SeatStatus.AVAILABLE;
   }

@@ -42,7 +42,11 @@ export class SessionRepository {
     if (!session) {
       return null;
     }
-    const facts: SessionFacts = { id: session.id, startsAt: session.startsAt, priceCents: session.priceCents };
+    const facts: SessionFacts = {
+      id: session.id,
+      startsAt: session.startsAt,
+      priceCents: session.priceCents,
+    };
     if (this.factsCache.size >= FACTS_CACHE_LIMIT) {
       // Evict the oldest entry (Map keeps insertion order).
       this.factsCache.delete(this.factsCache.keys().next().value as string);

@@ -8,7 +8,8 @@ import { uuidv7 } from '../infra/uuid';
 @Entity({ tableName: 'outbox_event' })
 @Index({
   name: 'outbox_event_unpublished_index',
-  expression: 'create index "outbox_event_unpublished_index" on "outbox_event" ("id") where "published_at" is null',
+  expression:
+    'create index "outbox_event_unpublished_index" on "outbox_event" ("id") where "published_at" is null',
 })
 export class OutboxEvent {
   @PrimaryKey({ type: 'uuid' })

@@ -17,10 +17,10 @@ import { Seat } from './seat.entity';
 export class ReservationSeat {
   [PrimaryKeyProp]?: ['reservation', 'seat'];
 
-  @ManyToOne(() => Reservation, { primary: true, ref: true})
+  @ManyToOne(() => Reservation, { primary: true, ref: true })
   reservation!: Ref<Reservation>;
 
-  @ManyToOne(() => Seat, { primary: true, ref: true})
+  @ManyToOne(() => Seat, { primary: true, ref: true })
   seat!: Ref<Seat>;
 
   @Property({ type: 'boolean' })

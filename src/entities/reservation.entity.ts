@@ -26,7 +26,10 @@ import { Session } from './session.entity';
 @Index({ name: 'reservation_user_status_index', properties: ['userId', 'status'] })
 @Index({ name: 'reservation_status_expires_at_index', properties: ['status', 'expiresAt'] })
 @Check({ name: 'reservation_total_cents_check', expression: 'total_cents >= 0' })
-@Check({ name: 'reservation_user_id_check', expression: 'char_length(user_id) >= 1 and char_length(user_id) <= 200' })
+@Check({
+  name: 'reservation_user_id_check',
+  expression: 'char_length(user_id) >= 1 and char_length(user_id) <= 200',
+})
 @Check({ name: 'reservation_expires_at_check', expression: 'expires_at > created_at' })
 export class Reservation {
   @Field(() => ID, { description: 'UUID of the reservation.' })
@@ -37,7 +40,7 @@ export class Reservation {
   @Property({ type: 'text' })
   userId!: string;
 
-  @ManyToOne(() => Session, { ref: true})
+  @ManyToOne(() => Session, { ref: true })
   session!: Ref<Session>;
 
   @Enum({ items: () => ReservationStatus, type: 'text' })

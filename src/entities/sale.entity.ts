@@ -1,4 +1,14 @@
-import { Check, Entity, Index, ManyToOne, OneToOne, type Opt, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import {
+  Check,
+  Entity,
+  Index,
+  ManyToOne,
+  OneToOne,
+  type Opt,
+  PrimaryKey,
+  Property,
+  type Ref,
+} from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { DateTimeScalar } from '../schema/date-time.scalar';
@@ -20,10 +30,10 @@ export class Sale {
   userId!: string;
 
   /** Unique: a reservation is sold at most once, whatever the retries. */
-  @OneToOne(() => Reservation, { ref: true, owner: true, unique: 'sale_reservation_unique'})
+  @OneToOne(() => Reservation, { ref: true, owner: true, unique: 'sale_reservation_unique' })
   reservation!: Ref<Reservation>;
 
-  @ManyToOne(() => Session, { ref: true})
+  @ManyToOne(() => Session, { ref: true })
   session!: Ref<Session>;
 
   @Field(() => Int, { description: 'Amount paid: session price times number of seats, in cents.' })

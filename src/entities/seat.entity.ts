@@ -1,4 +1,14 @@
-import { Check, Entity, Enum, ManyToOne, type Opt, PrimaryKey, Property, type Ref, Unique } from '@mikro-orm/core';
+import {
+  Check,
+  Entity,
+  Enum,
+  ManyToOne,
+  type Opt,
+  PrimaryKey,
+  Property,
+  type Ref,
+  Unique,
+} from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { SeatStatus } from './enums';
@@ -23,7 +33,7 @@ export class Seat {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = uuidv7();
 
-  @ManyToOne(() => Session, { ref: true})
+  @ManyToOne(() => Session, { ref: true })
   session!: Ref<Session>;
 
   /** 0-based row position, for ordering: row labels do not sort as strings (Z < AA). */

@@ -58,7 +58,11 @@ export class SeatLocks {
   }
 
   /** Takes the locks of all `seatIds` with a fresh random token, or none of them. */
-  async acquire(sessionId: string, seatIds: readonly string[], ttlMilliseconds: number): Promise<SeatLockResult> {
+  async acquire(
+    sessionId: string,
+    seatIds: readonly string[],
+    ttlMilliseconds: number,
+  ): Promise<SeatLockResult> {
     const token = randomUUID();
     const keys = seatIds.map((seatId) => SeatLocks.key(sessionId, seatId));
     const taken = await this.commands.acquireSeatLocks(keys.length, ...keys, token, String(ttlMilliseconds));

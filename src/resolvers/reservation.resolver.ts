@@ -24,7 +24,10 @@ export class ReservationResolver {
 
   @Authorized()
   @Query(() => [Reservation], { description: 'Your reservations, newest first (at most 200).' })
-  async myReservations(@Args() { status }: MyReservationsArgs, @Ctx() context: Context): Promise<Reservation[]> {
+  async myReservations(
+    @Args() { status }: MyReservationsArgs,
+    @Ctx() context: Context,
+  ): Promise<Reservation[]> {
     return this.reservations.listMine(context.em, requireViewer(context), status ?? undefined);
   }
 
@@ -53,7 +56,11 @@ export class ReservationResolver {
     @Args() { reservationId }: ReservationIdArgs,
     @Ctx() context: Context,
   ): Promise<Reservation> {
-    return this.reservations.cancelReservation(context.em, requireViewer(context), reservationId.toLowerCase());
+    return this.reservations.cancelReservation(
+      context.em,
+      requireViewer(context),
+      reservationId.toLowerCase(),
+    );
   }
 
   @FieldResolver(() => ReservationStatus, {

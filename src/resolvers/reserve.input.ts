@@ -1,4 +1,12 @@
-import { ArrayMaxSize, ArrayMinSize, IsOptional, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsOptional,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { MAX_SEATS_PER_RESERVATION } from '../booking/reservation.service';
 
@@ -16,7 +24,8 @@ export class ReserveInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Retry key (1-200 visible ASCII characters): the same key from the same user returns the first reservation.',
+    description:
+      'Retry key (1-200 visible ASCII characters): the same key from the same user returns the first reservation.',
   })
   @IsOptional()
   @MinLength(1)

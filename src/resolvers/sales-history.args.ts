@@ -10,7 +10,11 @@ export class SalesHistoryArgs {
   @MaxLength(200)
   userId?: string | null;
 
-  @Field(() => Int, { nullable: true, defaultValue: 20, description: `How many sales to return (1-${MAX_PAGE_SIZE}).` })
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: 20,
+    description: `How many sales to return (1-${MAX_PAGE_SIZE}).`,
+  })
   @IsOptional()
   @Min(1)
   @Max(MAX_PAGE_SIZE)

@@ -18,7 +18,9 @@ export class SeatResolver {
     return seatLabel(seat.row, seat.number);
   }
 
-  @FieldResolver(() => SeatStatus, { description: 'Current status; a hold that has ended reads as AVAILABLE.' })
+  @FieldResolver(() => SeatStatus, {
+    description: 'Current status; a hold that has ended reads as AVAILABLE.',
+  })
   status(@Root() seat: Seat): SeatStatus {
     return effectiveSeatStatus(seat);
   }

@@ -34,7 +34,10 @@ export class SessionsArgs {
   @MaxLength(500)
   after?: string | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Only sessions starting at or after this time.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Only sessions starting at or after this time.',
+  })
   from?: Date | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Only sessions starting before this time.' })

@@ -1,4 +1,15 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { type SessionService } from '../booking/session.service';
 import { type Context } from '../context';
 import { Seat } from '../entities/seat.entity';
@@ -12,7 +23,9 @@ import { SessionArgs, SessionIdArgs, SessionsArgs } from './session.args';
 export class SessionResolver {
   constructor(private readonly sessionService: SessionService) {}
 
-  @Query(() => SessionConnection, { description: 'Sessions ordered by `startsAt`, then id. No token needed.' })
+  @Query(() => SessionConnection, {
+    description: 'Sessions ordered by `startsAt`, then id. No token needed.',
+  })
   async sessions(@Args() args: SessionsArgs, @Ctx() { em }: Context): Promise<SessionConnection> {
     return this.sessionService.listSessions(em, { ...args, first: args.first ?? 20 });
   }
@@ -31,7 +44,8 @@ export class SessionResolver {
   @Authorized(ADMIN_ROLE)
   @Mutation(() => Session, { description: 'Creates a session and its seats. Admins only.' })
   async createSession(
-    @Arg('input', () => CreateSessionInput, { description: 'The session to create.' }) input: CreateSessionInput,
+    @Arg('input', () => CreateSessionInput, { description: 'The session to create.' })
+    input: CreateSessionInput,
     @Ctx() { em }: Context,
   ): Promise<Session> {
     return this.sessionService.createSession(em, input);

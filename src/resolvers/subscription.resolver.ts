@@ -32,10 +32,7 @@ export class SubscriptionResolver {
       return context.live.subscribe('seat-status-changed', sessionId);
     },
   })
-  seatStatusChanged(
-    @Args() _args: SessionIdArgs,
-    @Root() event: SeatStatusChangedEvent,
-  ): SeatStatusChange {
+  seatStatusChanged(@Args() _args: SessionIdArgs, @Root() event: SeatStatusChangedEvent): SeatStatusChange {
     return SeatStatusChange.fromEvent(event);
   }
 

@@ -6,13 +6,18 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 
 function parse(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) {
-    throw new GraphQLError('DateTime must be an ISO-8601 string with a time zone, e.g. 2030-01-31T20:00:00Z', {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+    throw new GraphQLError(
+      'DateTime must be an ISO-8601 string with a time zone, e.g. 2030-01-31T20:00:00Z',
+      {
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    );
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime "${value}" is not a real date`, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`DateTime "${value}" is not a real date`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   }
   return date;
 }

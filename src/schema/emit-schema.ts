@@ -5,7 +5,9 @@ import { printSchema } from 'graphql';
 import { buildGraphQLSchema } from './build-schema';
 
 // This file runs from src/schema (TypeScript) or from dist/src/schema (compiled).
-const PROJECT_ROOT = __filename.endsWith('.ts') ? join(__dirname, '..', '..') : join(__dirname, '..', '..', '..');
+const PROJECT_ROOT = __filename.endsWith('.ts')
+  ? join(__dirname, '..', '..')
+  : join(__dirname, '..', '..', '..');
 
 /** Where the committed SDL lives (read by codegen and by front-end teams). */
 export const SCHEMA_FILE = join(PROJECT_ROOT, 'src', 'schema', 'schema.graphql');

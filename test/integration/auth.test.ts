@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { exportJWK, importSPKI } from 'jose';
 import { generateKeyPair, signToken } from '../../src/infra/dev-keys';
 import { CONFIRM_PAYMENT, CREATE_SESSION, createSession, RESERVE } from '../support/factories';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
@@ -24,9 +27,12 @@ describe('authentication and authorisation', () => {
 
   it('reads need no token', async () => {
     const session = await createSession(testApp);
-    const response = await testApp.graphql(`query ($id: ID!) { session(id: $id) { id } sessions { edges { cursor } } }`, {
-      id: session.id,
-    });
+    const response = await testApp.graphql(
+      `query ($id: ID!) { session(id: $id) { id } sessions { edges { cursor } } }`,
+      {
+        id: session.id,
+      },
+    );
     expect(response.errors).toBeUndefined();
   });
 
@@ -50,9 +56,10 @@ describe('authentication and authorisation', () => {
       headers: { 'content-type': 'application/json', authorization: 'Basic dXNlcjpwYXNz' },
       body: JSON.stringify({ query: RESERVE, variables: { input } }),
     });
-    expect(((await wrongScheme.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe(
-      'UNAUTHENTICATED',
-    );
+    expect(
+      ((await wrongScheme.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions
+        .code,
+    ).toBe('UNAUTHENTICATED');
   });
 
   it('lets only admins create sessions', async () => {
@@ -84,11 +91,17 @@ describe('authentication and authorisation', () => {
     expect(hidden.errors?.[0].extensions.code).toBe('FORBIDDEN');
     const anonymous = await testApp.graphql(readReservation, { id: reservationId });
     expect(anonymous.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
-    const asAdmin = await testApp.graphql<{ reservation: { userId: string } }>(readReservation, { id: reservationId }, admin);
+    const asAdmin = await testApp.graphql<{ reservation: { userId: string } }>(
+      readReservation,
+      { id: reservationId },
+      admin,
+    );
     expect(asAdmin.data!.reservation.userId).toBe(ownerId);
 
     // Only the owner pays, not even an admin.
-    expect((await testApp.graphql(CONFIRM_PAYMENT, { reservationId }, admin)).errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect(
+      (await testApp.graphql(CONFIRM_PAYMENT, { reservationId }, admin)).errors?.[0].extensions.code,
+    ).toBe('FORBIDDEN');
     await testApp.graphql(CONFIRM_PAYMENT, { reservationId }, owner);
 
     const history = `query ($userId: ID) { salesHistory(userId: $userId) { edges { node { id userId } } } }`;
@@ -104,5 +117,54 @@ describe('authentication and authorisation', () => {
     expect(adminView.data!.salesHistory.edges.map((edge) => edge.node.userId)).toEqual([ownerId]);
     const anonymousHistory = await testApp.graphql(history, {});
     expect(anonymousHistory.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('tokens verified through a JWKS endpoint, with issuer and audience', () => {
+  const keys = generateKeyPair();
+  const jwks = createServer((_request, response) => {
+    void (async () => {
+      const jwk = await exportJWK(await importSPKI(keys.publicKeyPem, 'RS256'));
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ keys: [{ ...jwk, kid: 'key-1', alg: 'RS256', use: 'sig' }] }));
+    })();
+  });
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const { port } = jwks.address() as AddressInfo;
+    testApp = await startTestApp({
+      AUTH_PUBLIC_KEY: '',
+      AUTH_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      AUTH_ISSUER: 'https://id.poltrona.test/',
+      AUTH_AUDIENCE: 'poltrona-api',
+    });
+  });
+
+  afterAll(async () => {
+    await testApp.stop();
+    jwks.close();
+  });
+
+  it('accepts a token with the right key, issuer and audience, and refuses the others', async () => {
+    const query = `{ myReservations { id } }`;
+    const sign = (claims: { issuer?: string; audience?: string; keyId?: string }) =>
+      signToken(keys.privateKeyPem, { userId: uniqueUser(), keyId: 'key-1', ...claims });
+    const good = await sign({ issuer: 'https://id.poltrona.test/', audience: 'poltrona-api' });
+    expect((await testApp.graphql(query, {}, good)).errors).toBeUndefined();
+    for (const token of [
+      await sign({ issuer: 'https://evil.test/', audience: 'poltrona-api' }),
+      await sign({ issuer: 'https://id.poltrona.test/', audience: 'another-api' }),
+      await sign({ audience: 'poltrona-api' }),
+      await signToken(generateKeyPair().privateKeyPem, {
+        userId: 'mallory',
+        keyId: 'key-1',
+        issuer: 'https://id.poltrona.test/',
+        audience: 'poltrona-api',
+      }),
+    ]) {
+      expect((await testApp.graphql(query, {}, token)).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
   });
 });

@@ -37,10 +37,9 @@ describe('booking flow over HTTP', () => {
     expect(session.seats.slice(-4).map((seat) => seat.label)).toEqual(['AA1', 'AA2', 'AB1', 'AB2']);
     expect(session.seats.every((seat) => seat.status === 'AVAILABLE' && seat.version === 1)).toBe(true);
 
-    const read = await testApp.graphql<{ session: { availableSeats: number; seats: unknown[]; rows: number } }>(
-      `query ($id: ID!) { session(id: $id) { rows availableSeats seats { id } } }`,
-      { id: session.id },
-    );
+    const read = await testApp.graphql<{
+      session: { availableSeats: number; seats: unknown[]; rows: number };
+    }>(`query ($id: ID!) { session(id: $id) { rows availableSeats seats { id } } }`, { id: session.id });
     expect(read.data?.session).toEqual({ rows: 28, availableSeats: 56, seats: expect.any(Array) });
   });
 
@@ -84,11 +83,14 @@ describe('booking flow over HTTP', () => {
       { label: 'A3', status: 'AVAILABLE' },
     ]);
 
-    const confirmed = await testApp.graphql<{ confirmPayment: { id: string; amountCents: number; seats: ReservationView['seats']; reservation: { status: string } } }>(
-      CONFIRM_PAYMENT,
-      { reservationId: reservation.id },
-      alice,
-    );
+    const confirmed = await testApp.graphql<{
+      confirmPayment: {
+        id: string;
+        amountCents: number;
+        seats: ReservationView['seats'];
+        reservation: { status: string };
+      };
+    }>(CONFIRM_PAYMENT, { reservationId: reservation.id }, alice);
     expect(confirmed.errors).toBeUndefined();
     const sale = confirmed.data!.confirmPayment;
     expect(sale.amountCents).toBe(3_000);
@@ -109,12 +111,20 @@ describe('booking flow over HTTP', () => {
 
     const history = await testApp.graphql<{
       salesHistory: { edges: { node: { id: string; amountCents: number; reservation: { id: string } } }[] };
-    }>(`{ salesHistory { edges { node { id amountCents reservation { id } } } pageInfo { hasNextPage } } }`, {}, alice);
+    }>(
+      `{ salesHistory { edges { node { id amountCents reservation { id } } } pageInfo { hasNextPage } } }`,
+      {},
+      alice,
+    );
     expect(history.data!.salesHistory.edges).toEqual([
       { node: { id: sale.id, amountCents: 3_000, reservation: { id: reservation.id } } },
     ]);
 
-    const sold = await testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [first.id] } }, bob);
+    const sold = await testApp.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [first.id] } },
+      bob,
+    );
     expect(sold.errors?.[0].extensions.code).toBe('SEAT_UNAVAILABLE');
   });
 
@@ -129,11 +139,9 @@ describe('booking flow over HTTP', () => {
     );
     const reservationId = reserved.data!.reserve.id;
 
-    const cancelled = await testApp.graphql<{ cancelReservation: { status: string; seats: { status: string; version: number }[] } }>(
-      CANCEL_RESERVATION,
-      { reservationId },
-      carol,
-    );
+    const cancelled = await testApp.graphql<{
+      cancelReservation: { status: string; seats: { status: string; version: number }[] };
+    }>(CANCEL_RESERVATION, { reservationId }, carol);
     expect(cancelled.data!.cancelReservation).toEqual({
       id: reservationId,
       status: 'CANCELLED',
@@ -141,7 +149,11 @@ describe('booking flow over HTTP', () => {
     });
     expect(await lockedSeatCount(testApp, session.id, [seat.id])).toBe(0);
 
-    const twice = await testApp.graphql<{ cancelReservation: { status: string } }>(CANCEL_RESERVATION, { reservationId }, carol);
+    const twice = await testApp.graphql<{ cancelReservation: { status: string } }>(
+      CANCEL_RESERVATION,
+      { reservationId },
+      carol,
+    );
     expect(twice.data!.cancelReservation.status).toBe('CANCELLED');
 
     const payCancelled = await testApp.graphql(CONFIRM_PAYMENT, { reservationId }, carol);
@@ -159,7 +171,11 @@ describe('booking flow over HTTP', () => {
   it('returns the first reservation for a repeated idempotency key, and refuses the key for another request', async () => {
     const session = await createSession(testApp);
     const erin = await testApp.token(uniqueUser('erin'));
-    const input = { sessionId: session.id, seatIds: [session.seats[0].id, session.seats[1].id], idempotencyKey: 'checkout-42' };
+    const input = {
+      sessionId: session.id,
+      seatIds: [session.seats[0].id, session.seats[1].id],
+      idempotencyKey: 'checkout-42',
+    };
 
     const first = await testApp.graphql<{ reserve: ReservationView }>(RESERVE, { input }, erin);
     const retry = await testApp.graphql<{ reserve: ReservationView }>(
@@ -173,7 +189,9 @@ describe('booking flow over HTTP', () => {
     const concurrent = await Promise.all(
       [1, 2, 3].map(() => testApp.graphql<{ reserve: ReservationView }>(RESERVE, { input }, erin)),
     );
-    expect(new Set(concurrent.map((response) => response.data?.reserve.id))).toEqual(new Set([first.data!.reserve.id]));
+    expect(new Set(concurrent.map((response) => response.data?.reserve.id))).toEqual(
+      new Set([first.data!.reserve.id]),
+    );
 
     const misuse = await testApp.graphql(
       RESERVE,
@@ -195,11 +213,23 @@ describe('booking flow over HTTP', () => {
   it('lists my reservations by status, newest first', async () => {
     const session = await createSession(testApp);
     const gina = await testApp.token(uniqueUser('gina'));
-    const one = await testApp.graphql<{ reserve: ReservationView }>(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[0].id] } }, gina);
-    const two = await testApp.graphql<{ reserve: ReservationView }>(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[1].id] } }, gina);
+    const one = await testApp.graphql<{ reserve: ReservationView }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      gina,
+    );
+    const two = await testApp.graphql<{ reserve: ReservationView }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[1].id] } },
+      gina,
+    );
     await testApp.graphql(CANCEL_RESERVATION, { reservationId: one.data!.reserve.id }, gina);
 
-    const all = await testApp.graphql<{ myReservations: { id: string; status: string }[] }>(`{ myReservations { id status } }`, {}, gina);
+    const all = await testApp.graphql<{ myReservations: { id: string; status: string }[] }>(
+      `{ myReservations { id status } }`,
+      {},
+      gina,
+    );
     expect(all.data!.myReservations).toEqual([
       { id: two.data!.reserve.id, status: 'PENDING' },
       { id: one.data!.reserve.id, status: 'CANCELLED' },

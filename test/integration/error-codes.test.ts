@@ -31,7 +31,13 @@ describe('error codes', () => {
     const before = await sessionFootprint(testApp, session.id);
     await act();
     expect(await sessionFootprint(testApp, session.id)).toEqual(before);
-    expect(await lockedSeatCount(testApp, session.id, session.seats.map((seat) => seat.id))).toBe(0);
+    expect(
+      await lockedSeatCount(
+        testApp,
+        session.id,
+        session.seats.map((seat) => seat.id),
+      ),
+    ).toBe(0);
   }
 
   async function reserveError(token: string, input: Record<string, unknown>) {
@@ -87,18 +93,27 @@ describe('error codes', () => {
       [{ startsAt: 'yesterday' }, 'startsAt'],
     ];
     const em = testApp.app.orm.em.fork();
-    const [{ count: before }] = await em.execute<{ count: number }[]>('select count(*)::int as count from session');
+    const [{ count: before }] = await em.execute<{ count: number }[]>(
+      'select count(*)::int as count from session',
+    );
     for (const [override, field] of invalid) {
       const response = await testApp.graphql(CREATE_SESSION, { input: { ...valid, ...override } }, admin);
       expect(response.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
       expect(JSON.stringify(response.errors)).toContain(field);
     }
-    const [{ count: after }] = await em.execute<{ count: number }[]>('select count(*)::int as count from session');
+    const [{ count: after }] = await em.execute<{ count: number }[]>(
+      'select count(*)::int as count from session',
+    );
     expect(after).toBe(before);
   });
 
   it('BAD_USER_INPUT: pagination arguments', async () => {
-    for (const variables of [{ first: 0 }, { first: 101 }, { after: 'garbage' }, { from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' }]) {
+    for (const variables of [
+      { first: 0 },
+      { first: 101 },
+      { after: 'garbage' },
+      { from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' },
+    ]) {
       const response = await testApp.graphql(
         `query ($first: Int, $after: String, $from: DateTime, $to: DateTime) {
            sessions(first: $first, after: $after, from: $from, to: $to) { edges { cursor } } }`,
@@ -112,17 +127,29 @@ describe('error codes', () => {
     const session = await createSession(testApp);
     const user = await testApp.token(uniqueUser());
     await expectUntouched(session, async () => {
-      expect((await reserveError(user, { sessionId: randomUUID(), seatIds: [session.seats[0].id] })).extensions.code).toBe('NOT_FOUND');
+      expect(
+        (await reserveError(user, { sessionId: randomUUID(), seatIds: [session.seats[0].id] })).extensions
+          .code,
+      ).toBe('NOT_FOUND');
       const unknownSeat = randomUUID();
-      const error = await reserveError(user, { sessionId: session.id, seatIds: [session.seats[0].id, unknownSeat] });
+      const error = await reserveError(user, {
+        sessionId: session.id,
+        seatIds: [session.seats[0].id, unknownSeat],
+      });
       expect(error.extensions).toEqual({ code: 'NOT_FOUND', seatIds: [unknownSeat] });
       for (const operation of [CONFIRM_PAYMENT, CANCEL_RESERVATION]) {
         const response = await testApp.graphql(operation, { reservationId: randomUUID() }, user);
         expect(response.errors?.[0].extensions.code).toBe('NOT_FOUND');
       }
-      const query = await testApp.graphql(`query ($id: ID!) { reservation(id: $id) { id } }`, { id: randomUUID() }, user);
+      const query = await testApp.graphql(
+        `query ($id: ID!) { reservation(id: $id) { id } }`,
+        { id: randomUUID() },
+        user,
+      );
       expect(query.errors?.[0].extensions.code).toBe('NOT_FOUND');
-      const seats = await testApp.graphql(`query ($id: ID!) { seats(sessionId: $id) { id } }`, { id: randomUUID() });
+      const seats = await testApp.graphql(`query ($id: ID!) { seats(sessionId: $id) { id } }`, {
+        id: randomUUID(),
+      });
       expect(seats.errors?.[0].extensions.code).toBe('NOT_FOUND');
     });
   });
@@ -131,7 +158,11 @@ describe('error codes', () => {
     const session = await createSession(testApp);
     const holder = await testApp.token(uniqueUser());
     const [a, b, c] = session.seats;
-    const held = await testApp.graphql<{ reserve: { id: string } }>(RESERVE, { input: { sessionId: session.id, seatIds: [b.id] } }, holder);
+    const held = await testApp.graphql<{ reserve: { id: string } }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [b.id] } },
+      holder,
+    );
     expect(held.errors).toBeUndefined();
 
     const contender = await testApp.token(uniqueUser());
@@ -162,7 +193,11 @@ describe('error codes', () => {
     const session = await createSession(testApp, { rows: 2, seatsPerRow: 8 });
     const user = await testApp.token(uniqueUser());
     const responses = await Promise.all(
-      session.seats.slice(0, 8).map((seat) => testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [seat.id] } }, user)),
+      session.seats
+        .slice(0, 8)
+        .map((seat) =>
+          testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [seat.id] } }, user),
+        ),
     );
     const codes = responses.map((response) => response.errors?.[0].extensions.code ?? 'OK');
     expect(codes.filter((code) => code === 'OK')).toHaveLength(5);
@@ -172,7 +207,13 @@ describe('error codes', () => {
     const error = await reserveError(user, { sessionId: session.id, seatIds: [session.seats[10].id] });
     expect(error.extensions.code).toBe('LIMIT_EXCEEDED');
     expect(await sessionFootprint(testApp, session.id)).toEqual(before);
-    expect(await lockedSeatCount(testApp, session.id, session.seats.slice(8).map((seat) => seat.id))).toBe(0);
+    expect(
+      await lockedSeatCount(
+        testApp,
+        session.id,
+        session.seats.slice(8).map((seat) => seat.id),
+      ),
+    ).toBe(0);
   });
 
   it('SESSION_CLOSED: the session has started', async () => {
@@ -188,13 +229,25 @@ describe('error codes', () => {
     const session = await createSession(testApp);
     const user = await testApp.token(uniqueUser());
     const [a, b] = session.seats;
-    const pay = await testApp.graphql<{ reserve: { id: string } }>(RESERVE, { input: { sessionId: session.id, seatIds: [a.id] } }, user);
-    const cancel = await testApp.graphql<{ reserve: { id: string } }>(RESERVE, { input: { sessionId: session.id, seatIds: [b.id] } }, user);
+    const pay = await testApp.graphql<{ reserve: { id: string } }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [a.id] } },
+      user,
+    );
+    const cancel = await testApp.graphql<{ reserve: { id: string } }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [b.id] } },
+      user,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_200));
 
     const paid = await testApp.graphql(CONFIRM_PAYMENT, { reservationId: pay.data!.reserve.id }, user);
     expect(paid.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
-    const cancelled = await testApp.graphql(CANCEL_RESERVATION, { reservationId: cancel.data!.reserve.id }, user);
+    const cancelled = await testApp.graphql(
+      CANCEL_RESERVATION,
+      { reservationId: cancel.data!.reserve.id },
+      user,
+    );
     expect(cancelled.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
     const again = await testApp.graphql(CONFIRM_PAYMENT, { reservationId: pay.data!.reserve.id }, user);
     expect(again.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
@@ -208,17 +261,28 @@ describe('error codes', () => {
       { status: 'AVAILABLE', version: 3 },
       { status: 'AVAILABLE', version: 3 },
     ]);
-    const [{ count }] = await em.execute<{ count: number }[]>('select count(*)::int as count from sale where session_id = ?', [session.id]);
+    const [{ count }] = await em.execute<{ count: number }[]>(
+      'select count(*)::int as count from sale where session_id = ?',
+      [session.id],
+    );
     expect(count).toBe(0);
   });
 
   it('INVALID_STATE: cancelling a confirmed reservation changes nothing', async () => {
     const session = await createSession(testApp);
     const user = await testApp.token(uniqueUser());
-    const reserved = await testApp.graphql<{ reserve: { id: string } }>(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[0].id] } }, user);
+    const reserved = await testApp.graphql<{ reserve: { id: string } }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      user,
+    );
     await testApp.graphql(CONFIRM_PAYMENT, { reservationId: reserved.data!.reserve.id }, user);
     await expectUntouched(session, async () => {
-      const response = await testApp.graphql(CANCEL_RESERVATION, { reservationId: reserved.data!.reserve.id }, user);
+      const response = await testApp.graphql(
+        CANCEL_RESERVATION,
+        { reservationId: reserved.data!.reserve.id },
+        user,
+      );
       expect(response.errors?.[0].extensions.code).toBe('INVALID_STATE');
     });
   });
@@ -226,13 +290,23 @@ describe('error codes', () => {
   it('UNAUTHENTICATED and FORBIDDEN leave nothing behind', async () => {
     const session = await createSession(testApp);
     const owner = await testApp.token(uniqueUser());
-    const reserved = await testApp.graphql<{ reserve: { id: string } }>(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[0].id] } }, owner);
+    const reserved = await testApp.graphql<{ reserve: { id: string } }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      owner,
+    );
     const stranger = await testApp.token(uniqueUser());
     await expectUntouched({ ...session, seats: session.seats.slice(1) }, async () => {
-      const anonymous = await testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[1].id] } });
+      const anonymous = await testApp.graphql(RESERVE, {
+        input: { sessionId: session.id, seatIds: [session.seats[1].id] },
+      });
       expect(anonymous.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
       for (const operation of [CONFIRM_PAYMENT, CANCEL_RESERVATION]) {
-        const response = await testApp.graphql(operation, { reservationId: reserved.data!.reserve.id }, stranger);
+        const response = await testApp.graphql(
+          operation,
+          { reservationId: reserved.data!.reserve.id },
+          stranger,
+        );
         expect(response.errors?.[0].extensions.code).toBe('FORBIDDEN');
       }
     });

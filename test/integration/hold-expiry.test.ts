@@ -23,12 +23,13 @@ describe('hold expiry without workers', () => {
       first,
     );
     const reservationId = held.data!.reserve.id;
-    await new Promise((resolve) => setTimeout(resolve, Date.parse(held.data!.reserve.expiresAt) - Date.now() + 100));
-
-    const seatMap = await testApp.graphql<{ session: { availableSeats: number; seats: { status: string }[] } }>(
-      `query ($id: ID!) { session(id: $id) { availableSeats seats { status } } }`,
-      { id: session.id },
+    await new Promise((resolve) =>
+      setTimeout(resolve, Date.parse(held.data!.reserve.expiresAt) - Date.now() + 100),
     );
+
+    const seatMap = await testApp.graphql<{
+      session: { availableSeats: number; seats: { status: string }[] };
+    }>(`query ($id: ID!) { session(id: $id) { availableSeats seats { status } } }`, { id: session.id });
     expect(seatMap.data!.session).toEqual({
       availableSeats: 3,
       seats: [{ status: 'AVAILABLE' }, { status: 'AVAILABLE' }, { status: 'AVAILABLE' }],
@@ -41,20 +42,23 @@ describe('hold expiry without workers', () => {
     expect(stale.data!.reservation.status).toBe('EXPIRED');
 
     const second = await testApp.token(uniqueUser('second'));
-    const takeover = await testApp.graphql<{ reserve: { seats: { id: string; status: string; version: number }[] } }>(
-      RESERVE,
-      { input: { sessionId: session.id, seatIds: [a.id] } },
-      second,
-    );
+    const takeover = await testApp.graphql<{
+      reserve: { seats: { id: string; status: string; version: number }[] };
+    }>(RESERVE, { input: { sessionId: session.id, seatIds: [a.id] } }, second);
     expect(takeover.errors).toBeUndefined();
     // RESERVED (2), released by the expiry (3), RESERVED again (4).
     expect(takeover.data!.reserve.seats).toEqual([{ id: a.id, label: 'A1', status: 'RESERVED', version: 4 }]);
 
     const em = testApp.app.orm.em.fork();
-    const [previous] = await em.execute<{ status: string }[]>('select status from reservation where id = ?', [reservationId]);
+    const [previous] = await em.execute<{ status: string }[]>('select status from reservation where id = ?', [
+      reservationId,
+    ]);
     expect(previous.status).toBe('EXPIRED');
     // The other seat of the ended hold was freed too, and says so in its version.
-    const [other] = await em.execute<{ status: string; version: number }[]>('select status, version from seat where id = ?', [b.id]);
+    const [other] = await em.execute<{ status: string; version: number }[]>(
+      'select status, version from seat where id = ?',
+      [b.id],
+    );
     expect(other).toEqual({ status: 'AVAILABLE', version: 3 });
     const topics = await em.execute<{ topic: string }[]>(
       `select topic from outbox_event where payload->>'sessionId' = ? order by id`,
@@ -76,10 +80,18 @@ describe('hold expiry without workers', () => {
     for (const seat of session.seats.slice(0, 5)) {
       await testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [seat.id] } }, user);
     }
-    const refused = await testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[5].id] } }, user);
+    const refused = await testApp.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[5].id] } },
+      user,
+    );
     expect(refused.errors?.[0].extensions.code).toBe('LIMIT_EXCEEDED');
     await new Promise((resolve) => setTimeout(resolve, 1_200));
-    const accepted = await testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[6].id] } }, user);
+    const accepted = await testApp.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[6].id] } },
+      user,
+    );
     expect(accepted.errors).toBeUndefined();
   });
 });

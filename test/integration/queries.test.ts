@@ -18,13 +18,20 @@ describe('queries', () => {
     const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
     const created = [];
     for (const minutes of [30, 0, 10, 10, 20]) {
-      created.push({ id: (await createSession(testApp, { rows: 1, seatsPerRow: 1, startsAt: at(minutes) })).id, minutes });
+      created.push({
+        id: (await createSession(testApp, { rows: 1, seatsPerRow: 1, startsAt: at(minutes) })).id,
+        minutes,
+      });
     }
-    const expected = [...created].sort((left, right) => left.minutes - right.minutes || left.id.localeCompare(right.id));
+    const expected = [...created].sort(
+      (left, right) => left.minutes - right.minutes || left.id.localeCompare(right.id),
+    );
     const page = `query ($first: Int, $after: String, $from: DateTime, $to: DateTime) {
       sessions(first: $first, after: $after, from: $from, to: $to) {
         edges { cursor node { id startsAt } } pageInfo { hasNextPage endCursor } } }`;
-    type Page = { sessions: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    type Page = {
+      sessions: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    };
 
     const seen: string[] = [];
     let after: string | undefined;
@@ -40,7 +47,9 @@ describe('queries', () => {
 
     const window = await testApp.graphql<Page>(page, { from: at(10), to: at(30) });
     expect(window.data!.sessions.edges.map((edge) => edge.node.id)).toEqual(
-      expected.filter((session) => session.minutes >= 10 && session.minutes < 30).map((session) => session.id),
+      expected
+        .filter((session) => session.minutes >= 10 && session.minutes < 30)
+        .map((session) => session.id),
     );
   });
 
@@ -48,11 +57,21 @@ describe('queries', () => {
     const base = Date.UTC(2095, 0, 1) + Math.floor(Math.random() * 1_000_000) * 60_000;
     const sessions = [];
     for (let index = 0; index < 20; index += 1) {
-      sessions.push(await createSession(testApp, { rows: 2, seatsPerRow: 5, startsAt: new Date(base + index * 60_000).toISOString() }));
+      sessions.push(
+        await createSession(testApp, {
+          rows: 2,
+          seatsPerRow: 5,
+          startsAt: new Date(base + index * 60_000).toISOString(),
+        }),
+      );
     }
     const user = await testApp.token(uniqueUser());
     for (const session of sessions.slice(0, 5)) {
-      await testApp.graphql(RESERVE, { input: { sessionId: session.id, seatIds: [session.seats[0].id, session.seats[1].id] } }, user);
+      await testApp.graphql(
+        RESERVE,
+        { input: { sessionId: session.id, seatIds: [session.seats[0].id, session.seats[1].id] } },
+        user,
+      );
     }
 
     let queries = 0;

@@ -23,11 +23,14 @@ function pick<Item>(items: readonly Item[], count: number): Item[] {
   return chosen;
 }
 
-async function race(testApp: TestApp, requests: { seatIds: string[]; sessionId: string }[]): Promise<ReserveResponse[]> {
+async function race(
+  testApp: TestApp,
+  requests: { seatIds: string[]; sessionId: string }[],
+): Promise<ReserveResponse[]> {
   const tokens = await Promise.all(requests.map(() => testApp.token(`racer-${randomUUID()}`)));
   return Promise.all(
-    requests.map((input, index) =>
-      testApp.graphql(RESERVE, { input }, tokens[index]) as Promise<ReserveResponse>,
+    requests.map(
+      (input, index) => testApp.graphql(RESERVE, { input }, tokens[index]) as Promise<ReserveResponse>,
     ),
   );
 }
@@ -88,13 +91,19 @@ describe('reserve races with Redis up', () => {
 
   it(`${RACERS} reserves over overlapping seats: every seat held at most once`, async () => {
     const session = await createSession(testApp, { rows: 4, seatsPerRow: 5 });
-    const winners = await expectSingleHolders(testApp, session, await race(testApp, overlappingRequests(session)));
+    const winners = await expectSingleHolders(
+      testApp,
+      session,
+      await race(testApp, overlappingRequests(session)),
+    );
     expect(winners).toBeGreaterThanOrEqual(4);
   });
 
   it(`${RACERS} reserves for one seat: exactly one winner`, async () => {
     const session = await createSession(testApp);
-    expect(await expectSingleHolders(testApp, session, await race(testApp, oneSeatRequests(session)))).toBe(1);
+    expect(await expectSingleHolders(testApp, session, await race(testApp, oneSeatRequests(session)))).toBe(
+      1,
+    );
   });
 });
 
@@ -114,7 +123,9 @@ describe('reserve races while Redis is flushed over and over', () => {
     await testApp.stop();
   });
 
-  async function whileFlushing<Result>(work: () => Promise<Result>): Promise<{ result: Result; flushes: number }> {
+  async function whileFlushing<Result>(
+    work: () => Promise<Result>,
+  ): Promise<{ result: Result; flushes: number }> {
     let running = true;
     let flushes = 0;
     const loop = (async () => {

@@ -21,7 +21,9 @@ describe('GraphQL schema', () => {
     const contract = buildSchema(readFileSync(join(__dirname, '..', 'fixtures', 'contract.graphql'), 'utf8'));
     const actual = await buildGraphQLSchema();
     const problems: string[] = [];
-    for (const expected of Object.values(contract.getTypeMap()).filter((type) => !type.name.startsWith('__'))) {
+    for (const expected of Object.values(contract.getTypeMap()).filter(
+      (type) => !type.name.startsWith('__'),
+    )) {
       const found = actual.getType(expected.name) as GraphQLNamedType | undefined;
       if (!found) {
         problems.push(`missing type ${expected.name}`);
@@ -39,7 +41,10 @@ describe('GraphQL schema', () => {
           problems.push(`${expected.name} is not an object or input type`);
           continue;
         }
-        const fields = found.getFields() as Record<string, GraphQLField<unknown, unknown> | { type: unknown }>;
+        const fields = found.getFields() as Record<
+          string,
+          GraphQLField<unknown, unknown> | { type: unknown }
+        >;
         for (const [name, field] of Object.entries(expected.getFields())) {
           const actualField = fields[name];
           if (!actualField) {
@@ -47,10 +52,13 @@ describe('GraphQL schema', () => {
             continue;
           }
           if (String(actualField.type) !== String(field.type)) {
-            problems.push(`${expected.name}.${name} is ${String(actualField.type)}, contract says ${String(field.type)}`);
+            problems.push(
+              `${expected.name}.${name} is ${String(actualField.type)}, contract says ${String(field.type)}`,
+            );
           }
           for (const argument of 'args' in field ? field.args : []) {
-            const actualArgument = 'args' in actualField ? actualField.args.find((arg) => arg.name === argument.name) : undefined;
+            const actualArgument =
+              'args' in actualField ? actualField.args.find((arg) => arg.name === argument.name) : undefined;
             if (!actualArgument) {
               problems.push(`missing argument ${expected.name}.${name}(${argument.name})`);
             } else if (

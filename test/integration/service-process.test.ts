@@ -16,7 +16,10 @@ describe('service processes', () => {
       expect(await (await fetch(`${service.baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${service.baseUrl}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: true, redis: true, rabbitmq: true } });
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        checks: { postgres: true, redis: true, rabbitmq: true },
+      });
       const response = await fetch(`${service.baseUrl}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -59,7 +62,11 @@ describe('service processes', () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(name);
     }
-    const production = await runScript('main.js', [], { ...environment(), NODE_ENV: 'production', AUTH_PUBLIC_KEY: '' });
+    const production = await runScript('main.js', [], {
+      ...environment(),
+      NODE_ENV: 'production',
+      AUTH_PUBLIC_KEY: '',
+    });
     expect(production.code).toBe(1);
     expect(production.stderr).toContain('AUTH_PUBLIC_KEY');
   });

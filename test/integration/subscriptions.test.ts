@@ -45,7 +45,11 @@ describe('subscriptions over graphql-ws (one process)', () => {
     const watcher = await subscribe<SeatChange>(client(), SEAT_STATUS_CHANGED, { sessionId: session.id });
     const user = await testApp.token(uniqueUser());
 
-    await testApp.graphql(RESERVE, { input: { sessionId: otherSession.id, seatIds: [otherSession.seats[0].id] } }, user);
+    await testApp.graphql(
+      RESERVE,
+      { input: { sessionId: otherSession.id, seatIds: [otherSession.seats[0].id] } },
+      user,
+    );
     const reserved = await testApp.graphql<{ reserve: { id: string } }>(
       RESERVE,
       { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
@@ -57,8 +61,12 @@ describe('subscriptions over graphql-ws (one process)', () => {
     const second = (await watcher.next()).data!.seatStatusChanged;
     expect(first.sessionId).toBe(session.id);
     expect(first.reservationId).toBe(reserved.data!.reserve.id);
-    expect(first.seats).toEqual([{ id: session.seats[0].id, label: 'A1', status: 'RESERVED', version: 2, sessionId: session.id }]);
-    expect(second.seats).toEqual([{ id: session.seats[0].id, label: 'A1', status: 'SOLD', version: 3, sessionId: session.id }]);
+    expect(first.seats).toEqual([
+      { id: session.seats[0].id, label: 'A1', status: 'RESERVED', version: 2, sessionId: session.id },
+    ]);
+    expect(second.seats).toEqual([
+      { id: session.seats[0].id, label: 'A1', status: 'SOLD', version: 3, sessionId: session.id },
+    ]);
     await watcher.close();
   });
 
@@ -72,17 +80,23 @@ describe('subscriptions over graphql-ws (one process)', () => {
     );
     const reservationId = reserved.data!.reserve.id;
 
-    const stranger = await subscribe(client(await testApp.token(uniqueUser('stranger'))), RESERVATION_UPDATED, { reservationId });
+    const stranger = await subscribe(
+      client(await testApp.token(uniqueUser('stranger'))),
+      RESERVATION_UPDATED,
+      { reservationId },
+    );
     expect((await stranger.next()).errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     const anonymous = await subscribe(client(), RESERVATION_UPDATED, { reservationId });
     expect((await anonymous.next()).errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
 
-    const owner = await subscribe<{ reservationUpdated: { id: string; status: string; sale: { id: string } | null } }>(
-      client(ownerToken),
-      RESERVATION_UPDATED,
+    const owner = await subscribe<{
+      reservationUpdated: { id: string; status: string; sale: { id: string } | null };
+    }>(client(ownerToken), RESERVATION_UPDATED, { reservationId });
+    const sale = await testApp.graphql<{ confirmPayment: { id: string } }>(
+      CONFIRM_PAYMENT,
       { reservationId },
+      ownerToken,
     );
-    const sale = await testApp.graphql<{ confirmPayment: { id: string } }>(CONFIRM_PAYMENT, { reservationId }, ownerToken);
     expect((await owner.next()).data!.reservationUpdated).toEqual({
       id: reservationId,
       status: 'CONFIRMED',

@@ -81,7 +81,9 @@ export async function insertStartedSession(testApp: TestApp): Promise<SessionFix
 /** Rows the booking path may leave behind for a session: the "nothing left behind" check. */
 export async function sessionFootprint(testApp: TestApp, sessionId: string) {
   const em = testApp.app.orm.em.fork();
-  const [row] = await em.execute<{ reservations: number; links: number; sales: number; outbox: number; changed: number }[]>(
+  const [row] = await em.execute<
+    { reservations: number; links: number; sales: number; outbox: number; changed: number }[]
+  >(
     `select
        (select count(*)::int from reservation where session_id = ?) as reservations,
        (select count(*)::int from reservation_seat rs join seat s on s.id = rs.seat_id where s.session_id = ?) as links,
@@ -94,7 +96,11 @@ export async function sessionFootprint(testApp: TestApp, sessionId: string) {
 }
 
 /** How many of the given seats have a Redis lock. */
-export async function lockedSeatCount(testApp: TestApp, sessionId: string, seatIds: readonly string[]): Promise<number> {
+export async function lockedSeatCount(
+  testApp: TestApp,
+  sessionId: string,
+  seatIds: readonly string[],
+): Promise<number> {
   if (seatIds.length === 0) {
     return 0;
   }

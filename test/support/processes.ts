@@ -24,7 +24,10 @@ export async function runScript(
   env: Record<string, string>,
   cwd?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(DIST, script), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd });
+  const child = spawn(process.execPath, [join(DIST, script), ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -50,14 +50,20 @@ export async function subscribe<Data>(
     { query, variables },
     {
       next: push,
-      error: (error) => push({ errors: Array.isArray(error) ? error : [{ message: String(error) }] } as ExecutionResult<Data>),
+      error: (error) =>
+        push({
+          errors: Array.isArray(error) ? error : [{ message: String(error) }],
+        } as ExecutionResult<Data>),
       complete: markCompleted,
     },
   );
   // graphql-ws gives no "subscribed" signal; a round trip on the same socket after the
   // subscribe message means the server has processed it.
   await new Promise<void>((resolve, reject) => {
-    client.subscribe({ query: '{ __typename }' }, { next: () => undefined, error: reject, complete: resolve });
+    client.subscribe(
+      { query: '{ __typename }' },
+      { next: () => undefined, error: reject, complete: resolve },
+    );
   });
   return {
     next: () => {

@@ -9,7 +9,11 @@ import { TEST_AMQP_URL, TEST_REDIS_URL, testDatabaseUrl } from './test-environme
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   readonly status: number;
   readonly data?: Data | null;
-  readonly errors?: { message: string; path?: string[]; extensions: { code: string; [key: string]: unknown } }[];
+  readonly errors?: {
+    message: string;
+    path?: string[];
+    extensions: { code: string; [key: string]: unknown };
+  }[];
 }
 
 /** A running Poltrona process for one test file, plus helpers to talk to it. */
@@ -64,7 +68,10 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     graphql: async (query, variables, token) => {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;

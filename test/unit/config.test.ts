@@ -35,7 +35,9 @@ describe('configuration', () => {
 
   it('requires a real key in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('AUTH_PUBLIC_KEY');
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example/jwks.json' }).auth.key).toEqual({
+    expect(
+      loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example/jwks.json' }).auth.key,
+    ).toEqual({
       kind: 'jwks',
       url: 'https://id.example/jwks.json',
     });
@@ -43,8 +45,14 @@ describe('configuration', () => {
 
   it('accepts a PEM with escaped newlines and normalises CORS origins', () => {
     const pem = '-----BEGIN PUBLIC KEY-----\\nABC\\n-----END PUBLIC KEY-----';
-    const config = loadConfig({ AUTH_PUBLIC_KEY: pem, CORS_ORIGINS: 'https://a.example/, http://b.example:8080' });
-    expect(config.auth.key).toEqual({ kind: 'publicKey', pem: '-----BEGIN PUBLIC KEY-----\nABC\n-----END PUBLIC KEY-----' });
+    const config = loadConfig({
+      AUTH_PUBLIC_KEY: pem,
+      CORS_ORIGINS: 'https://a.example/, http://b.example:8080',
+    });
+    expect(config.auth.key).toEqual({
+      kind: 'publicKey',
+      pem: '-----BEGIN PUBLIC KEY-----\nABC\n-----END PUBLIC KEY-----',
+    });
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://b.example:8080']);
   });
 });

@@ -26,7 +26,11 @@ describe('GraphQL error formatting', () => {
     const secret = new Error('connect ECONNREFUSED 10.0.0.5:5432 password=hunter2');
     const error = fromResolver(secret);
     const formatted = format(error.toJSON(), error);
-    expect(formatted).toEqual({ message: 'Internal server error', path: ['reserve'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(formatted).toEqual({
+      message: 'Internal server error',
+      path: ['reserve'],
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(JSON.stringify(formatted)).not.toContain('hunter2');
     expect(logged).toContain(secret);
   });
