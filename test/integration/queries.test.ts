@@ -77,7 +77,7 @@ describe('queries', () => {
     let queries = 0;
     const config = testApp.app.orm.config;
     const previous = config.get('onQuery');
-    config.set('onQuery', (sql: string, params: readonly unknown[]) => {
+    config.set('onQuery', (sql: string, params: unknown[]) => {
       queries += 1;
       return previous(sql, params);
     });
