@@ -4,7 +4,17 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.mjs', 'migrations/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      'migrations/**',
+      'client/generated/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -28,8 +38,8 @@ export default tseslint.config(
     },
   },
   {
-    // Jest loads its global setup and teardown through their default export.
-    files: ['test/support/global-setup.ts', 'test/support/global-teardown.ts'],
+    // Jest and graphql-codegen load these files through their default export.
+    files: ['test/support/global-setup.ts', 'test/support/global-teardown.ts', 'codegen.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

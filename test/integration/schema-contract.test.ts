@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildSchema,
@@ -12,9 +14,38 @@ import {
 import { buildGraphQLSchema } from '../../src/schema/build-schema';
 import { renderSchema, SCHEMA_FILE } from '../../src/schema/emit-schema';
 
+const ROOT = join(__dirname, '..', '..');
+
 describe('GraphQL schema', () => {
   it('is committed as emitted from the code (run `npm run schema:emit` after changing it)', async () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(await renderSchema());
+  });
+
+  it('has committed typed client documents as codegen makes them (run `npm run codegen`)', () => {
+    // graphql-codegen is ESM inside and will not load under jest: run its CLI on a copy.
+    const copy = mkdtempSync(join(tmpdir(), 'poltrona-codegen-'));
+    try {
+      for (const path of ['codegen.ts', 'src/schema/schema.graphql', 'client/operations']) {
+        cpSync(join(ROOT, path), join(copy, path), { recursive: true });
+      }
+      symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+      const cli = join(ROOT, 'node_modules', '@graphql-codegen', 'cli', 'cjs', 'bin.js');
+      const run = spawnSync(process.execPath, [cli, '--config', 'codegen.ts', '--silent'], {
+        cwd: copy,
+        encoding: 'utf8',
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const generated = readdirSync(join(copy, 'client', 'generated')).sort();
+      expect(readdirSync(join(ROOT, 'client', 'generated')).sort()).toEqual(generated);
+      for (const file of generated) {
+        expect(readFileSync(join(ROOT, 'client', 'generated', file), 'utf8')).toBe(
+          readFileSync(join(copy, 'client', 'generated', file), 'utf8'),
+        );
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('has every type, field, argument and enum value of DESIGN.md §4 with the same types', async () => {
