@@ -23,5 +23,5 @@ const config: CodegenConfig = {
 };
 
 // graphql-codegen reads the default export of its config file.
-// eslint-disable-next-line no-restricted-syntax
+ 
 export default config;

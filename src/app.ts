@@ -13,7 +13,7 @@ import { createContextFactory } from './context';
 import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
 import { connectDatabase, migrate } from './infra/database';
-import { createLivePubSub, publishLive } from './infra/live-events';
+import { createLivePubSub } from './infra/live-events';
 import { createLogger, type Logger } from './infra/logger';
 import { createRedisClient } from './infra/redis';
 import { SeatLocks } from './infra/seat-locks';
@@ -24,6 +24,13 @@ import { SessionResolver } from './resolvers/session.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { buildGraphQLSchema } from './schema/build-schema';
 import { createHttpServer, type ReadinessReport } from './server';
+import { LiveFanout } from './events/live-fanout';
+import { OutboxRelay } from './events/outbox-relay';
+import { declareTopology, MAX_DELIVERY_ATTEMPTS, topologyNames, type TopologyNames } from './events/topology';
+import { type RunningConsumer, startConsumer } from './workers/consumer';
+import { ExpirySweeper } from './workers/expiry-sweeper';
+import { createExpiryHandler } from './workers/expiry.worker';
+import { createReceiptsHandler, RECEIPTS_CONSUMER } from './workers/receipts.worker';
 
 /** A running Poltrona process. */
 export interface Application {
@@ -34,6 +41,10 @@ export interface Application {
   readonly redis: Redis;
   readonly logger: Logger;
   readonly reservations: ReservationService;
+  /** Exchange and queue names of this process's `AMQP_PREFIX`. */
+  readonly topology: TopologyNames;
+  /** The expiry backstop (running only in worker roles). */
+  readonly sweeper: ExpirySweeper;
   /** Graceful stop: drain HTTP and websockets, then close Redis, RabbitMQ and PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -57,7 +68,9 @@ export async function startApplication(
     info: (message, details) => logger.info(details ?? {}, message),
     warn: (message, details) => logger.warn(details ?? {}, message),
   });
-  await amqp.start();
+  const names = topologyNames(config.amqp.prefix, config.booking.holdSeconds);
+  const servesApi = config.role !== 'worker';
+  const runsWorkers = config.role !== 'api';
 
   const repositories = {
     sessions: new SessionRepository(),
@@ -66,7 +79,9 @@ export async function startApplication(
     sales: new SaleRepository(),
   };
   const live = createLivePubSub();
-  const transactions = new BookingTransactions((events) => publishLive(live, events));
+  // Every process relays the outbox rows it commits at once; polling picks up the rest.
+  const relay = new OutboxRelay(orm, names, logger);
+  const transactions = new BookingTransactions(relay.onCommitted);
   const sessionService = new SessionService(repositories.sessions);
   const saleService = new SaleService(repositories.sales);
   const reservationService = new ReservationService({
@@ -76,6 +91,57 @@ export async function startApplication(
     holdSeconds: config.booking.holdSeconds,
     logger: { warn: (message, details) => logger.warn(details ?? {}, message) },
   });
+
+  // Run on every (re)connection, in this order: topology, then consumers, then the relay, so
+  // the first events published after a reconnection already find their queues.
+  await amqp.onConnected(async (connection) => {
+    const channel = await connection.createChannel();
+    await declareTopology(channel, names, config.booking.holdSeconds);
+    await channel.close();
+  });
+  if (servesApi) {
+    await amqp.onConnected(new LiveFanout(names, live, logger, config.amqp.prefix).attach);
+  }
+  let consumers: RunningConsumer[] = [];
+  const sweeper = new ExpirySweeper(orm, reservationService, logger);
+  if (runsWorkers) {
+    const common = {
+      deadLetterExchange: names.deadLetterExchange,
+      maxAttempts: MAX_DELIVERY_ATTEMPTS,
+      ackDelayMilliseconds: config.faults.ackDelayMilliseconds,
+    };
+    await amqp.onConnected(async (connection) => {
+      // A reconnection replaces the consumers: the old ones died with their connection.
+      consumers = [
+        await startConsumer(
+          connection,
+          {
+            ...common,
+            name: 'expiry',
+            queue: names.expiryQueue,
+            prefetch: 32,
+            handle: createExpiryHandler(orm, reservationService),
+          },
+          logger,
+        ),
+        await startConsumer(
+          connection,
+          {
+            ...common,
+            name: RECEIPTS_CONSUMER,
+            queue: names.receiptsQueue,
+            prefetch: 32,
+            handle: createReceiptsHandler(orm, logger),
+          },
+          logger,
+        ),
+      ];
+    });
+    sweeper.start();
+  }
+  await amqp.onConnected(relay.attach);
+  relay.start();
+  await amqp.start();
 
   const readiness = async (): Promise<ReadinessReport> => {
     const [postgres, redisUp] = await Promise.all([
@@ -89,7 +155,7 @@ export async function startApplication(
   };
 
   let graphql;
-  if (config.role !== 'worker') {
+  if (servesApi) {
     const resolvers = new Map<unknown, object>([
       [SessionResolver, new SessionResolver(sessionService)],
       [SeatResolver, new SeatResolver()],
@@ -113,9 +179,14 @@ export async function startApplication(
     redis,
     logger,
     reservations: reservationService,
+    topology: names,
+    sweeper,
     stop: () => {
       stopping ??= (async () => {
         await server.close();
+        relay.stop();
+        await sweeper.stop();
+        await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
         await Promise.allSettled([redis.quit(), amqp.close()]);
         await orm.close();
       })();

@@ -28,6 +28,8 @@ export interface Config {
   };
   readonly rateLimit: { readonly mutationsPerMinute: number; readonly readsPerMinute: number };
   readonly corsOrigins: readonly string[];
+  /** Testing only: fault injection. */
+  readonly faults: { readonly ackDelayMilliseconds: number };
 }
 
 /** Thrown at start-up when a variable is invalid; the message names the variable. */
@@ -167,5 +169,6 @@ export function loadConfig(env: Environment = process.env): Config {
       readsPerMinute: integer(env, 'RATE_LIMIT_READS_PER_MINUTE', 600, 1, 1_000_000),
     },
     corsOrigins: origins(env),
+    faults: { ackDelayMilliseconds: integer(env, 'FAULT_ACK_DELAY_MS', 0, 0, 600_000) },
   };
 }

@@ -1,3 +1,4 @@
+import { ConsumedMessage } from './consumed-message.entity';
 import { OutboxEvent } from './outbox-event.entity';
 import { ReservationSeat } from './reservation-seat.entity';
 import { Reservation } from './reservation.entity';
@@ -6,4 +7,4 @@ import { Seat } from './seat.entity';
 import { Session } from './session.entity';
 
 /** Every entity, in one list shared by the app, the CLI and the tests. */
-export const ENTITIES = [Session, Seat, Reservation, ReservationSeat, Sale, OutboxEvent];
+export const ENTITIES = [Session, Seat, Reservation, ReservationSeat, Sale, OutboxEvent, ConsumedMessage];

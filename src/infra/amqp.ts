@@ -6,21 +6,34 @@ export interface AmqpLogger {
   warn(message: string, details?: Record<string, unknown>): void;
 }
 
+/** Runs on every (re)connection: declare topology, open channels, start consumers. */
+export type ConnectionSetup = (connection: ChannelModel) => Promise<void>;
+
 /**
- * A RabbitMQ connection that keeps itself alive: it connects in the background, and after a
- * drop reconnects with capped exponential backoff. Nothing waits on it: while the broker is
- * away, committed events wait in the outbox.
+ * A RabbitMQ connection that keeps itself alive: it connects in the background and, after a
+ * drop, reconnects with capped exponential backoff, then runs every registered
+ * {@link ConnectionSetup} again. Nothing on the request path waits for it: while the broker
+ * is away, committed events wait in the outbox.
  */
 export class AmqpConnection {
   private connection: ChannelModel | null = null;
   private closing = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  private readonly setups: ConnectionSetup[] = [];
 
   constructor(
     private readonly url: string,
     private readonly logger: AmqpLogger,
   ) {}
+
+  /** Registers a setup step; it also runs at once if a connection is open. */
+  async onConnected(setup: ConnectionSetup): Promise<void> {
+    this.setups.push(setup);
+    if (this.connection) {
+      await this.runSetup(this.connection, setup);
+    }
+  }
 
   /** Starts connecting; resolves after the first attempt, successful or not. */
   async start(): Promise<void> {
@@ -46,28 +59,63 @@ export class AmqpConnection {
     if (this.closing) {
       return;
     }
+    let connection: ChannelModel;
     try {
-      const connection = await connect(this.url, { timeout: 3_000 });
-      connection.on('error', () => undefined);
-      connection.on('close', () => {
-        this.connection = null;
-        if (!this.closing) {
-          this.logger.warn('RabbitMQ connection closed; reconnecting');
-          this.scheduleReconnect();
-        }
-      });
-      this.connection = connection;
-      this.attempt = 0;
-      this.logger.info('Connected to RabbitMQ');
+      connection = await connect(this.url, { timeout: 3_000 });
     } catch (error) {
-      this.logger.warn('Cannot reach RabbitMQ; retrying', { error: String(error) });
+      this.logger.warn('Cannot reach RabbitMQ; retrying', {
+        error: String(error),
+        attempt: this.attempt + 1,
+      });
       this.scheduleReconnect();
+      return;
+    }
+    if (this.closing) {
+      // close() was called while this attempt was under way.
+      await connection.close().catch(() => undefined);
+      return;
+    }
+    connection.on('error', () => undefined);
+    connection.on('close', () => {
+      if (this.connection === connection) {
+        this.connection = null;
+      }
+      if (!this.closing) {
+        this.logger.warn('RabbitMQ connection closed; reconnecting');
+        this.scheduleReconnect();
+      }
+    });
+    this.connection = connection;
+    this.attempt = 0;
+    this.logger.info('Connected to RabbitMQ');
+    for (const setup of this.setups) {
+      if (!(await this.runSetup(connection, setup))) {
+        return;
+      }
+    }
+  }
+
+  private async runSetup(connection: ChannelModel, setup: ConnectionSetup): Promise<boolean> {
+    try {
+      await setup(connection);
+      return true;
+    } catch (error) {
+      // A half-set-up connection is worse than none: drop it and start over.
+      this.logger.warn('RabbitMQ setup failed; reconnecting', { error: String(error) });
+      await connection.close().catch(() => undefined);
+      return false;
     }
   }
 
   private scheduleReconnect(): void {
+    if (this.closing || this.retryTimer) {
+      return;
+    }
     this.attempt += 1;
-    this.retryTimer = setTimeout(() => void this.connectOnce(), backoffMilliseconds(this.attempt));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.connectOnce();
+    }, backoffMilliseconds(this.attempt));
     this.retryTimer.unref();
   }
 }

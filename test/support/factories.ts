@@ -35,7 +35,7 @@ export const CANCEL_RESERVATION = `
 
 /** Creates a session through the API as an admin. */
 export async function createSession(
-  testApp: TestApp,
+  testApp: Pick<TestApp, 'graphql' | 'token'>,
   overrides: Partial<{ rows: number; seatsPerRow: number; priceCents: number; startsAt: string }> = {},
 ): Promise<SessionFixture> {
   const admin = await testApp.token(`admin-${randomUUID()}`, { admin: true });

@@ -1,2 +1,6 @@
-/** The test database is kept after a run for inspection; the next run recreates it. */
-export default async function globalTeardown(): Promise<void> {}
+import { dropTestDatabases } from './test-databases';
+
+/** Removes the databases the run created. */
+export default async function globalTeardown(): Promise<void> {
+  await dropTestDatabases();
+}

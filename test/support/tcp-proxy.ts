@@ -18,6 +18,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      if (server) {
+        resolve();
+        return;
+      }
       server = createServer((client) => {
         const upstream = connect(targetPort, targetHost);
         sockets.add(client).add(upstream);

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { type Application, startApplication } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { signToken } from '../../src/infra/dev-keys';
-import { createLogger } from '../../src/infra/logger';
-import { TEST_AMQP_URL, TEST_REDIS_URL, testDatabaseUrl } from './test-environment';
+import { connect } from 'amqplib';
+import { deleteTopology } from '../../src/events/topology';
+import { createLogger, type Logger } from '../../src/infra/logger';
+import { TEST_AMQP_URL, TEST_DATABASE_PREFIX, TEST_REDIS_URL, testDatabaseUrl } from './test-environment';
 
 /** A GraphQL response as the client sees it. */
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -39,15 +41,19 @@ export function testPrivateKey(): string {
   return key;
 }
 
-/** Environment of a test process: the test database, a private AMQP prefix, quiet logs. */
+/**
+ * Environment of a test deployment: a database and an AMQP prefix of its own (created on first
+ * start, dropped after the run), the test identity provider's key, quiet logs.
+ */
 export function testEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
   return {
     NODE_ENV: 'test',
-    DATABASE_URL: testDatabaseUrl(),
+    DATABASE_URL: testDatabaseUrl(`${TEST_DATABASE_PREFIX}_${suffix}`),
     DATABASE_POOL_SIZE: '10',
     REDIS_URL: TEST_REDIS_URL,
     AMQP_URL: TEST_AMQP_URL,
-    AMQP_PREFIX: `test-${randomUUID().slice(0, 8)}`,
+    AMQP_PREFIX: `test-${suffix}`,
     AUTH_PUBLIC_KEY: process.env.TEST_AUTH_PUBLIC_KEY ?? '',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -55,29 +61,71 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
   };
 }
 
+/** POSTs a GraphQL operation as JSON to `url`. */
+export async function postGraphQL<Data = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string,
+): Promise<GraphQLResponse<Data>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<Data>, 'status'>;
+  return { status: response.status, ...body };
+}
+
+/** A token signed by the test identity provider. */
+export function testToken(
+  userId: string,
+  options: { admin?: boolean; expiresIn?: string | number } = {},
+): Promise<string> {
+  return signToken(testPrivateKey(), { userId, admin: options.admin, expiresIn: options.expiresIn ?? '1h' });
+}
+
 /** Starts the whole application in this process on a free port. */
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  logger?: Logger,
+): Promise<TestApp> {
   const config = loadConfig(testEnvironment(overrides));
-  const app = await startApplication(config, createLogger(config.logLevel));
+  const app = await startApplication(config, logger ?? createLogger(config.logLevel));
   const url = `http://127.0.0.1:${app.port}/graphql`;
   return {
     app,
     url,
-    token: (userId, options = {}) =>
-      signToken(testPrivateKey(), { userId, admin: options.admin, expiresIn: options.expiresIn ?? '1h' }),
-    graphql: async (query, variables, token) => {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: response.status, ...body } as GraphQLResponse<never>;
+    token: testToken,
+    graphql: (query, variables, token) => postGraphQL(url, query, variables, token),
+    stop: async () => {
+      await app.stop();
+      await removeTopology(config.amqp.url, app.topology);
     },
-    stop: () => app.stop(),
+  };
+}
+
+/** Deletes a test's exchanges and queues from the broker (its prefix is its own). */
+export async function removeTopology(
+  url: string,
+  names: Parameters<typeof deleteTopology>[1],
+): Promise<void> {
+  const connection = await connect(url);
+  try {
+    const channel = await connection.createChannel();
+    await deleteTopology(channel, names);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** GraphQL helpers for a Poltrona process this test did not start in-process. */
+export function remoteApp(baseUrl: string): Pick<TestApp, 'graphql' | 'token' | 'url'> {
+  const url = `${baseUrl}/graphql`;
+  return {
+    url,
+    token: testToken,
+    graphql: (query, variables, token) => postGraphQL(url, query, variables, token),
   };
 }
 

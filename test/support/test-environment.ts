@@ -1,9 +1,13 @@
-/** The database every integration test shares; tests isolate themselves by their own data. */
-export const TEST_DATABASE_NAME = 'poltrona_test';
+/**
+ * Prefix of the test databases. Every test environment gets a database of its own (and an
+ * AMQP prefix of its own): outbox relays publish every unpublished row of their database,
+ * so two environments sharing one would publish each other's events.
+ */
+export const TEST_DATABASE_PREFIX = 'poltrona_test';
 
 const SERVER_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
-export function testDatabaseUrl(database: string = TEST_DATABASE_NAME): string {
+export function testDatabaseUrl(database: string): string {
   return `${SERVER_URL}/${database}`;
 }
 

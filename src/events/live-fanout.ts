@@ -1,0 +1,53 @@
+import { type ChannelModel } from 'amqplib';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { type Logger } from '../infra/logger';
+import { type LivePubSub, publishLive } from '../infra/live-events';
+import { decodeEvent } from './event-message';
+import { type TopologyNames } from './topology';
+
+// An unused fan-out queue (its process died) disappears after this long.
+const QUEUE_EXPIRES_MILLISECONDS = 60_000;
+
+/**
+ * Each API process's own queue of seat and reservation events, fed into its in-process
+ * pub/sub for GraphQL subscriptions. The queue is named per process and outlives a dropped
+ * connection (it expires only when unused for a minute), so events published while this
+ * process was reconnecting still reach its subscribers.
+ */
+export class LiveFanout {
+  readonly queue: string;
+
+  constructor(
+    private readonly names: TopologyNames,
+    private readonly live: LivePubSub,
+    private readonly logger: Logger,
+    prefix: string,
+  ) {
+    this.queue = `${prefix}.live.${hostname()}.${process.pid}.${randomUUID().slice(0, 8)}`;
+  }
+
+  /** Connection setup: declare and bind the queue, then consume it. */
+  readonly attach = async (connection: ChannelModel): Promise<void> => {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    await channel.assertQueue(this.queue, {
+      durable: true,
+      arguments: { 'x-queue-type': 'classic', 'x-expires': QUEUE_EXPIRES_MILLISECONDS },
+    });
+    await channel.bindQueue(this.queue, this.names.events, 'seat.#');
+    await channel.bindQueue(this.queue, this.names.events, 'reservation.#');
+    await channel.prefetch(1_000);
+    await channel.consume(this.queue, (message) => {
+      if (!message) {
+        return;
+      }
+      try {
+        publishLive(this.live, [decodeEvent(message).event]);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'Dropped a malformed live event');
+      }
+      channel.ack(message);
+    });
+  };
+}

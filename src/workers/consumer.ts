@@ -1,0 +1,106 @@
+import { type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { backoffMilliseconds } from '../infra/amqp';
+import { type Logger } from '../infra/logger';
+
+/** Header counting deliveries of a message across retries. */
+export const ATTEMPTS_HEADER = 'x-attempts';
+/** Headers a dead-lettered message carries. */
+export const FAILURE_REASON_HEADER = 'x-failure-reason';
+export const FAILED_QUEUE_HEADER = 'x-failed-queue';
+
+export interface ConsumerDefinition {
+  /** Name for logs and for the inbox of idempotent consumers. */
+  readonly name: string;
+  readonly queue: string;
+  /** Unacknowledged messages this consumer holds at once. */
+  readonly prefetch: number;
+  readonly deadLetterExchange: string;
+  /** Attempts before a failing message is dead-lettered. */
+  readonly maxAttempts: number;
+  /** Handles one message; a throw means "try again later". Must be idempotent. */
+  handle(message: ConsumeMessage): Promise<void>;
+  /** Testing only: wait this long between handling and acking (simulates a crash window). */
+  readonly ackDelayMilliseconds?: number;
+}
+
+/** A running consumer; {@link stop} cancels it and waits for messages in hand. */
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes `queue` with manual acks: a message is acked only after `handle` resolved (its
+ * transaction committed), so a process that dies mid-message has it redelivered. A failure is
+ * retried with backoff by republishing the message with an attempt count; after
+ * `maxAttempts` it goes to the dead-letter exchange with the reason in its headers. Republish
+ * and dead-letter wait for publisher confirms before the original is acked.
+ */
+export async function startConsumer(
+  connection: ChannelModel,
+  definition: ConsumerDefinition,
+  logger: Logger,
+): Promise<RunningConsumer> {
+  const channel = await connection.createConfirmChannel();
+  channel.on('error', () => undefined);
+  await channel.prefetch(definition.prefetch);
+  const inFlight = new Set<Promise<void>>();
+
+  const fail = async (message: ConsumeMessage, error: unknown): Promise<void> => {
+    const headers = message.properties.headers ?? {};
+    const attempts = Number(headers[ATTEMPTS_HEADER] ?? 1);
+    const reason = error instanceof Error ? error.message : String(error);
+    const properties = { ...message.properties, headers: { ...headers } };
+    if (attempts >= definition.maxAttempts) {
+      logger.error({ consumer: definition.name, attempts, reason }, 'Message dead-lettered');
+      properties.headers[FAILURE_REASON_HEADER] = reason;
+      properties.headers[FAILED_QUEUE_HEADER] = definition.queue;
+      properties.headers[ATTEMPTS_HEADER] = attempts;
+      channel.publish(definition.deadLetterExchange, '', message.content, properties);
+    } else {
+      logger.warn({ consumer: definition.name, attempts, reason }, 'Message failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, backoffMilliseconds(attempts)));
+      properties.headers[ATTEMPTS_HEADER] = attempts + 1;
+      channel.sendToQueue(definition.queue, message.content, properties);
+    }
+    await channel.waitForConfirms();
+  };
+
+  const handleDelivery = async (message: ConsumeMessage): Promise<void> => {
+    if (message.fields.redelivered) {
+      logger.info(
+        { consumer: definition.name, messageId: message.properties.messageId },
+        'Redelivered message',
+      );
+    }
+    try {
+      await definition.handle(message);
+      if (definition.ackDelayMilliseconds) {
+        await new Promise((resolve) => setTimeout(resolve, definition.ackDelayMilliseconds));
+      }
+    } catch (error) {
+      await fail(message, error);
+    }
+    channel.ack(message);
+  };
+
+  const { consumerTag } = await channel.consume(definition.queue, (message) => {
+    if (!message) {
+      return;
+    }
+    const work = handleDelivery(message)
+      .catch((error: unknown) => {
+        // The channel went away: the broker redelivers the unacked message elsewhere.
+        logger.warn({ consumer: definition.name, err: error }, 'Message left unacked');
+      })
+      .finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  });
+
+  return {
+    stop: async () => {
+      await channel.cancel(consumerTag).catch(() => undefined);
+      await Promise.allSettled([...inFlight]);
+      await channel.close().catch(() => undefined);
+    },
+  };
+}
