@@ -23,5 +23,4 @@ const config: CodegenConfig = {
 };
 
 // graphql-codegen reads the default export of its config file.
- 
 export default config;

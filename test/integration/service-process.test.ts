@@ -3,12 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { runScript, startService } from '../support/processes';
-import { testEnvironment } from '../support/test-app';
-import { testDatabaseUrl } from '../support/test-environment';
+import { topologyNames } from '../../src/events/topology';
+import { removeTopology, testEnvironment } from '../support/test-app';
+import { TEST_AMQP_URL, testDatabaseUrl } from '../support/test-environment';
 
 /** The real entry points, as `npm start`, `npm run migrate` and `npm run token` run them. */
 describe('service processes', () => {
-  const environment = () => testEnvironment({ LOG_LEVEL: 'info' });
+  const environments: Record<string, string>[] = [];
+  const environment = () => {
+    const env = testEnvironment({ LOG_LEVEL: 'info' });
+    environments.push(env);
+    return env;
+  };
+
+  afterAll(async () => {
+    for (const env of environments) {
+      await removeTopology(TEST_AMQP_URL, topologyNames(env.AMQP_PREFIX, 30)).catch(() => undefined);
+    }
+  });
 
   it('serves GraphQL and health checks, and exits 0 on SIGTERM', async () => {
     const service = await startService(environment());
