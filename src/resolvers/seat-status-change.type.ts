@@ -5,6 +5,9 @@ import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
 import { DateTimeScalar } from '../schema/date-time.scalar';
 
+// The view built for each event, for as long as the event object is alive.
+const views = new WeakMap<SeatStatusChangedEvent, SeatStatusChange>();
+
 @ObjectType({ description: 'Seats of one session whose status changed together, as of that change.' })
 export class SeatStatusChange {
   @Field(() => ID, { description: 'The session whose seats changed.' })
@@ -21,8 +24,16 @@ export class SeatStatusChange {
   @Field(() => DateTimeScalar, { description: 'When the change was committed (database clock).' })
   changedAt!: Date;
 
-  /** The GraphQL view of a committed event: seats rebuilt from their snapshots, unmanaged. */
+  /**
+   * The GraphQL view of a committed event: seats rebuilt from their snapshots, unmanaged.
+   * Built once per event: every subscriber of the session receives the same event object,
+   * so they share this view.
+   */
   static fromEvent(event: SeatStatusChangedEvent): SeatStatusChange {
+    const built = views.get(event);
+    if (built) {
+      return built;
+    }
     const change = new SeatStatusChange();
     change.sessionId = event.sessionId;
     change.reservationId = event.reservationId;
@@ -38,6 +49,7 @@ export class SeatStatusChange {
       seat.holdExpiresAt = null;
       return seat;
     });
+    views.set(event, change);
     return change;
   }
 }
