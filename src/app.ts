@@ -24,6 +24,8 @@ import { SessionResolver } from './resolvers/session.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { buildGraphQLSchema } from './schema/build-schema';
 import { createHttpServer, type ReadinessReport } from './server';
+import { RateLimiter } from './security/rate-limiter';
+import { createRequestGuard } from './security/request-guard';
 import { LiveFanout } from './events/live-fanout';
 import { OutboxRelay } from './events/outbox-relay';
 import { declareTopology, MAX_DELIVERY_ATTEMPTS, topologyNames, type TopologyNames } from './events/topology';
@@ -58,7 +60,7 @@ export async function startApplication(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<Application> {
-  const orm = await connectDatabase(config.database.url, config.database.poolSize);
+  const orm = await connectDatabase(config.database);
   const applied = await migrate(orm, config.database.url);
   if (applied.length > 0) {
     logger.info({ migrations: applied }, 'Applied migrations');
@@ -165,7 +167,18 @@ export async function startApplication(
     ]);
     const schema = await buildGraphQLSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, live);
     const verifyToken = await createTokenVerifier(config.auth);
-    graphql = { schema, createContext: createContextFactory(orm, verifyToken, repositories, live) };
+    const rateLimiter = new RateLimiter(redis, config.amqp.prefix, {
+      mutation: config.rateLimit.mutationsPerMinute,
+      read: config.rateLimit.readsPerMinute,
+    });
+    graphql = {
+      schema,
+      verifyToken,
+      createContext: createContextFactory(orm, verifyToken, repositories, live),
+      guard: createRequestGuard(schema, config.limits, rateLimiter),
+      limits: config.limits,
+      corsOrigins: config.corsOrigins,
+    };
   }
   const server = await createHttpServer({ logger, readiness, graphql });
   const port = await server.listen(config.port);

@@ -17,7 +17,12 @@ export interface Config {
   readonly logLevel: string;
   readonly port: number;
   readonly role: Role;
-  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly database: {
+    readonly url: string;
+    readonly poolSize: number;
+    readonly statementTimeoutMilliseconds: number;
+    readonly lockTimeoutMilliseconds: number;
+  };
   readonly redis: { readonly url: string };
   readonly amqp: { readonly url: string; readonly prefix: string };
   readonly booking: { readonly holdSeconds: number };
@@ -25,6 +30,18 @@ export interface Config {
     readonly key: AuthKeySource;
     readonly issuer?: string;
     readonly audience?: string;
+    /** Least time between two JWKS fetches caused by unknown key ids. */
+    readonly jwksCooldownSeconds: number;
+  };
+  /** Limits every operation must fit in, over HTTP and websocket alike. */
+  readonly limits: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxCost: number;
+    readonly maxTokens: number;
+    readonly maxBodyBytes: number;
+    readonly executionTimeoutMilliseconds: number;
+    readonly introspection: boolean;
   };
   readonly rateLimit: { readonly mutationsPerMinute: number; readonly readsPerMinute: number };
   readonly corsOrigins: readonly string[];
@@ -82,6 +99,20 @@ function url(env: Environment, name: string, fallback: string, protocols: readon
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
   }
   return value;
+}
+
+function boolean(env: Environment, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  if (raw === 'true' || raw === '1') {
+    return true;
+  }
+  if (raw === 'false' || raw === '0') {
+    return false;
+  }
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
 function role(env: Environment): Role {
@@ -152,6 +183,8 @@ export function loadConfig(env: Environment = process.env): Config {
         'postgresql:',
       ]),
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 500),
+      statementTimeoutMilliseconds: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 600_000),
+      lockTimeoutMilliseconds: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 3_000, 100, 600_000),
     },
     redis: { url: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) },
     amqp: {
@@ -163,6 +196,16 @@ export function loadConfig(env: Environment = process.env): Config {
       key: authKey(env, nodeEnv),
       issuer: optionalText(env, 'AUTH_ISSUER'),
       audience: optionalText(env, 'AUTH_AUDIENCE'),
+      jwksCooldownSeconds: integer(env, 'AUTH_JWKS_COOLDOWN_SECONDS', 30, 0, 3_600),
+    },
+    limits: {
+      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 2, 100),
+      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1_000),
+      maxCost: integer(env, 'GRAPHQL_MAX_COST', 25_000, 10, 10_000_000),
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 5_000, 50, 1_000_000),
+      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1_024, 1_024, 10 * 1_024 * 1_024),
+      executionTimeoutMilliseconds: integer(env, 'GRAPHQL_TIMEOUT_MS', 10_000, 100, 600_000),
+      introspection: boolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     },
     rateLimit: {
       mutationsPerMinute: integer(env, 'RATE_LIMIT_MUTATIONS_PER_MINUTE', 60, 1, 1_000_000),

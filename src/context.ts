@@ -15,6 +15,8 @@ export interface Context {
   readonly loaders: Loaders;
   /** This process's source of committed events, for subscriptions. */
   readonly live: LivePubSub;
+  /** The caller's network address (rate limits for anonymous callers). */
+  readonly clientAddress: string;
 }
 
 /** The caller, or UNAUTHENTICATED. */
@@ -28,24 +30,32 @@ export function requireViewer(context: Context): Viewer {
   return context.viewer;
 }
 
-export type ContextFactory = (
-  authorization: string | undefined,
-  options?: { cacheLoaders: boolean },
-) => Promise<Context>;
+/** Where a request comes from. */
+export interface RequestOrigin {
+  /** The Authorization value (`Bearer <token>`), if any. */
+  readonly authorization?: string;
+  /** A caller already authenticated by the transport (websocket connections verify once). */
+  readonly viewer?: Viewer | null;
+  readonly clientAddress: string;
+  /** DataLoader memo: on for one HTTP request, off for long-lived subscriptions. */
+  readonly cacheLoaders?: boolean;
+}
 
-/** Builds the function that makes a fresh {@link Context} from an Authorization value. */
+export type ContextFactory = (origin: RequestOrigin) => Promise<Context>;
+
+/** Builds the function that makes a fresh {@link Context} for each request or subscription. */
 export function createContextFactory(
   orm: MikroORM,
   verifyToken: TokenVerifier,
   repositories: LoaderRepositories,
   live: LivePubSub,
 ): ContextFactory {
-  return async (authorization, options = { cacheLoaders: true }) => {
+  return async ({ authorization, viewer: knownViewer, clientAddress, cacheLoaders = true }) => {
     const em = orm.em.fork();
-    let viewer: Viewer | null = null;
+    let viewer: Viewer | null = knownViewer ?? null;
     let authError: DomainError | null = null;
     try {
-      const token = bearerToken(authorization);
+      const token = knownViewer === undefined ? bearerToken(authorization) : undefined;
       if (token !== undefined) {
         viewer = await verifyToken(token);
       }
@@ -59,8 +69,9 @@ export function createContextFactory(
       em,
       viewer,
       authError,
-      loaders: createLoaders(em, repositories, { cache: options.cacheLoaders }),
+      loaders: createLoaders(em, repositories, { cache: cacheLoaders }),
       live,
+      clientAddress,
     } satisfies Context;
   };
 }

@@ -4,4 +4,4 @@ import { createOrmOptions } from './mikro-orm.config';
 // The mikro-orm CLI reads the default export of its config file; this is the only default
 // export in the project, for that tool.
 // eslint-disable-next-line no-restricted-syntax
-export default createOrmOptions(loadConfig().database.url);
+export default createOrmOptions(loadConfig().database);

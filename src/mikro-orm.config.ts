@@ -2,23 +2,31 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { type Config } from './config';
 import { ENTITIES } from './entities';
 
 /**
  * The one MikroORM configuration, used by the app, the `mikro-orm` CLI and the tests
- * (which override only the database URL).
+ * (which override only the database URL). Every connection gets a statement and a lock
+ * timeout, so no query can hang a request.
  */
-export function createOrmOptions(databaseUrl: string, poolSize = 20): Options {
+export function createOrmOptions(database: Config['database']): Options {
   // __filename ends in .ts under ts-node and jest: there the migrations are read as
   // TypeScript. MikroORM cannot tell on its own under @swc/jest and would find none.
   const runningTypeScript = __filename.endsWith('.ts');
   return defineConfig({
-    clientUrl: databaseUrl,
+    clientUrl: database.url,
     entities: ENTITIES,
     extensions: [Migrator],
     discovery: { disableDynamicFileAccess: true },
     preferTs: runningTypeScript,
-    pool: { min: 0, max: poolSize },
+    pool: { min: 0, max: database.poolSize },
+    driverOptions: {
+      connection: {
+        statement_timeout: database.statementTimeoutMilliseconds,
+        lock_timeout: database.lockTimeoutMilliseconds,
+      },
+    },
     forceUtcTimezone: true,
     allowGlobalContext: false,
     debug: false,

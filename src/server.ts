@@ -1,25 +1,48 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
-import { type GraphQLError, type GraphQLSchema } from 'graphql';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import {
+  getOperationAST,
+  GraphQLError,
+  type GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { type Config } from './config';
 import { type Context, type ContextFactory } from './context';
 import { createErrorFormatter } from './errors/graphql-error-formatter';
+import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
 import { type Logger } from './infra/logger';
+import { isOriginAllowed } from './security/origin-policy';
+import { type RequestGuard } from './security/request-guard';
 
 /** Whether each dependency answered; the process is ready when all did. */
 export type ReadinessReport = Record<string, boolean>;
+
+export interface GraphQLEndpointOptions {
+  readonly schema: GraphQLSchema;
+  readonly createContext: ContextFactory;
+  readonly verifyToken: TokenVerifier;
+  readonly guard: RequestGuard;
+  readonly limits: Config['limits'];
+  readonly corsOrigins: readonly string[];
+}
 
 export interface HttpServerOptions {
   readonly logger: Logger;
   readonly readiness: () => Promise<ReadinessReport>;
   /** Absent for `ROLE=worker`: then only the health endpoints are served. */
-  readonly graphql?: { readonly schema: GraphQLSchema; readonly createContext: ContextFactory };
+  readonly graphql?: GraphQLEndpointOptions;
 }
 
 /** The HTTP side of a process: health endpoints and, unless a worker, GraphQL over HTTP and websocket. */
@@ -31,6 +54,15 @@ export interface HttpServer {
 }
 
 export const GRAPHQL_PATH = '/graphql';
+
+function clientAddress(request: IncomingMessage): string {
+  return request.socket.remoteAddress ?? 'unknown';
+}
+
+/** A GraphQL-shaped error body for refusals that happen before GraphQL runs. */
+function refusal(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
 
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { logger } = options;
@@ -47,50 +79,64 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: report });
   });
 
-  let disposeWebsockets: () => Promise<void> = async () => undefined;
   let apollo: ApolloServer<Context> | null = null;
   if (options.graphql) {
-    const { schema, createContext } = options.graphql;
+    const endpoint = options.graphql;
     const formatError = createErrorFormatter((error) =>
       logger.error({ err: error }, 'Unexpected GraphQL error'),
     );
-    const formatErrors = (errors: readonly GraphQLError[]) =>
-      errors.map((error) => formatError(error.toJSON(), error));
-
-    const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
-    const websocketHandle = useServer(
-      {
-        schema,
-        context: (ctx) =>
-          createContext(authorizationParameter(ctx.connectionParams), { cacheLoaders: false }),
-        onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
-        onNext: (_ctx, _id, _payload, _args, result) =>
-          result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined,
-      },
-      wsServer,
-    );
-    disposeWebsockets = async () => {
-      await websocketHandle.dispose();
-    };
+    const disposeWebsockets = serveWebsockets(httpServer, endpoint, formatError, logger);
 
     apollo = new ApolloServer<Context>({
-      schema,
+      schema: endpoint.schema,
       formatError,
+      introspection: endpoint.limits.introspection,
+      csrfPrevention: true,
       allowBatchedHttpRequests: false,
+      parseOptions: { maxTokens: endpoint.limits.maxTokens },
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
         { serverWillStart: async () => ({ drainServer: disposeWebsockets }) },
+        {
+          // Limits and rate budget, after parsing and validation, before execution.
+          requestDidStart: async () => ({
+            didResolveOperation: async ({ document, operation, request, contextValue }) => {
+              if (!operation) {
+                return;
+              }
+              const [error] = await endpoint.guard({
+                document,
+                operation,
+                variables: request.variables,
+                viewer: contextValue.viewer,
+                clientAddress: contextValue.clientAddress,
+              });
+              if (error) {
+                throw error;
+              }
+            },
+          }),
+        },
       ],
     });
     await apollo.start();
     app.use(
       GRAPHQL_PATH,
-      express.json({ limit: '100kb' }),
+      ...(endpoint.corsOrigins.length > 0
+        ? [cors({ origin: [...endpoint.corsOrigins], credentials: true, maxAge: 600 })]
+        : []),
+      executionTimeout(endpoint.limits.executionTimeoutMilliseconds),
+      express.json({ limit: endpoint.limits.maxBodyBytes }),
       expressMiddleware(apollo, {
-        context: async ({ req }) => createContext(req.headers.authorization),
+        context: async ({ req }) =>
+          endpoint.createContext({
+            authorization: req.headers.authorization,
+            clientAddress: clientAddress(req),
+          }),
       }),
     );
+    app.use(bodyErrors);
   }
 
   return {
@@ -114,9 +160,165 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   };
 }
 
-function authorizationParameter(
-  connectionParams: Readonly<Record<string, unknown>> | undefined,
-): string | undefined {
-  const value = connectionParams?.authorization ?? connectionParams?.Authorization;
-  return typeof value === 'string' ? value : undefined;
+/** Answers 503 if a request has not been answered in time; nothing waits forever. */
+function executionTimeout(milliseconds: number): RequestHandler {
+  return (_request, response, next) => {
+    const timer = setTimeout(() => {
+      if (!response.headersSent) {
+        response.status(503).json(refusal('The request took too long.', 'TIMEOUT'));
+      }
+    }, milliseconds);
+    response.on('close', () => clearTimeout(timer));
+    next();
+  };
+}
+
+/** Oversized or unreadable bodies get a GraphQL-shaped refusal instead of an HTML page. */
+const bodyErrors: ErrorRequestHandler = (
+  error: { status?: number; type?: string },
+  _request,
+  response,
+  next,
+) => {
+  if (response.headersSent) {
+    next(error);
+    return;
+  }
+  if (error.type === 'entity.too.large') {
+    response.status(413).json(refusal('The request body is too large.', 'BAD_REQUEST'));
+  } else if (error.status && error.status >= 400 && error.status < 500) {
+    response.status(error.status).json(refusal('The request body could not be read.', 'BAD_REQUEST'));
+  } else {
+    next(error);
+  }
+};
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+interface ConnectionState {
+  viewer: Viewer | null;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+/**
+ * GraphQL over websocket (graphql-transport-ws) on the same server and path. Origins are
+ * checked at the upgrade; the token in `connectionParams.authorization` is verified once per
+ * connection (invalid: close 4403) and the socket is closed with 4401 when it expires. Every
+ * subscribe message goes through the same parsing limits, validation, operation limits and
+ * rate budget as HTTP.
+ */
+function serveWebsockets(
+  httpServer: Server,
+  endpoint: GraphQLEndpointOptions,
+  formatError: ReturnType<typeof createErrorFormatter>,
+  logger: Logger,
+): () => Promise<void> {
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    maxPayload: endpoint.limits.maxBodyBytes,
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
+      isOriginAllowed(origin, req.headers.host, endpoint.corsOrigins),
+  });
+  const states = new WeakMap<object, ConnectionState>();
+  const validationRules = endpoint.limits.introspection
+    ? specifiedRules
+    : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+  const formatErrors = (errors: readonly GraphQLError[]) =>
+    errors.map((error) => formatError(error.toJSON(), error));
+
+  const handle = useServer(
+    {
+      schema: endpoint.schema,
+      onConnect: async (ctx) => {
+        const state: ConnectionState = { viewer: null };
+        const value = ctx.connectionParams?.authorization;
+        if (typeof value === 'string') {
+          try {
+            const token = bearerToken(value);
+            state.viewer = token ? await endpoint.verifyToken(token) : null;
+          } catch (error) {
+            logger.debug({ err: error }, 'Websocket refused: invalid token');
+            return false;
+          }
+        }
+        const expiresAt = state.viewer?.expiresAt;
+        if (expiresAt) {
+          state.expiryTimer = setTimeout(
+            () => ctx.extra.socket.close(CloseCode.Unauthorized, 'Token expired'),
+            Math.max(0, expiresAt.getTime() - Date.now()),
+          );
+          state.expiryTimer.unref();
+        }
+        states.set(ctx, state);
+        return true;
+      },
+      onClose: (ctx) => {
+        clearTimeout(states.get(ctx)?.expiryTimer);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        // The same codes Apollo gives these failures over HTTP.
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: endpoint.limits.maxTokens });
+        } catch (error) {
+          return [
+            withCode(
+              error instanceof GraphQLError ? error : new GraphQLError('Syntax error'),
+              'GRAPHQL_PARSE_FAILED',
+            ),
+          ];
+        }
+        const validationErrors = validate(endpoint.schema, document, validationRules);
+        if (validationErrors.length > 0) {
+          return validationErrors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        }
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) {
+          return [
+            new GraphQLError('Unknown or ambiguous operation name.', {
+              extensions: { code: 'BAD_USER_INPUT' },
+            }),
+          ];
+        }
+        const state = states.get(ctx) ?? { viewer: null };
+        const address = clientAddress(ctx.extra.request);
+        const refused = await endpoint.guard({
+          document,
+          operation,
+          variables: payload.variables ?? undefined,
+          viewer: state.viewer,
+          clientAddress: address,
+        });
+        if (refused.length > 0) {
+          return refused;
+        }
+        return {
+          schema: endpoint.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await endpoint.createContext({
+            viewer: state.viewer,
+            clientAddress: address,
+            cacheLoaders: false,
+          }),
+        };
+      },
+      onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined,
+    },
+    wsServer,
+  );
+  return async () => {
+    await handle.dispose();
+  };
 }

@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockWaitTimeoutException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { ReservationStatus } from '../entities/enums';
 import { ReservationSeat } from '../entities/reservation-seat.entity';
@@ -123,6 +123,10 @@ export class ReservationService {
       }
       if (isUniqueViolation(error, 'reservation_seat_live_seat_unique')) {
         // The conditional update makes this unreachable; the index is the last line of defence.
+        throw seatUnavailable(seatIds);
+      }
+      if (error instanceof LockWaitTimeoutException) {
+        // Other transactions kept these seats locked past lock_timeout: they are being taken.
         throw seatUnavailable(seatIds);
       }
       if (idempotencyKey !== null && isUniqueViolation(error, 'reservation_user_idempotency_key_unique')) {

@@ -25,6 +25,7 @@ const PROTOCOL_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  'RATE_LIMITED',
 ]);
 
 const INTERNAL_MESSAGE = 'Internal server error';
@@ -79,7 +80,13 @@ export function createErrorFormatter(logError: ErrorLogger) {
     // Request-level errors (parse, validation, variable coercion) have no path: they never
     // reached a resolver, so their messages describe only the client's own document.
     if (typeof code === 'string' && PROTOCOL_CODES.has(code) && formatted.path === undefined) {
-      return { message: formatted.message, locations: formatted.locations, extensions: { code } };
+      // `http` only sets the response status; `stacktrace` never leaves the server.
+      const { http: _http, stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        extensions: { ...extensions, code },
+      };
     }
     logError(original ?? error);
     return { message: INTERNAL_MESSAGE, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

@@ -9,6 +9,8 @@ export interface Viewer {
   readonly userId: string;
   /** The token's `roles` claim contains "admin". */
   readonly isAdmin: boolean;
+  /** When the token stops being valid (`exp`); long-lived websockets are closed then. */
+  readonly expiresAt: Date | null;
 }
 
 /** Turns a bearer token into a {@link Viewer}, or throws UNAUTHENTICATED. */
@@ -23,7 +25,11 @@ async function verificationKey(auth: Config['auth']): Promise<VerificationKey> {
     case 'publicKey':
       return importSPKI(auth.key.pem, 'RS256');
     case 'jwks':
-      return createRemoteJWKSet(new URL(auth.key.url), { cooldownDuration: 30_000, timeoutDuration: 5_000 });
+      // An unknown `kid` triggers a refetch (key rotation needs no restart), at most once per cooldown.
+      return createRemoteJWKSet(new URL(auth.key.url), {
+        cooldownDuration: auth.jwksCooldownSeconds * 1_000,
+        timeoutDuration: 5_000,
+      });
     case 'devKey':
       return importSPKI(loadOrCreateDevKeyPair().publicKeyPem, 'RS256');
   }
@@ -35,7 +41,11 @@ function viewerFrom(payload: JWTPayload): Viewer {
     throw unauthenticated('The token has no usable subject.');
   }
   const roles = payload.roles;
-  return { userId, isAdmin: Array.isArray(roles) && roles.includes('admin') };
+  return {
+    userId,
+    isAdmin: Array.isArray(roles) && roles.includes('admin'),
+    expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1_000) : null,
+  };
 }
 
 /**

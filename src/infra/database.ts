@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
+import { type Config } from '../config';
 import { createOrmOptions } from '../mikro-orm.config';
 
 // Any fixed number shared by every Poltrona process: the session-level advisory lock that
@@ -54,7 +55,7 @@ export async function migrate(orm: MikroORM, databaseUrl: string): Promise<strin
 }
 
 /** Connects the ORM (creating the database if missing). Does not migrate. */
-export async function connectDatabase(databaseUrl: string, poolSize: number): Promise<MikroORM> {
-  await ensureDatabase(databaseUrl);
-  return MikroORM.init(createOrmOptions(databaseUrl, poolSize));
+export async function connectDatabase(database: Config['database']): Promise<MikroORM> {
+  await ensureDatabase(database.url);
+  return MikroORM.init(createOrmOptions(database));
 }

@@ -57,6 +57,9 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     AUTH_PUBLIC_KEY: process.env.TEST_AUTH_PUBLIC_KEY ?? '',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Tests send bursts from one address; the rate-limit tests set their own budgets.
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
     ...overrides,
   };
 }
