@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { exportJWK, importSPKI, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { generateKeyPair, signToken } from '../../src/infra/dev-keys';
-import { createSession, RESERVE, sessionFootprint } from '../support/factories';
+import { createSession, sessionFootprint } from '../support/factories';
 import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
 import { startTcpProxy } from '../support/tcp-proxy';
 import { startTestApp, type TestApp, testPrivateKey, uniqueUser } from '../support/test-app';
