@@ -1,0 +1,343 @@
+import fc from 'fast-check';
+import { SeatLocks } from '../../src/infra/seat-locks';
+import { CANCEL_RESERVATION, CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
+import { type GraphQLResponse, startTestApp, type TestApp, uniqueUser } from '../support/test-app';
+
+/**
+ * Model-based test: random histories of reserve, confirm, cancel, time passing and Redis
+ * flushes by several users on a small session, checked against a simple model after every
+ * step, plus random interleavings of concurrent commands checked against the invariants.
+ */
+
+const USERS = 3;
+const SEATS = 6;
+const HOLD_SECONDS = 30;
+
+type Status = 'PENDING' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+
+interface ModelReservation {
+  id: string;
+  user: number;
+  seats: number[];
+  status: Status;
+  saleId?: string;
+}
+
+interface Model {
+  reservations: ModelReservation[];
+}
+
+interface Real {
+  testApp: TestApp;
+  sessionId: string;
+  seatIds: string[];
+  tokens: string[];
+}
+
+function seatState(model: Model, seat: number): 'AVAILABLE' | 'RESERVED' | 'SOLD' {
+  const holder = model.reservations.find(
+    (reservation) =>
+      reservation.seats.includes(seat) && ['PENDING', 'CONFIRMED'].includes(reservation.status),
+  );
+  return holder ? (holder.status === 'CONFIRMED' ? 'SOLD' : 'RESERVED') : 'AVAILABLE';
+}
+
+function errorCode(response: GraphQLResponse): string {
+  return response.errors?.[0]?.extensions.code ?? 'OK';
+}
+
+/** The database and the API agree with each other, with the model, and with the invariants. */
+async function checkInvariants(real: Real, model?: Model): Promise<void> {
+  const em = real.testApp.app.orm.em.fork();
+  const doubles = await em.execute(
+    `select rs.seat_id from reservation_seat rs join reservation r on r.id = rs.reservation_id
+      where r.session_id = ? and r.status in ('PENDING', 'CONFIRMED') group by rs.seat_id having count(*) > 1`,
+    [real.sessionId],
+  );
+  expect(doubles).toEqual([]);
+  const soldWithoutOneSale = await em.execute(
+    `select s.id from seat s
+      where s.session_id = ? and s.status = 'SOLD'
+        and (select count(*) from sale sa join reservation_seat rs on rs.reservation_id = sa.reservation_id
+              where rs.seat_id = s.id) <> 1`,
+    [real.sessionId],
+  );
+  expect(soldWithoutOneSale).toEqual([]);
+  const lateConfirmations = await em.execute(
+    `select r.id from reservation r join sale sa on sa.reservation_id = r.id
+      where r.session_id = ? and (r.status <> 'CONFIRMED' or sa.created_at > r.expires_at)`,
+    [real.sessionId],
+  );
+  expect(lateConfirmations).toEqual([]);
+
+  const read = await real.testApp.graphql<{
+    session: { availableSeats: number; seats: { status: string }[] };
+  }>(`query ($id: ID!) { session(id: $id) { availableSeats seats { status } } }`, { id: real.sessionId });
+  const seats = read.data!.session.seats.map((seat) => seat.status);
+  expect(read.data!.session.availableSeats).toBe(seats.filter((status) => status === 'AVAILABLE').length);
+  if (model) {
+    expect(seats).toEqual(Array.from({ length: SEATS }, (_, seat) => seatState(model, seat)));
+  }
+}
+
+class ReserveCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly user: number,
+    readonly seats: number[],
+  ) {}
+
+  check = () => true;
+
+  async run(model: Model, real: Real): Promise<void> {
+    const response = await real.testApp.graphql<{ reserve: { id: string } }>(
+      RESERVE,
+      { input: { sessionId: real.sessionId, seatIds: this.seats.map((seat) => real.seatIds[seat]) } },
+      real.tokens[this.user],
+    );
+    const taken = this.seats.some((seat) => seatState(model, seat) !== 'AVAILABLE');
+    const overLimit =
+      model.reservations.filter(
+        (reservation) => reservation.user === this.user && reservation.status === 'PENDING',
+      ).length >= 5;
+    const expected = [...(taken ? ['SEAT_UNAVAILABLE'] : []), ...(overLimit ? ['LIMIT_EXCEEDED'] : [])];
+    // With both reasons, either may come first (Redis refuses seats before the limit is read).
+    expect(expected.length ? expected : ['OK']).toContain(errorCode(response));
+    if (!taken && !overLimit) {
+      model.reservations.push({
+        id: response.data!.reserve.id,
+        user: this.user,
+        seats: this.seats,
+        status: 'PENDING',
+      });
+    }
+    await checkInvariants(real, model);
+  }
+
+  toString = () => `reserve(user ${this.user}, seats ${this.seats.join(',')})`;
+}
+
+abstract class ReservationCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly user: number,
+    readonly pick: number,
+  ) {}
+
+  check = (model: Readonly<Model>) =>
+    model.reservations.some((reservation) => reservation.user === this.user);
+
+  protected target(model: Model): ModelReservation {
+    const mine = model.reservations.filter((reservation) => reservation.user === this.user);
+    return mine[this.pick % mine.length];
+  }
+
+  abstract run(model: Model, real: Real): Promise<void>;
+}
+
+class ConfirmCommand extends ReservationCommand {
+  override async run(model: Model, real: Real): Promise<void> {
+    const reservation = this.target(model);
+    const response = await real.testApp.graphql<{ confirmPayment: { id: string } }>(
+      CONFIRM_PAYMENT,
+      { reservationId: reservation.id },
+      real.tokens[this.user],
+    );
+    const expected: Record<Status, string> = {
+      PENDING: 'OK',
+      CONFIRMED: 'OK',
+      EXPIRED: 'RESERVATION_EXPIRED',
+      CANCELLED: 'INVALID_STATE',
+    };
+    expect(errorCode(response)).toBe(expected[reservation.status]);
+    if (reservation.status === 'CONFIRMED') {
+      expect(response.data!.confirmPayment.id).toBe(reservation.saleId);
+    }
+    if (reservation.status === 'PENDING') {
+      reservation.status = 'CONFIRMED';
+      reservation.saleId = response.data!.confirmPayment.id;
+    }
+    await checkInvariants(real, model);
+  }
+
+  override toString = () => `confirm(user ${this.user}, pick ${this.pick})`;
+}
+
+class CancelCommand extends ReservationCommand {
+  override async run(model: Model, real: Real): Promise<void> {
+    const reservation = this.target(model);
+    const response = await real.testApp.graphql(
+      CANCEL_RESERVATION,
+      { reservationId: reservation.id },
+      real.tokens[this.user],
+    );
+    const expected: Record<Status, string> = {
+      PENDING: 'OK',
+      CANCELLED: 'OK',
+      CONFIRMED: 'INVALID_STATE',
+      EXPIRED: 'RESERVATION_EXPIRED',
+    };
+    expect(errorCode(response)).toBe(expected[reservation.status]);
+    if (reservation.status === 'PENDING') {
+      reservation.status = 'CANCELLED';
+    }
+    await checkInvariants(real, model);
+  }
+
+  override toString = () => `cancel(user ${this.user}, pick ${this.pick})`;
+}
+
+/** Every current hold reaches its end: as if HOLD_SECONDS passed (database clock and Redis TTLs). */
+class TimePassesCommand implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+
+  async run(model: Model, real: Real): Promise<void> {
+    await passTime(real);
+    for (const reservation of model.reservations) {
+      if (reservation.status === 'PENDING') {
+        reservation.status = 'EXPIRED';
+      }
+    }
+    await checkInvariants(real, model);
+  }
+
+  toString = () => 'time passes';
+}
+
+class FlushRedisCommand implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+
+  async run(model: Model, real: Real): Promise<void> {
+    await flushLocks(real);
+    await checkInvariants(real, model);
+  }
+
+  toString = () => 'flush redis';
+}
+
+async function passTime(real: Real): Promise<void> {
+  const em = real.testApp.app.orm.em.fork();
+  const shift = `interval '${HOLD_SECONDS + 1} seconds'`;
+  await em.execute(
+    `update reservation set created_at = created_at - ${shift}, expires_at = expires_at - ${shift}
+      where session_id = ? and status = 'PENDING'`,
+    [real.sessionId],
+  );
+  await em.execute(
+    `update seat set hold_expires_at = hold_expires_at - ${shift} where session_id = ? and status = 'RESERVED'`,
+    [real.sessionId],
+  );
+  await flushLocks(real);
+}
+
+async function flushLocks(real: Real): Promise<void> {
+  await real.testApp.app.redis.del(...real.seatIds.map((seatId) => SeatLocks.key(real.sessionId, seatId)));
+}
+
+const seatSelection = fc.uniqueArray(fc.integer({ min: 0, max: SEATS - 1 }), { minLength: 1, maxLength: 3 });
+const user = fc.integer({ min: 0, max: USERS - 1 });
+
+const commands = [
+  fc.tuple(user, seatSelection).map(([who, seats]) => new ReserveCommand(who, seats)),
+  fc.tuple(user, fc.nat()).map(([who, pick]) => new ConfirmCommand(who, pick)),
+  fc.tuple(user, fc.nat()).map(([who, pick]) => new CancelCommand(who, pick)),
+  fc.constant(new TimePassesCommand()),
+  fc.constant(new FlushRedisCommand()),
+];
+
+describe('booking model', () => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) });
+  });
+
+  afterAll(async () => {
+    await testApp.stop();
+  });
+
+  async function freshWorld(): Promise<Real> {
+    const session = await createSession(testApp, { rows: 1, seatsPerRow: SEATS });
+    const tokens = await Promise.all(Array.from({ length: USERS }, () => testApp.token(uniqueUser('model'))));
+    return { testApp, sessionId: session.id, seatIds: session.seats.map((seat) => seat.id), tokens };
+  }
+
+  it('agrees with the model after every step of random histories', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (history) => {
+        const real = await freshWorld();
+        await fc.asyncModelRun(() => ({ model: { reservations: [] }, real }), history);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('keeps the invariants under random interleavings of concurrent commands', async () => {
+    const concurrentCommand = fc.oneof(
+      fc.tuple(user, seatSelection).map(([who, seats]) => ({ kind: 'reserve' as const, who, seats })),
+      fc.tuple(user, fc.nat()).map(([who, pick]) => ({ kind: 'confirm' as const, who, pick })),
+      fc.tuple(user, fc.nat()).map(([who, pick]) => ({ kind: 'cancel' as const, who, pick })),
+      fc.constant({ kind: 'time' as const }),
+      fc.constant({ kind: 'flush' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(concurrentCommand, { minLength: 2, maxLength: 12 }),
+        async (scheduler, batch) => {
+          const real = await freshWorld();
+          // Some reservations to confirm and cancel, made up front.
+          const made: { id: string; who: number }[] = [];
+          for (const [index, seat] of [0, 2, 4].entries()) {
+            const who = index % USERS;
+            const response = await testApp.graphql<{ reserve: { id: string } }>(
+              RESERVE,
+              { input: { sessionId: real.sessionId, seatIds: [real.seatIds[seat]] } },
+              real.tokens[who],
+            );
+            made.push({ id: response.data!.reserve.id, who });
+          }
+          const runs = batch.map((command) =>
+            scheduler.schedule(Promise.resolve(command)).then(async () => {
+              let response: GraphQLResponse | undefined;
+              if (command.kind === 'reserve') {
+                response = await testApp.graphql(
+                  RESERVE,
+                  {
+                    input: {
+                      sessionId: real.sessionId,
+                      seatIds: command.seats.map((seat) => real.seatIds[seat]),
+                    },
+                  },
+                  real.tokens[command.who],
+                );
+              } else if (command.kind === 'confirm' || command.kind === 'cancel') {
+                const target = made[command.pick % made.length];
+                response = await testApp.graphql(
+                  command.kind === 'confirm' ? CONFIRM_PAYMENT : CANCEL_RESERVATION,
+                  { reservationId: target.id },
+                  real.tokens[target.who],
+                );
+              } else if (command.kind === 'time') {
+                await passTime(real);
+              } else {
+                await flushLocks(real);
+              }
+              if (response) {
+                expect([
+                  'OK',
+                  'SEAT_UNAVAILABLE',
+                  'LIMIT_EXCEEDED',
+                  'RESERVATION_EXPIRED',
+                  'INVALID_STATE',
+                ]).toContain(errorCode(response));
+              }
+            }),
+          );
+          await scheduler.waitAll();
+          await Promise.all(runs);
+          await checkInvariants(real);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});
