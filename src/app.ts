@@ -12,9 +12,11 @@ import { type Config } from './config';
 import { createContextFactory } from './context';
 import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
+import { loadOrCreateDevKeyPair, signToken } from './infra/dev-keys';
 import { connectDatabase, migrate } from './infra/database';
 import { createLivePubSub } from './infra/live-events';
 import { createLogger, type Logger } from './infra/logger';
+import { Metrics } from './infra/metrics';
 import { createRedisClient } from './infra/redis';
 import { SeatLocks } from './infra/seat-locks';
 import { ReservationResolver } from './resolvers/reservation.resolver';
@@ -81,6 +83,7 @@ export async function startApplication(
     sales: new SaleRepository(),
   };
   const live = createLivePubSub();
+  const metrics = new Metrics();
   // Every process relays the outbox rows it commits at once; polling picks up the rest.
   const relay = new OutboxRelay(orm, names, logger);
   const transactions = new BookingTransactions(relay.onCommitted);
@@ -92,7 +95,43 @@ export async function startApplication(
     seatLocks: new SeatLocks(redis),
     holdSeconds: config.booking.holdSeconds,
     logger: { warn: (message, details) => logger.warn(details ?? {}, message) },
+    observer: {
+      reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }),
+      lockConflict: () => metrics.lockConflicts.inc(),
+    },
   });
+  metrics.gaugeAtScrape('poltrona_outbox_backlog', 'Outbox events not yet published.', async () => {
+    const [row] = await orm.em
+      .fork()
+      .execute<{ count: number }[]>(
+        'select count(*)::int as count from outbox_event where published_at is null',
+      );
+    return row.count;
+  });
+  metrics.gaugeAtScrape(
+    'poltrona_outbox_oldest_age_seconds',
+    'Age of the oldest unpublished outbox event.',
+    async () => {
+      const [row] = await orm.em
+        .fork()
+        .execute<{ age: number | null }[]>(
+          `select extract(epoch from now() - min(created_at))::float8 as age from outbox_event where published_at is null`,
+        );
+      return row.age ?? 0;
+    },
+  );
+  const pool = () =>
+    (orm.em.getConnection().getKnex().client as { pool?: { numUsed(): number; numFree(): number } }).pool;
+  metrics.gaugeAtScrape(
+    'poltrona_database_pool_used',
+    'PostgreSQL connections in use.',
+    () => pool()?.numUsed() ?? 0,
+  );
+  metrics.gaugeAtScrape(
+    'poltrona_database_pool_free',
+    'PostgreSQL connections idle in the pool.',
+    () => pool()?.numFree() ?? 0,
+  );
 
   // Run on every (re)connection, in this order: topology, then consumers, then the relay, so
   // the first events published after a reconnection already find their queues.
@@ -125,6 +164,7 @@ export async function startApplication(
             handle: createExpiryHandler(orm, reservationService),
           },
           logger,
+          metrics,
         ),
         await startConsumer(
           connection,
@@ -136,6 +176,7 @@ export async function startApplication(
             handle: createReceiptsHandler(orm, logger),
           },
           logger,
+          metrics,
         ),
       ];
     });
@@ -178,9 +219,19 @@ export async function startApplication(
       guard: createRequestGuard(schema, config.limits, rateLimiter),
       limits: config.limits,
       corsOrigins: config.corsOrigins,
+      issueDevToken:
+        config.auth.key.kind === 'devKey'
+          ? (userId: string, admin: boolean) =>
+              signToken(loadOrCreateDevKeyPair().privateKeyPem, {
+                userId,
+                admin,
+                issuer: config.auth.issuer,
+                audience: config.auth.audience,
+              })
+          : undefined,
     };
   }
-  const server = await createHttpServer({ logger, readiness, graphql });
+  const server = await createHttpServer({ logger, metrics, readiness, graphql });
   const port = await server.listen(config.port);
   logger.info({ port, role: config.role }, `Poltrona listening on http://localhost:${port}/graphql`);
 

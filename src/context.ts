@@ -17,6 +17,8 @@ export interface Context {
   readonly live: LivePubSub;
   /** The caller's network address (rate limits for anonymous callers). */
   readonly clientAddress: string;
+  /** Correlates this request's log lines (`x-request-id`, or generated). */
+  readonly requestId: string;
 }
 
 /** The caller, or UNAUTHENTICATED. */
@@ -37,6 +39,7 @@ export interface RequestOrigin {
   /** A caller already authenticated by the transport (websocket connections verify once). */
   readonly viewer?: Viewer | null;
   readonly clientAddress: string;
+  readonly requestId: string;
   /** DataLoader memo: on for one HTTP request, off for long-lived subscriptions. */
   readonly cacheLoaders?: boolean;
 }
@@ -50,7 +53,7 @@ export function createContextFactory(
   repositories: LoaderRepositories,
   live: LivePubSub,
 ): ContextFactory {
-  return async ({ authorization, viewer: knownViewer, clientAddress, cacheLoaders = true }) => {
+  return async ({ authorization, viewer: knownViewer, clientAddress, requestId, cacheLoaders = true }) => {
     const em = orm.em.fork();
     let viewer: Viewer | null = knownViewer ?? null;
     let authError: DomainError | null = null;
@@ -72,6 +75,7 @@ export function createContextFactory(
       loaders: createLoaders(em, repositories, { cache: cacheLoaders }),
       live,
       clientAddress,
+      requestId,
     } satisfies Context;
   };
 }

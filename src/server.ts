@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -23,8 +24,11 @@ import { type Context, type ContextFactory } from './context';
 import { createErrorFormatter } from './errors/graphql-error-formatter';
 import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
 import { type Logger } from './infra/logger';
+import { type Metrics } from './infra/metrics';
 import { isOriginAllowed } from './security/origin-policy';
 import { type RequestGuard } from './security/request-guard';
+import { mountGraphQLIde } from './web/graphql-ide';
+import { type DevTokenIssuer, mountSeatMapPage } from './web/seat-map-page';
 
 /** Whether each dependency answered; the process is ready when all did. */
 export type ReadinessReport = Record<string, boolean>;
@@ -36,10 +40,13 @@ export interface GraphQLEndpointOptions {
   readonly guard: RequestGuard;
   readonly limits: Config['limits'];
   readonly corsOrigins: readonly string[];
+  /** With the dev key only: lets the demo page mint tokens. */
+  readonly issueDevToken?: DevTokenIssuer;
 }
 
 export interface HttpServerOptions {
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly readiness: () => Promise<ReadinessReport>;
   /** Absent for `ROLE=worker`: then only the health endpoints are served. */
   readonly graphql?: GraphQLEndpointOptions;
@@ -57,6 +64,12 @@ export const GRAPHQL_PATH = '/graphql';
 
 function clientAddress(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown';
+}
+
+/** The caller's `x-request-id` when it looks like one, else a new id. */
+function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
 /** A GraphQL-shaped error body for refusals that happen before GraphQL runs. */
@@ -78,6 +91,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const ready = Object.values(report).every(Boolean);
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: report });
   });
+  app.get('/metrics', async (_request, response) => {
+    response.setHeader('content-type', options.metrics.registry.contentType);
+    response.end(await options.metrics.registry.metrics());
+  });
 
   let apollo: ApolloServer<Context> | null = null;
   if (options.graphql) {
@@ -85,7 +102,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const formatError = createErrorFormatter((error) =>
       logger.error({ err: error }, 'Unexpected GraphQL error'),
     );
-    const disposeWebsockets = serveWebsockets(httpServer, endpoint, formatError, logger);
+    if (endpoint.limits.introspection) {
+      // Developer surfaces go with introspection: off in production unless enabled.
+      mountGraphQLIde(app, GRAPHQL_PATH);
+      mountSeatMapPage(app, endpoint.issueDevToken);
+    }
+    const disposeWebsockets = serveWebsockets(httpServer, endpoint, formatError, logger, options.metrics);
 
     apollo = new ApolloServer<Context>({
       schema: endpoint.schema,
@@ -98,6 +120,38 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
         { serverWillStart: async () => ({ drainServer: disposeWebsockets }) },
+        {
+          // One log line and one latency sample per operation; never the token.
+          requestDidStart: async ({ contextValue }) => {
+            const started = process.hrtime.bigint();
+            return {
+              willSendResponse: async ({ operation, operationName, response, errors }) => {
+                const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+                const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
+                // The formatted errors carry the contract's codes; raw ones are a fallback.
+                const code = (body?.errors?.[0] ?? errors?.[0])?.extensions?.code;
+                const outcome =
+                  typeof code === 'string' ? code : errors?.length ? 'INTERNAL_SERVER_ERROR' : 'ok';
+                const name = operationName ?? 'anonymous';
+                options.metrics.operationDuration.observe(
+                  { operation: name, type: operation?.operation ?? 'unknown', outcome },
+                  seconds,
+                );
+                logger.info(
+                  {
+                    requestId: contextValue.requestId,
+                    operationName: name,
+                    operationType: operation?.operation,
+                    userId: contextValue.viewer?.userId,
+                    durationMs: Math.round(seconds * 1_000_000) / 1_000,
+                    outcome,
+                  },
+                  'GraphQL operation',
+                );
+              },
+            };
+          },
+        },
         {
           // Limits and rate budget, after parsing and validation, before execution.
           requestDidStart: async () => ({
@@ -129,11 +183,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       executionTimeout(endpoint.limits.executionTimeoutMilliseconds),
       express.json({ limit: endpoint.limits.maxBodyBytes }),
       expressMiddleware(apollo, {
-        context: async ({ req }) =>
-          endpoint.createContext({
+        context: async ({ req, res }) => {
+          const requestId = requestIdOf(req);
+          res.setHeader('x-request-id', requestId);
+          return endpoint.createContext({
             authorization: req.headers.authorization,
             clientAddress: clientAddress(req),
-          }),
+            requestId,
+          });
+        },
       }),
     );
     app.use(bodyErrors);
@@ -219,6 +277,7 @@ function serveWebsockets(
   endpoint: GraphQLEndpointOptions,
   formatError: ReturnType<typeof createErrorFormatter>,
   logger: Logger,
+  metrics: Metrics,
 ): () => Promise<void> {
   const wsServer = new WebSocketServer({
     server: httpServer,
@@ -258,10 +317,21 @@ function serveWebsockets(
           state.expiryTimer.unref();
         }
         states.set(ctx, state);
+        metrics.openSockets.inc();
         return true;
       },
       onClose: (ctx) => {
-        clearTimeout(states.get(ctx)?.expiryTimer);
+        const state = states.get(ctx);
+        if (state) {
+          clearTimeout(state.expiryTimer);
+          metrics.openSockets.dec();
+        }
+      },
+      onOperation: () => {
+        metrics.activeSubscriptions.inc();
+      },
+      onComplete: () => {
+        metrics.activeSubscriptions.dec();
       },
       onSubscribe: async (ctx, _id, payload) => {
         // The same codes Apollo gives these failures over HTTP.
@@ -308,6 +378,7 @@ function serveWebsockets(
           contextValue: await endpoint.createContext({
             viewer: state.viewer,
             clientAddress: address,
+            requestId: randomUUID(),
             cacheLoaders: false,
           }),
         };

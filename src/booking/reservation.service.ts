@@ -38,6 +38,14 @@ export interface BookingLogger {
   warn(message: string, details?: Record<string, unknown>): void;
 }
 
+/** Told how reserves end, for metrics. */
+export interface ReserveObserver {
+  /** `held`, or the error code. */
+  reserved(outcome: string): void;
+  /** A Redis lock turned the request away before PostgreSQL. */
+  lockConflict(): void;
+}
+
 export interface ReservationServiceDependencies {
   readonly transactions: BookingTransactions;
   readonly seatLocks: SeatLocks;
@@ -47,6 +55,7 @@ export interface ReservationServiceDependencies {
   readonly sales: SaleRepository;
   readonly holdSeconds: number;
   readonly logger: BookingLogger;
+  readonly observer?: ReserveObserver;
 }
 
 // Thrown inside a reserve transaction when a wanted seat is held by a reservation whose time
@@ -95,6 +104,21 @@ export class ReservationService {
    *   `seatIds`), LIMIT_EXCEEDED. On any error nothing is left behind: no row, lock or event.
    */
   async reserve(em: EntityManager, viewer: Viewer, command: ReserveCommand): Promise<Reservation> {
+    try {
+      const reservation = await this.reserveOnce(em, viewer, command);
+      this.deps.observer?.reserved('held');
+      return reservation;
+    } catch (error) {
+      this.deps.observer?.reserved(error instanceof DomainError ? error.code : 'INTERNAL_SERVER_ERROR');
+      throw error;
+    }
+  }
+
+  private async reserveOnce(
+    em: EntityManager,
+    viewer: Viewer,
+    command: ReserveCommand,
+  ): Promise<Reservation> {
     const seatIds = this.validateSeatSelection(command.seatIds);
     const sessionId = command.sessionId.toLowerCase();
     const idempotencyKey = command.idempotencyKey ?? null;
@@ -309,6 +333,7 @@ export class ReservationService {
       return null;
     }
     if (!result.acquired) {
+      this.deps.observer?.lockConflict();
       throw seatUnavailable(result.heldSeatIds);
     }
     return result.token;

@@ -1,6 +1,7 @@
 import { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { backoffMilliseconds } from '../infra/amqp';
 import { type Logger } from '../infra/logger';
+import { type Metrics } from '../infra/metrics';
 
 /** Header counting deliveries of a message across retries. */
 export const ATTEMPTS_HEADER = 'x-attempts';
@@ -39,7 +40,9 @@ export async function startConsumer(
   connection: ChannelModel,
   definition: ConsumerDefinition,
   logger: Logger,
+  metrics?: Metrics,
 ): Promise<RunningConsumer> {
+  const count = (outcome: string) => metrics?.consumedMessages.inc({ consumer: definition.name, outcome });
   const channel = await connection.createConfirmChannel();
   channel.on('error', () => undefined);
   await channel.prefetch(definition.prefetch);
@@ -56,11 +59,13 @@ export async function startConsumer(
       properties.headers[FAILED_QUEUE_HEADER] = definition.queue;
       properties.headers[ATTEMPTS_HEADER] = attempts;
       channel.publish(definition.deadLetterExchange, '', message.content, properties);
+      count('dead-lettered');
     } else {
       logger.warn({ consumer: definition.name, attempts, reason }, 'Message failed; retrying');
       await new Promise((resolve) => setTimeout(resolve, backoffMilliseconds(attempts)));
       properties.headers[ATTEMPTS_HEADER] = attempts + 1;
       channel.sendToQueue(definition.queue, message.content, properties);
+      count('retried');
     }
     await channel.waitForConfirms();
   };
@@ -72,8 +77,16 @@ export async function startConsumer(
         'Redelivered message',
       );
     }
+    const published = message.properties.timestamp;
+    if (typeof published === 'number') {
+      metrics?.consumedMessageAge.observe(
+        { consumer: definition.name },
+        Math.max(0, Date.now() / 1_000 - published),
+      );
+    }
     try {
       await definition.handle(message);
+      count('ok');
       if (definition.ackDelayMilliseconds) {
         await new Promise((resolve) => setTimeout(resolve, definition.ackDelayMilliseconds));
       }

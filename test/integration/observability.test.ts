@@ -1,0 +1,80 @@
+import { createSession, RESERVE } from '../support/factories';
+import { captureLogs } from '../support/log-capture';
+import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
+
+describe('logs and metrics', () => {
+  const logs = captureLogs();
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await startTestApp({ LOG_LEVEL: 'info' }, logs.logger);
+  });
+
+  afterAll(async () => {
+    await testApp.stop();
+  });
+
+  it('exposes the operational series at /metrics after a reserve', async () => {
+    const session = await createSession(testApp);
+    const token = await testApp.token(uniqueUser());
+    await testApp.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      token,
+    );
+    await testApp.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      token,
+    );
+    const response = await fetch(testApp.url.replace('/graphql', '/metrics'));
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    for (const series of [
+      'poltrona_graphql_operation_duration_seconds_count{operation="Reserve",type="mutation",outcome="ok"} 1',
+      'poltrona_graphql_operation_duration_seconds_count{operation="Reserve",type="mutation",outcome="SEAT_UNAVAILABLE"} 1',
+      'poltrona_reserve_outcomes_total{outcome="held"} 1',
+      'poltrona_reserve_outcomes_total{outcome="SEAT_UNAVAILABLE"} 1',
+      'poltrona_seat_lock_conflicts_total 1',
+      'poltrona_outbox_backlog ',
+      'poltrona_outbox_oldest_age_seconds ',
+      'poltrona_consumer_message_age_seconds',
+      'poltrona_active_subscriptions ',
+      'poltrona_websocket_connections ',
+      'poltrona_database_pool_used ',
+      'poltrona_process_resident_memory_bytes ',
+    ]) {
+      expect(text).toContain(series);
+    }
+  });
+
+  it('writes one JSON line per operation, with request id, operation, user and duration, never the token', async () => {
+    const userId = uniqueUser('logged');
+    const token = await testApp.token(userId);
+    const response = await fetch(testApp.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'x-request-id': 'req-42',
+      },
+      body: JSON.stringify({ query: 'query Mine { myReservations { id } }' }),
+    });
+    expect(response.headers.get('x-request-id')).toBe('req-42');
+    const line = logs.lines().find((entry) => entry.requestId === 'req-42');
+    expect(line).toMatchObject({
+      msg: 'GraphQL operation',
+      operationName: 'Mine',
+      operationType: 'query',
+      userId,
+      outcome: 'ok',
+      durationMs: expect.any(Number),
+    });
+    const everything = logs
+      .lines()
+      .map((entry) => JSON.stringify(entry))
+      .join('\n');
+    expect(everything).not.toContain(token);
+    expect(everything).not.toContain(token.split('.')[2]);
+  });
+});
