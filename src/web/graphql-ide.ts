@@ -81,7 +81,7 @@ const IDE_PAGE = `<!doctype html>
       defaultEditorToolsVisibility: 'headers',
       headers: JSON.stringify({ Authorization: '' }, null, 2),
       shouldPersistHeaders: true,
-      defaultQuery: '# Welcome to Poltrona.\\n# Schema docs: the book icon on the left.\\n# Mutations need a token in Headers: { \"Authorization\": \"Bearer …\" } (npm run token -- --user alice).\\n\\nquery Sessions {\\n  sessions(first: 10) {\\n    edges { node { id movie room startsAt availableSeats } }\\n  }\\n}\\n',
+      defaultQuery: '# Welcome to Poltrona.\\n# Schema docs: the book icon on the left.\\n# Mutations need a token in Headers: { "Authorization": "Bearer …" } (npm run token -- --user alice).\\n\\nquery Sessions {\\n  sessions(first: 10) {\\n    edges { node { id movie room startsAt availableSeats } }\\n  }\\n}\\n',
     }));
   </script>
 </body>
