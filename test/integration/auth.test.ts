@@ -1,3 +1,4 @@
+import { print } from 'graphql';
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { exportJWK, importSPKI } from 'jose';
@@ -54,7 +55,7 @@ describe('authentication and authorisation', () => {
     const wrongScheme = await fetch(testApp.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Basic dXNlcjpwYXNz' },
-      body: JSON.stringify({ query: RESERVE, variables: { input } }),
+      body: JSON.stringify({ query: print(RESERVE), variables: { input } }),
     });
     expect(
       ((await wrongScheme.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions

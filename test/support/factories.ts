@@ -3,6 +3,7 @@ import { Seat } from '../../src/entities/seat.entity';
 import { Session } from '../../src/entities/session.entity';
 import { rowLetters } from '../../src/booking/seat-label';
 import { SeatLocks } from '../../src/infra/seat-locks';
+import { CreateSessionDocument } from '../../client/generated/graphql';
 import { type TestApp } from './test-app';
 
 /** What the tests read back of a session. */
@@ -11,27 +12,13 @@ export interface SessionFixture {
   readonly seats: { id: string; label: string; status: string; version: number }[];
 }
 
-export const CREATE_SESSION = `
-  mutation CreateSession($input: CreateSessionInput!) {
-    createSession(input: $input) { id movie room startsAt priceCents rows seatsPerRow availableSeats
-      seats { id label status version } }
-  }`;
-
-export const RESERVE = `
-  mutation Reserve($input: ReserveInput!) {
-    reserve(input: $input) { id userId status expiresAt createdAt totalCents seats { id label status version } }
-  }`;
-
-export const CONFIRM_PAYMENT = `
-  mutation ConfirmPayment($reservationId: ID!) {
-    confirmPayment(reservationId: $reservationId) { id userId amountCents createdAt
-      reservation { id status } session { id } seats { id label status version } }
-  }`;
-
-export const CANCEL_RESERVATION = `
-  mutation CancelReservation($reservationId: ID!) {
-    cancelReservation(reservationId: $reservationId) { id status seats { id status version } }
-  }`;
+// The operations tests send are the generated typed documents of client/operations.
+export {
+  CancelReservationDocument as CANCEL_RESERVATION,
+  ConfirmPaymentDocument as CONFIRM_PAYMENT,
+  CreateSessionDocument as CREATE_SESSION,
+  ReserveDocument as RESERVE,
+} from '../../client/generated/graphql';
 
 /** Creates a session through the API as an admin. */
 export async function createSession(
@@ -39,8 +26,8 @@ export async function createSession(
   overrides: Partial<{ rows: number; seatsPerRow: number; priceCents: number; startsAt: string }> = {},
 ): Promise<SessionFixture> {
   const admin = await testApp.token(`admin-${randomUUID()}`, { admin: true });
-  const response = await testApp.graphql<{ createSession: SessionFixture }>(
-    CREATE_SESSION,
+  const response = await testApp.graphql(
+    CreateSessionDocument,
     {
       input: {
         movie: 'The Test Movie',

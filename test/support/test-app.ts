@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Application, startApplication } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { signToken } from '../../src/infra/dev-keys';
+import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { connect } from 'amqplib';
+import { type DocumentNode, print } from 'graphql';
 import { deleteTopology } from '../../src/events/topology';
 import { createLogger, type Logger } from '../../src/infra/logger';
 import { TEST_AMQP_URL, TEST_DATABASE_PREFIX, TEST_REDIS_URL, testDatabaseUrl } from './test-environment';
@@ -24,12 +26,11 @@ export interface TestApp {
   readonly url: string;
   /** A valid token for `userId`, signed by the test identity provider. */
   token(userId: string, options?: { admin?: boolean; expiresIn?: string | number }): Promise<string>;
-  /** POSTs a GraphQL operation as JSON. */
-  graphql<Data = Record<string, unknown>>(
-    query: string,
-    variables?: Record<string, unknown>,
-    token?: string,
-  ): Promise<GraphQLResponse<Data>>;
+  /**
+   * POSTs a GraphQL operation as JSON. With a generated typed document (`client/generated`),
+   * variables and data are typed; a plain string or untyped call is for deliberately bad input.
+   */
+  graphql: GraphQLPoster;
   stop(): Promise<void>;
 }
 
@@ -64,17 +65,31 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
   };
 }
 
+/** Sends typed documents with typed variables, or anything else loosely. */
+export interface GraphQLPoster {
+  <Result, Variables>(
+    document: TypedDocumentNode<Result, Variables>,
+    variables: Variables,
+    token?: string,
+  ): Promise<GraphQLResponse<Result>>;
+  <Data = Record<string, unknown>>(
+    query: string | DocumentNode,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GraphQLResponse<Data>>;
+}
+
 /** POSTs a GraphQL operation as JSON to `url`. */
 export async function postGraphQL<Data = Record<string, unknown>>(
   url: string,
-  query: string,
-  variables?: Record<string, unknown>,
+  query: string | DocumentNode,
+  variables?: unknown,
   token?: string,
 ): Promise<GraphQLResponse<Data>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
   });
   const body = (await response.json()) as Omit<GraphQLResponse<Data>, 'status'>;
   return { status: response.status, ...body };
@@ -100,7 +115,8 @@ export async function startTestApp(
     app,
     url,
     token: testToken,
-    graphql: (query, variables, token) => postGraphQL(url, query, variables, token),
+    graphql: ((query: string | DocumentNode, variables?: unknown, token?: string) =>
+      postGraphQL(url, query, variables, token)) as GraphQLPoster,
     stop: async () => {
       await app.stop();
       await removeTopology(config.amqp.url, app.topology);
@@ -128,7 +144,8 @@ export function remoteApp(baseUrl: string): Pick<TestApp, 'graphql' | 'token' | 
   return {
     url,
     token: testToken,
-    graphql: (query, variables, token) => postGraphQL(url, query, variables, token),
+    graphql: ((query: string | DocumentNode, variables?: unknown, token?: string) =>
+      postGraphQL(url, query, variables, token)) as GraphQLPoster,
   };
 }
 
