@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { type Client } from 'graphql-ws';
+import { replayDeadLetters } from '../../src/events/dead-letter-replay';
 import { encodeEvent } from '../../src/events/event-message';
 import { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER } from '../../src/workers/consumer';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
