@@ -212,6 +212,17 @@ describe('events through RabbitMQ, with workers in the same process', () => {
       expect(String(dead.properties.headers?.[FAILURE_REASON_HEADER])).toContain(
         'expected reservation.created',
       );
+
+      // Replaying puts it back on its queue with a fresh attempt count; still poison, it
+      // comes back after another 5 attempts.
+      channel.sendToQueue(names.deadLetterQueue, dead.content, dead.properties);
+      await channel.waitForConfirms();
+      expect(await replayDeadLetters(connection, names)).toBe(1);
+      const again = await eventually(
+        async () => (await channel.get(names.deadLetterQueue, { noAck: true })) || undefined,
+      );
+      expect(again.properties.messageId).toBe(poisonId);
+      expect(again.properties.headers?.[ATTEMPTS_HEADER]).toBe(5);
     } finally {
       await connection.close();
     }
