@@ -1,0 +1,96 @@
+import { Agent, request } from 'undici';
+import { summarise, type Summary } from './stats';
+
+/** One request of a load run: resolves true when the answer was the expected one. */
+export type Shot = (agent: Agent) => Promise<boolean>;
+
+/**
+ * Open-model load at a constant arrival rate: request i is due at start + i/rate whatever
+ * happened to the previous ones, and its latency counts from when it was due, so a slow server
+ * cannot hide its queueing (no coordinated omission). Warm-up requests are not counted.
+ */
+export async function constantRate(options: {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly shot: Shot;
+  readonly connections?: number;
+}): Promise<Summary> {
+  const agent = new Agent({ connections: options.connections ?? 128, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
+  const warmup = Math.round(options.rate * options.warmupSeconds);
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const due = start + (index * 1_000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    inFlight.push(
+      options.shot(agent).then(
+        (ok) => {
+          if (index < warmup) {
+            return;
+          }
+          if (ok) {
+            latencies.push(performance.now() - due);
+          } else {
+            errors += 1;
+          }
+        },
+        () => {
+          if (index >= warmup) {
+            errors += 1;
+          }
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  await agent.close();
+  return summarise(latencies, errors, options.seconds);
+}
+
+/** Fires `count` requests at once (a burst) and summarises their latencies from the start. */
+export async function burst(count: number, shot: Shot): Promise<{ summary: Summary; results: boolean[] }> {
+  const agent = new Agent({ connections: count, pipelining: 1 });
+  const start = performance.now();
+  const latencies: number[] = [];
+  const results = await Promise.all(
+    Array.from({ length: count }, () =>
+      shot(agent).then(
+        (ok) => {
+          latencies.push(performance.now() - start);
+          return ok;
+        },
+        () => false,
+      ),
+    ),
+  );
+  const seconds = (performance.now() - start) / 1_000;
+  await agent.close();
+  return { summary: summarise(latencies, 0, seconds), results };
+}
+
+/** POSTs a GraphQL operation; resolves with the parsed body. */
+export async function postGraphQL(
+  agent: Agent,
+  url: string,
+  body: string,
+  token?: string,
+): Promise<{ status: number; json: { data?: Record<string, unknown>; errors?: { extensions?: { code?: string } }[] } }> {
+  const response = await request(url, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+  const json = (await response.body.json()) as {
+    data?: Record<string, unknown>;
+    errors?: { extensions?: { code?: string } }[];
+  };
+  return { status: response.statusCode, json };
+}

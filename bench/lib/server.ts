@@ -1,0 +1,151 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { generateKeyPair, signToken } from '../../src/infra/dev-keys';
+
+// Compiled to dist/bench/lib: the project root is three levels up.
+const ROOT = join(__dirname, '..', '..', '..');
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A Poltrona process started for one benchmark, with its own database and AMQP prefix. */
+export interface BenchServer {
+  readonly url: string;
+  readonly baseUrl: string;
+  readonly pid: number;
+  readonly databaseUrl: string;
+  readonly prefix: string;
+  token(userId: string, admin?: boolean): Promise<string>;
+  /** CPU seconds used and RSS now, read from /proc. */
+  resources(): { cpuSeconds: number; rssBytes: number };
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export function readResources(pid: number): { cpuSeconds: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuTicks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKilobytes = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuSeconds: cpuTicks / CLOCK_TICKS_PER_SECOND, rssBytes: rssKilobytes * 1_024 };
+}
+
+/** Starts `node dist/src/main.js` (run `npm run build` first) and waits until it is ready. */
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+  const port = await freePort();
+  const keys = generateKeyPair();
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/poltrona_bench_${suffix}`;
+  const prefix = `bench-${suffix}`;
+  // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profiles" to profile the server.
+  const nodeArguments = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArguments, join(ROOT, 'dist', 'src', 'main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '20',
+      AMQP_PREFIX: prefix,
+      AUTH_PUBLIC_KEY: keys.publicKeyPem,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+      RATE_LIMIT_READS_PER_MINUTE: '1000000',
+      GRAPHQL_MAX_COST: '1000000',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      if ((await fetch(`${baseUrl}/readyz`)).ok) {
+        break;
+      }
+    } catch {
+      // not yet
+    }
+    if (attempt > 300 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('benchmark server did not start');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url: `${baseUrl}/graphql`,
+    baseUrl,
+    pid: child.pid!,
+    databaseUrl,
+    prefix,
+    token: (userId, admin = false) => signToken(keys.privateKeyPem, { userId, admin, expiresIn: '2h' }),
+    resources: () => readResources(child.pid!),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+      await admin.connect();
+      await admin.query(`drop database if exists "poltrona_bench_${suffix}" with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Measures the server's CPU (% of one core) and RSS across `work`. */
+export async function withResources<Result>(
+  server: BenchServer,
+  work: () => Promise<Result>,
+): Promise<{ result: Result; cpuPercent: number; rssMegabytes: number }> {
+  const before = server.resources();
+  const started = performance.now();
+  const result = await work();
+  const after = server.resources();
+  const seconds = (performance.now() - started) / 1_000;
+  return {
+    result,
+    cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / seconds) * 100,
+    rssMegabytes: after.rssBytes / 1_048_576,
+  };
+}
+
+/** Creates sessions through the API as an admin; returns their ids and seat ids. */
+export async function createSessions(
+  server: BenchServer,
+  count: number,
+  rows: number,
+  seatsPerRow: number,
+): Promise<{ id: string; seatIds: string[] }[]> {
+  const admin = await server.token('bench-admin', true);
+  const sessions = [];
+  for (let index = 0; index < count; index += 1) {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({
+        query: `mutation ($input: CreateSessionInput!) { createSession(input: $input) { id seats { id } } }`,
+        variables: {
+          input: {
+            movie: `Bench ${index}`,
+            room: String(index),
+            startsAt: new Date(Date.now() + 86_400_000 + index * 60_000).toISOString(),
+            priceCents: 1_000,
+            rows,
+            seatsPerRow,
+          },
+        },
+      }),
+    });
+    const body = (await response.json()) as { data: { createSession: { id: string; seats: { id: string }[] } } };
+    sessions.push({ id: body.data.createSession.id, seatIds: body.data.createSession.seats.map((seat) => seat.id) });
+  }
+  return sessions;
+}
