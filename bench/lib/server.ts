@@ -52,7 +52,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const child: ChildProcess = spawn(process.execPath, [...nodeArguments, join(ROOT, 'dist', 'src', 'main.js')], {
     env: {
       PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
+      // As deployed: graphql-js skips its development-mode checks in production.
+      NODE_ENV: 'production',
       PORT: String(port),
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '20',

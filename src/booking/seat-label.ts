@@ -20,3 +20,12 @@ export function rowLetters(rowIndex: number): string {
 export function seatLabel(row: string, number: number): string {
   return `${row}${number}`;
 }
+
+/** The 0-based row index of row letters: the inverse of {@link rowLetters}. */
+export function rowIndex(letters: string): number {
+  let index = 0;
+  for (const letter of letters) {
+    index = index * 26 + (letter.charCodeAt(0) - 64);
+  }
+  return index - 1;
+}

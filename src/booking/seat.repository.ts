@@ -53,12 +53,38 @@ function toChangedSeat(row: SeatChangeRow): ChangedSeat {
  * instead of deadlocking. Lock order across tables: reservation rows, then seat rows.
  */
 export class SeatRepository {
-  /** Seats of the given sessions, ordered by row then number. */
+  /**
+   * Seats of the given sessions, ordered by row then number, as read-only views: seat maps are
+   * the hottest read, and hydrating hundreds of managed entities per request (identity map,
+   * change-tracking snapshots) costs more than the query itself.
+   */
   async findBySessions(em: EntityManager, sessionIds: readonly string[]): Promise<Seat[]> {
-    return em.find(
-      Seat,
-      { session: { $in: [...sessionIds] } },
-      { orderBy: { session: 'asc', rowIndex: 'asc', number: 'asc' } },
+    const rows: {
+      id: string;
+      session_id: string;
+      row_index: number;
+      row: string;
+      number: number;
+      status: SeatStatus;
+      version: number;
+      hold_expires_at: Date | string | null;
+    }[] = await em.execute(
+      `select id, session_id, row_index, row, number, status, version, hold_expires_at
+         from seat where session_id = any(array[?]::uuid[])
+        order by session_id, row_index, number`,
+      [sessionIds],
+    );
+    return rows.map((row) =>
+      seatView({
+        id: row.id,
+        sessionId: row.session_id,
+        rowIndex: row.row_index,
+        row: row.row,
+        number: row.number,
+        status: row.status,
+        version: row.version,
+        holdExpiresAt: row.hold_expires_at === null ? null : asDate(row.hold_expires_at),
+      }),
     );
   }
 
@@ -182,6 +208,28 @@ export class SeatRepository {
     );
     return rows.map(toChangedSeat);
   }
+}
+
+/** The fields of a seat that the GraphQL `Seat` type reads. */
+export interface SeatFields {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly rowIndex: number;
+  readonly row: string;
+  readonly number: number;
+  readonly status: SeatStatus;
+  readonly version: number;
+  readonly holdExpiresAt: Date | null;
+}
+
+/**
+ * A read-only, unmanaged {@link Seat} for GraphQL (seat maps, event snapshots). It is an
+ * instance of Seat without running its constructor (which would mint an id) and without the
+ * ORM: type-graphql would otherwise copy plain objects into `new Seat()` one by one.
+ */
+export function seatView(fields: SeatFields): Seat {
+  const { sessionId, ...rest } = fields;
+  return Object.setPrototypeOf({ ...rest, session: { id: sessionId } }, Seat.prototype) as Seat;
 }
 
 /** What a reader sees: a RESERVED seat whose hold has ended is AVAILABLE. */

@@ -1,8 +1,8 @@
-import { Reference } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type SeatStatusChangedEvent } from '../booking/booking-events';
 import { Seat } from '../entities/seat.entity';
-import { Session } from '../entities/session.entity';
+import { rowIndex } from '../booking/seat-label';
+import { seatView } from '../booking/seat.repository';
 import { DateTimeScalar } from '../schema/date-time.scalar';
 
 // The view built for each event, for as long as the event object is alive.
@@ -38,17 +38,9 @@ export class SeatStatusChange {
     change.sessionId = event.sessionId;
     change.reservationId = event.reservationId;
     change.changedAt = new Date(event.changedAt);
-    change.seats = event.seats.map((snapshot) => {
-      const seat = new Seat();
-      seat.id = snapshot.id;
-      seat.session = Reference.createFromPK(Session, snapshot.sessionId);
-      seat.row = snapshot.row;
-      seat.number = snapshot.number;
-      seat.status = snapshot.status;
-      seat.version = snapshot.version;
-      seat.holdExpiresAt = null;
-      return seat;
-    });
+    change.seats = event.seats.map((snapshot) =>
+      seatView({ ...snapshot, rowIndex: rowIndex(snapshot.row), holdExpiresAt: null }),
+    );
     views.set(event, change);
     return change;
   }

@@ -1,4 +1,4 @@
-import { rowLetters, seatLabel } from '../../src/booking/seat-label';
+import { rowIndex, rowLetters, seatLabel } from '../../src/booking/seat-label';
 
 describe('seat labels', () => {
   it('names rows A..Z, then AA, AB, ... like spreadsheet columns', () => {
@@ -19,6 +19,12 @@ describe('seat labels', () => {
   it('refuses negative or fractional rows', () => {
     expect(() => rowLetters(-1)).toThrow(RangeError);
     expect(() => rowLetters(1.5)).toThrow(RangeError);
+  });
+
+  it('reads row letters back into the row index', () => {
+    for (const index of [0, 1, 25, 26, 27, 51, 52, 99, 701, 702, 18_277]) {
+      expect(rowIndex(rowLetters(index))).toBe(index);
+    }
   });
 
   it('joins row and number', () => {
