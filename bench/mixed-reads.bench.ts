@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const server = await startBenchServer();
   try {
     const sessions = await createSessions(server, 10, 20, 25);
-    const users = await Promise.all(Array.from({ length: 50 }, (_, index) => server.token(`reader-${index}`)));
+    const users = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => server.token(`reader-${index}`)),
+    );
     // Each user holds a couple of seats, so "my reservations" returns something.
     for (const [index, token] of users.entries()) {
       const session = sessions[index % sessions.length];
@@ -19,7 +21,9 @@ async function main(): Promise<void> {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({
           query: 'mutation ($input: ReserveInput!) { reserve(input: $input) { id } }',
-          variables: { input: { sessionId: session.id, seatIds: session.seatIds.slice(index * 2, index * 2 + 2) } },
+          variables: {
+            input: { sessionId: session.id, seatIds: session.seatIds.slice(index * 2, index * 2 + 2) },
+          },
         }),
       });
     }
@@ -30,9 +34,12 @@ async function main(): Promise<void> {
       }),
     );
     const list = JSON.stringify({
-      query: '{ sessions(first: 20) { edges { node { id movie startsAt availableSeats } } pageInfo { hasNextPage } } }',
+      query:
+        '{ sessions(first: 20) { edges { node { id movie startsAt availableSeats } } pageInfo { hasNextPage } } }',
     });
-    const mine = JSON.stringify({ query: '{ myReservations { id status expiresAt seats { label } session { movie } } }' });
+    const mine = JSON.stringify({
+      query: '{ myReservations { id status expiresAt seats { label } session { movie } } }',
+    });
     let counter = 0;
     const measured = await withResources(server, () =>
       constantRate({
@@ -42,7 +49,11 @@ async function main(): Promise<void> {
         shot: async (agent) => {
           const pick = counter++ % 20;
           const [body, token] =
-            pick < 12 ? [seatMaps[pick % seatMaps.length], undefined] : pick < 17 ? [list, undefined] : [mine, users[pick % users.length]];
+            pick < 12
+              ? [seatMaps[pick % seatMaps.length], undefined]
+              : pick < 17
+                ? [list, undefined]
+                : [mine, users[pick % users.length]];
           const { status, json } = await postGraphQL(agent, server.url, body, token);
           return status === 200 && !json.errors;
         },
@@ -53,7 +64,12 @@ async function main(): Promise<void> {
     console.log(
       `  errors ${(errorRate * 100).toFixed(2)} % (target < 0.1 %); server CPU ${measured.cpuPercent.toFixed(0)} %, RSS ${measured.rssMegabytes.toFixed(0)} MB`,
     );
-    report('mixed-reads', { measured: measured.result, errorRate, cpu: measured.cpuPercent, rss: measured.rssMegabytes });
+    report('mixed-reads', {
+      measured: measured.result,
+      errorRate,
+      cpu: measured.cpuPercent,
+      rss: measured.rssMegabytes,
+    });
   } finally {
     await server.stop();
   }

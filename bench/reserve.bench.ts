@@ -24,11 +24,16 @@ async function main(): Promise<void> {
   const saturationSeconds = scale(10, 1);
   const server = await startBenchServer();
   try {
-    const needed = Math.ceil(rate * (seconds + warmupSeconds) * 1.1) + saturationClients * 2_000 * (SMOKE ? 0.01 : 1);
+    const needed =
+      Math.ceil(rate * (seconds + warmupSeconds) * 1.1) + saturationClients * 2_000 * (SMOKE ? 0.01 : 1);
     const sessions = await createSessions(server, Math.ceil(needed / 1_000) + 1, 20, 50);
-    const seats = shuffle(sessions.flatMap((session) => session.seatIds.map((seatId) => ({ sessionId: session.id, seatId }))));
+    const seats = shuffle(
+      sessions.flatMap((session) => session.seatIds.map((seatId) => ({ sessionId: session.id, seatId }))),
+    );
     const users = await Promise.all(
-      Array.from({ length: Math.ceil(seats.length / 5) + 1 }, (_, index) => server.token(`bench-user-${index}`)),
+      Array.from({ length: Math.ceil(seats.length / 5) + 1 }, (_, index) =>
+        server.token(`bench-user-${index}`),
+      ),
     );
     let next = 0;
     const shot = async (agent: Agent) => {
@@ -43,9 +48,13 @@ async function main(): Promise<void> {
       return json.data?.reserve !== undefined && json.data.reserve !== null;
     };
 
-    const steady = await withResources(server, () => constantRate({ rate, seconds, warmupSeconds, shot, connections: 256 }));
+    const steady = await withResources(server, () =>
+      constantRate({ rate, seconds, warmupSeconds, shot, connections: 256 }),
+    );
     console.log(formatSummary(`reserve @ ${rate}/s`, steady.result));
-    console.log(`  server CPU ${steady.cpuPercent.toFixed(0)} % of a core, RSS ${steady.rssMegabytes.toFixed(0)} MB`);
+    console.log(
+      `  server CPU ${steady.cpuPercent.toFixed(0)} % of a core, RSS ${steady.rssMegabytes.toFixed(0)} MB`,
+    );
 
     // Saturation: N clients in closed loops, to compare capacity with pgbench at the same concurrency.
     const saturationLatencies: number[] = [];
@@ -77,8 +86,17 @@ async function main(): Promise<void> {
       `baseline pgbench, ${saturationClients} clients   ${baseline.tps.toFixed(0).padStart(6)} tx/s   p50 ${baseline.p50.toFixed(1)} ms  p99 ${baseline.p99.toFixed(1)} ms`,
     );
     const ratio = saturated.throughput / baseline.tps;
-    console.log(`Poltrona / pgbench at ${saturationClients} clients: ${(ratio * 100).toFixed(0)} % (target ≥ 35 %)`);
-    report('reserve', { steady: steady.result, steadyCpu: steady.cpuPercent, steadyRss: steady.rssMegabytes, saturated, baseline, ratio });
+    console.log(
+      `Poltrona / pgbench at ${saturationClients} clients: ${(ratio * 100).toFixed(0)} % (target ≥ 35 %)`,
+    );
+    report('reserve', {
+      steady: steady.result,
+      steadyCpu: steady.cpuPercent,
+      steadyRss: steady.rssMegabytes,
+      saturated,
+      baseline,
+      ratio,
+    });
   } finally {
     await server.stop();
   }
@@ -110,7 +128,21 @@ END;
   try {
     const output = execFileSync(
       'pgbench',
-      ['-n', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', script, '-l', '--log-prefix', join(directory, 'log'), databaseUrl],
+      [
+        '-n',
+        '-c',
+        String(clients),
+        '-j',
+        '2',
+        '-T',
+        String(seconds),
+        '-f',
+        script,
+        '-l',
+        '--log-prefix',
+        join(directory, 'log'),
+        databaseUrl,
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const tps = Number(/tps = ([\d.]+)/.exec(output)?.[1] ?? 0);

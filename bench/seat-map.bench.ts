@@ -34,7 +34,12 @@ async function main(): Promise<void> {
     console.log(
       `  server CPU ${measured.cpuPercent.toFixed(0)} % (baseline ${baseline.cpuPercent.toFixed(0)} %), RSS ${measured.rssMegabytes.toFixed(0)} MB`,
     );
-    report('seat-map', { baseline: baseline.result, measured: measured.result, cpu: measured.cpuPercent, rss: measured.rssMegabytes });
+    report('seat-map', {
+      baseline: baseline.result,
+      measured: measured.result,
+      cpu: measured.cpuPercent,
+      rss: measured.rssMegabytes,
+    });
   } finally {
     await server.stop();
   }

@@ -12,12 +12,17 @@ async function main(): Promise<void> {
   const server = await startBenchServer();
   try {
     const [session] = await createSessions(server, 1, 10, 10);
-    const tokens = await Promise.all(Array.from({ length: clients }, (_, index) => server.token(`racer-${index}`)));
+    const tokens = await Promise.all(
+      Array.from({ length: clients }, (_, index) => server.token(`racer-${index}`)),
+    );
     const typename = JSON.stringify({ query: '{ __typename }' });
     // Warm-up: connections, JIT.
     await burst(Math.min(clients, 200), (agent) => postGraphQL(agent, server.url, typename).then(() => true));
 
-    const baseline = await burst(clients, async (agent) => (await postGraphQL(agent, server.url, typename)).status === 200);
+    const baseline = await burst(
+      clients,
+      async (agent) => (await postGraphQL(agent, server.url, typename)).status === 200,
+    );
     console.log(formatSummary(`{ __typename } burst of ${clients}`, baseline.summary));
 
     const body = JSON.stringify({
@@ -41,8 +46,18 @@ async function main(): Promise<void> {
     console.log(formatSummary(`reserve race of ${clients}`, race.result.summary));
     console.log(`  winners ${winners} (must be 1), SEAT_UNAVAILABLE ${unavailable}, other ${others}`);
     const ratio = race.result.summary.p99 / baseline.summary.p99;
-    console.log(`  losers' p99 / __typename p99 = ${ratio.toFixed(2)} (target ≤ 1.5); server CPU ${race.cpuPercent.toFixed(0)} %`);
-    report('stampede', { clients, baseline: baseline.summary, race: race.result.summary, winners, unavailable, others, ratio });
+    console.log(
+      `  losers' p99 / __typename p99 = ${ratio.toFixed(2)} (target ≤ 1.5); server CPU ${race.cpuPercent.toFixed(0)} %`,
+    );
+    report('stampede', {
+      clients,
+      baseline: baseline.summary,
+      race: race.result.summary,
+      winners,
+      unavailable,
+      others,
+      ratio,
+    });
     if (winners !== 1 || others !== 0) {
       process.exitCode = 1;
     }

@@ -16,7 +16,11 @@ export async function constantRate(options: {
   readonly shot: Shot;
   readonly connections?: number;
 }): Promise<Summary> {
-  const agent = new Agent({ connections: options.connections ?? 128, pipelining: 1, keepAliveTimeout: 30_000 });
+  const agent = new Agent({
+    connections: options.connections ?? 128,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+  });
   const latencies: number[] = [];
   let errors = 0;
   const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
@@ -81,7 +85,10 @@ export async function postGraphQL(
   url: string,
   body: string,
   token?: string,
-): Promise<{ status: number; json: { data?: Record<string, unknown>; errors?: { extensions?: { code?: string } }[] } }> {
+): Promise<{
+  status: number;
+  json: { data?: Record<string, unknown>; errors?: { extensions?: { code?: string } }[] };
+}> {
   const response = await request(url, {
     method: 'POST',
     dispatcher: agent,

@@ -49,24 +49,28 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const prefix = `bench-${suffix}`;
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profiles" to profile the server.
   const nodeArguments = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArguments, join(ROOT, 'dist', 'src', 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      // As deployed: graphql-js skips its development-mode checks in production.
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: '20',
-      AMQP_PREFIX: prefix,
-      AUTH_PUBLIC_KEY: keys.publicKeyPem,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
-      RATE_LIMIT_READS_PER_MINUTE: '1000000',
-      GRAPHQL_MAX_COST: '1000000',
-      ...env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArguments, join(ROOT, 'dist', 'src', 'main.js')],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        // As deployed: graphql-js skips its development-mode checks in production.
+        NODE_ENV: 'production',
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        DATABASE_POOL_SIZE: '20',
+        AMQP_PREFIX: prefix,
+        AUTH_PUBLIC_KEY: keys.publicKeyPem,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+        RATE_LIMIT_READS_PER_MINUTE: '1000000',
+        GRAPHQL_MAX_COST: '1000000',
+        ...env,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
     try {
@@ -145,8 +149,13 @@ export async function createSessions(
         },
       }),
     });
-    const body = (await response.json()) as { data: { createSession: { id: string; seats: { id: string }[] } } };
-    sessions.push({ id: body.data.createSession.id, seatIds: body.data.createSession.seats.map((seat) => seat.id) });
+    const body = (await response.json()) as {
+      data: { createSession: { id: string; seats: { id: string }[] } };
+    };
+    sessions.push({
+      id: body.data.createSession.id,
+      seatIds: body.data.createSession.seats.map((seat) => seat.id),
+    });
   }
   return sessions;
 }

@@ -38,5 +38,7 @@ export function formatSummary(label: string, summary: Summary): string {
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   return `${label.padEnd(34)} ${summary.throughput.toFixed(0).padStart(6)} req/s  p50 ${ms(summary.p50).padStart(9)}  p95 ${ms(
     summary.p95,
-  ).padStart(9)}  p99 ${ms(summary.p99).padStart(9)}  errors ${summary.errors}/${summary.count + summary.errors}`;
+  ).padStart(
+    9,
+  )}  p99 ${ms(summary.p99).padStart(9)}  errors ${summary.errors}/${summary.count + summary.errors}`;
 }

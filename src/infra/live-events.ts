@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from '@graphql-yoga/subscription';
 import {
   type BookingEvent,
@@ -13,10 +14,13 @@ import {
 export type LivePubSub = ReturnType<typeof createLivePubSub>;
 
 export function createLivePubSub() {
+  // One listener per subscriber of a session: thousands are expected, not a leak.
+  const eventTarget = new EventTarget();
+  setMaxListeners(Number.POSITIVE_INFINITY, eventTarget);
   return createPubSub<{
     'seat-status-changed': [sessionId: string, payload: SeatStatusChangedEvent];
     'reservation-updated': [reservationId: string, payload: ReservationChangedEvent];
-  }>();
+  }>({ eventTarget });
 }
 
 /** Delivers committed booking events to this process's subscribers. */
