@@ -29,6 +29,7 @@ import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
 import { type Logger } from './infra/logger';
 import { type Metrics } from './infra/metrics';
 import { isOriginAllowed } from './security/origin-policy';
+import { SharedSubscriptions } from './events/shared-subscriptions';
 import { type RequestGuard } from './security/request-guard';
 import { mountGraphQLIde } from './web/graphql-ide';
 import { type DevTokenIssuer, mountSeatMapPage } from './web/seat-map-page';
@@ -298,9 +299,13 @@ function serveWebsockets(
   const formatErrors = (errors: readonly GraphQLError[]) =>
     errors.map((error) => formatError(error.toJSON(), error));
 
+  // Public subscriptions run once per event for all their subscribers.
+  const shared = new SharedSubscriptions();
+
   const handle = useServer(
     {
       schema: endpoint.schema,
+      subscribe: shared.subscribe,
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null };
         const value = ctx.connectionParams?.authorization;

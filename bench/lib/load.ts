@@ -55,7 +55,10 @@ export async function constantRate(options: {
   }
   await Promise.all(inFlight);
   await agent.close();
-  return summarise(latencies, errors, options.seconds);
+  // Throughput over the time the measured requests really took: an overloaded server takes
+  // longer than `seconds` to answer them, and that must show.
+  const measuredFrom = start + (warmup * 1_000) / options.rate;
+  return summarise(latencies, errors, Math.max(options.seconds, (performance.now() - measuredFrom) / 1_000));
 }
 
 /** Fires `count` requests at once (a burst) and summarises their latencies from the start. */

@@ -126,6 +126,48 @@ describe('operation limits', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('answers 503 when a request takes longer than GRAPHQL_TIMEOUT_MS, and the lock wait itself times out', async () => {
+    const testApp = await startTestApp({ GRAPHQL_TIMEOUT_MS: '300', DATABASE_LOCK_TIMEOUT_MS: '1000' });
+    const blocker = testApp.app.orm.em.fork();
+    try {
+      const session = await createSession(testApp);
+      const seatId = session.seats[0].id;
+      // Another transaction holds the seat's row lock (and Redis has no lock): reserve must wait.
+      await blocker.begin();
+      await blocker.execute('select id from seat where id = ? for update', [seatId]);
+      const response = await fetch(testApp.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await testApp.token(uniqueUser())}`,
+        },
+        body: JSON.stringify({
+          query: 'mutation ($input: ReserveInput!) { reserve(input: $input) { id } }',
+          variables: { input: { sessionId: session.id, seatIds: [seatId] } },
+        }),
+      });
+      expect(response.status).toBe(503);
+      expect(
+        ((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
+      ).toBe('TIMEOUT');
+      // Behind the answer, lock_timeout ends the wait: nothing is left held.
+      await eventually(async () => {
+        const em = testApp.app.orm.em.fork();
+        const [row] = await em.execute<{ count: number }[]>(
+          'select count(*)::int as count from reservation where session_id = ?',
+          [session.id],
+        );
+        const locks = await testApp.app.redis.exists(`seat:{${session.id}}:${seatId}`);
+        return row.count === 0 && locks === 0;
+      }, 5_000);
+    } finally {
+      await blocker.rollback().catch(() => undefined);
+      await testApp.stop();
+    }
+  });
+});
+
 describe('rate limits', () => {
   const mutation = `mutation ($id: ID!) { cancelReservation(reservationId: $id) { id } }`;
 

@@ -1,0 +1,127 @@
+import {
+  type ExecutionArgs,
+  type ExecutionResult,
+  getOperationAST,
+  print,
+  subscribe as executeSubscription,
+} from 'graphql';
+
+type Listener = (result: ExecutionResult) => void;
+
+interface Channel {
+  readonly listeners: Set<Listener>;
+  readonly source: AsyncGenerator<ExecutionResult>;
+}
+
+/** Subscription fields whose results depend only on the document and its variables. */
+const SHAREABLE_FIELDS = new Set(['seatStatusChanged']);
+
+function isShareable(args: ExecutionArgs): boolean {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (operation?.operation !== 'subscription') {
+    return false;
+  }
+  return operation.selectionSet.selections.every(
+    (selection) => selection.kind === 'Field' && SHAREABLE_FIELDS.has(selection.name.value),
+  );
+}
+
+function isAsyncGenerator(value: unknown): value is AsyncGenerator<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * Executes each public subscription once per event for all its subscribers: subscribers of the
+ * same document and variables (e.g. one session's seat map) share one GraphQL execution, whose
+ * results are handed to each of them. graphql-ws would otherwise run the selection set once per
+ * subscriber per event. Subscriptions that depend on the caller (reservationUpdated) are not
+ * shared.
+ */
+export class SharedSubscriptions {
+  private readonly channels = new Map<string, Channel | Promise<Channel | ExecutionResult>>();
+
+  /** Number of shared executions running (one per distinct document and variables). */
+  get size(): number {
+    return this.channels.size;
+  }
+
+  readonly subscribe = async (
+    args: ExecutionArgs,
+  ): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
+    if (!isShareable(args)) {
+      return executeSubscription(args) as Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
+    }
+    const key = `${args.operationName ?? ''}\n${print(args.document)}\n${JSON.stringify(args.variableValues ?? {})}`;
+    let pending = this.channels.get(key);
+    if (!pending) {
+      pending = this.open(key, args);
+      this.channels.set(key, pending);
+    }
+    const channel = await pending;
+    if (!('listeners' in channel)) {
+      // Refused at subscribe time (e.g. NOT_FOUND): every caller gets the errors.
+      return channel;
+    }
+    return this.follow(key, channel);
+  };
+
+  private async open(key: string, args: ExecutionArgs): Promise<Channel | ExecutionResult> {
+    const source = await executeSubscription(args);
+    if (!isAsyncGenerator(source)) {
+      this.channels.delete(key);
+      return source;
+    }
+    const channel: Channel = { listeners: new Set(), source };
+    this.channels.set(key, channel);
+    void (async () => {
+      for await (const result of source) {
+        for (const listener of channel.listeners) {
+          listener(result);
+        }
+      }
+    })();
+    return channel;
+  }
+
+  /** One subscriber's view of a channel: an async generator fed by the shared execution. */
+  private follow(key: string, channel: Channel): AsyncGenerator<ExecutionResult> {
+    const queue: ExecutionResult[] = [];
+    let wake: (() => void) | null = null;
+    let closed = false;
+    const listener: Listener = (result) => {
+      queue.push(result);
+      wake?.();
+    };
+    channel.listeners.add(listener);
+    const leave = async () => {
+      channel.listeners.delete(listener);
+      if (channel.listeners.size === 0 && this.channels.get(key) === channel) {
+        this.channels.delete(key);
+        await channel.source.return(undefined);
+      }
+    };
+    async function* results(): AsyncGenerator<ExecutionResult> {
+      try {
+        while (!closed) {
+          if (queue.length === 0) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = null;
+            continue;
+          }
+          yield queue.shift() as ExecutionResult;
+        }
+      } finally {
+        await leave();
+      }
+    }
+    const generator = results();
+    // return() waits for the generator to reach a yield; wake it so an idle subscriber can leave.
+    const finish = generator.return.bind(generator);
+    generator.return = (value) => {
+      closed = true;
+      wake?.();
+      return finish(value);
+    };
+    return generator;
+  }
+}
