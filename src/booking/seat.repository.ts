@@ -231,14 +231,3 @@ export function seatView(fields: SeatFields): Seat {
   const { sessionId, ...rest } = fields;
   return Object.setPrototypeOf({ ...rest, session: { id: sessionId } }, Seat.prototype) as Seat;
 }
-
-/** What a reader sees: a RESERVED seat whose hold has ended is AVAILABLE. */
-export function effectiveSeatStatus(
-  seat: Pick<Seat, 'status' | 'holdExpiresAt'>,
-  now: Date = new Date(),
-): SeatStatus {
-  if (seat.status === SeatStatus.RESERVED && seat.holdExpiresAt !== null && seat.holdExpiresAt <= now) {
-    return SeatStatus.AVAILABLE;
-  }
-  return seat.status;
-}

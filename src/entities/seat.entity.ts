@@ -4,19 +4,21 @@ import {
   Enum,
   ManyToOne,
   type Opt,
+  OptionalProps,
   PrimaryKey,
   Property,
   type Ref,
   Unique,
 } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { seatLabel } from '../booking/seat-label';
 import { uuidv7 } from '../infra/uuid';
 import { SeatStatus } from './enums';
 import { Session } from './session.entity';
 
 /**
  * A seat of one session. `status` is the stored status; a RESERVED seat whose
- * `holdExpiresAt` has passed counts as AVAILABLE (see `effectiveSeatStatus`).
+ * `holdExpiresAt` has passed counts as AVAILABLE (the GraphQL `status`).
  */
 @ObjectType({ description: 'A seat of one session.' })
 @Entity({ tableName: 'seat' })
@@ -29,6 +31,9 @@ import { Session } from './session.entity';
   expression: `(status = 'RESERVED') = (hold_expires_at is not null)`,
 })
 export class Seat {
+  // GraphQL-only getters, never written.
+  [OptionalProps]?: 'sessionIdentifier' | 'seatLabel' | 'currentStatus';
+
   @Field(() => ID, { description: 'UUID of the seat.' })
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = uuidv7();
@@ -58,4 +63,29 @@ export class Seat {
   /** End of the current hold; set exactly while `status` is RESERVED. */
   @Property({ type: 'timestamptz', nullable: true })
   holdExpiresAt: Date | null = null;
+
+  // The GraphQL-only fields below are getters rather than field resolvers: a seat map resolves
+  // them for hundreds of seats per request, and a plain property read costs next to nothing.
+
+  @Field(() => ID, { name: 'sessionId', description: 'UUID of the session the seat belongs to.' })
+  get sessionIdentifier(): string {
+    return this.session.id;
+  }
+
+  @Field({ name: 'label', description: 'Row letters and number, e.g. "C7".' })
+  get seatLabel(): string {
+    return seatLabel(this.row, this.number);
+  }
+
+  @Field(() => SeatStatus, {
+    name: 'status',
+    description: 'Current status; a hold that has ended reads as AVAILABLE.',
+  })
+  get currentStatus(): SeatStatus {
+    return this.status === SeatStatus.RESERVED &&
+      this.holdExpiresAt !== null &&
+      this.holdExpiresAt.getTime() <= Date.now()
+      ? SeatStatus.AVAILABLE
+      : this.status;
+  }
 }
