@@ -1,6 +1,5 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { SeatStatus } from '../entities/enums';
-import { Seat } from '../entities/seat.entity';
 import { asDate } from '../infra/sql';
 import { type SeatSnapshot } from './booking-events';
 
@@ -33,6 +32,32 @@ export interface SeatDescription {
   readonly staleHold: boolean;
 }
 
+interface SeatRow {
+  id: string;
+  session_id: string;
+  row_index: number;
+  row: string;
+  number: number;
+  status: SeatStatus;
+  version: number;
+  hold_expires_at: Date | string | null;
+}
+
+const SEAT_COLUMNS = 'id, session_id, row_index, row, number, status, version, hold_expires_at';
+
+function toSeatFields(row: SeatRow): SeatFields {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    rowIndex: row.row_index,
+    row: row.row,
+    number: row.number,
+    status: row.status,
+    version: row.version,
+    holdExpiresAt: row.hold_expires_at === null ? null : asDate(row.hold_expires_at),
+  };
+}
+
 function toChangedSeat(row: SeatChangeRow): ChangedSeat {
   return {
     id: row.id,
@@ -54,43 +79,26 @@ function toChangedSeat(row: SeatChangeRow): ChangedSeat {
  */
 export class SeatRepository {
   /**
-   * Seats of the given sessions, ordered by row then number, as read-only views: seat maps are
-   * the hottest read, and hydrating hundreds of managed entities per request (identity map,
+   * Seats of the given sessions, ordered by row then number, as plain data: seat maps are the
+   * hottest read, and hydrating hundreds of managed entities per request (identity map,
    * change-tracking snapshots) costs more than the query itself.
    */
-  async findBySessions(em: EntityManager, sessionIds: readonly string[]): Promise<Seat[]> {
-    const rows: {
-      id: string;
-      session_id: string;
-      row_index: number;
-      row: string;
-      number: number;
-      status: SeatStatus;
-      version: number;
-      hold_expires_at: Date | string | null;
-    }[] = await em.execute(
-      `select id, session_id, row_index, row, number, status, version, hold_expires_at
-         from seat where session_id = any(array[?]::uuid[])
+  async findBySessions(em: EntityManager, sessionIds: readonly string[]): Promise<SeatFields[]> {
+    const rows: SeatRow[] = await em.execute(
+      `select ${SEAT_COLUMNS} from seat where session_id = any(array[?]::uuid[])
         order by session_id, row_index, number`,
       [sessionIds],
     );
-    return rows.map((row) =>
-      seatView({
-        id: row.id,
-        sessionId: row.session_id,
-        rowIndex: row.row_index,
-        row: row.row,
-        number: row.number,
-        status: row.status,
-        version: row.version,
-        holdExpiresAt: row.hold_expires_at === null ? null : asDate(row.hold_expires_at),
-      }),
-    );
+    return rows.map(toSeatFields);
   }
 
-  /** Seats by id, in no particular order; unknown ids are simply missing. */
-  async findByIds(em: EntityManager, seatIds: readonly string[]): Promise<Seat[]> {
-    return em.find(Seat, { id: { $in: [...seatIds] } });
+  /** Seats by id, ordered by row then number; unknown ids are simply missing. */
+  async findByIds(em: EntityManager, seatIds: readonly string[]): Promise<SeatFields[]> {
+    const rows: SeatRow[] = await em.execute(
+      `select ${SEAT_COLUMNS} from seat where id = any(array[?]::uuid[]) order by row_index, number`,
+      [seatIds],
+    );
+    return rows.map(toSeatFields);
   }
 
   /** Seats currently counted as available (stale holds count), per session. */
@@ -210,7 +218,7 @@ export class SeatRepository {
   }
 }
 
-/** The fields of a seat that the GraphQL `Seat` type reads. */
+/** A seat's stored fields, as plain data (read models, GraphQL). */
 export interface SeatFields {
   readonly id: string;
   readonly sessionId: string;
@@ -220,14 +228,4 @@ export interface SeatFields {
   readonly status: SeatStatus;
   readonly version: number;
   readonly holdExpiresAt: Date | null;
-}
-
-/**
- * A read-only, unmanaged {@link Seat} for GraphQL (seat maps, event snapshots). It is an
- * instance of Seat without running its constructor (which would mint an id) and without the
- * ORM: type-graphql would otherwise copy plain objects into `new Seat()` one by one.
- */
-export function seatView(fields: SeatFields): Seat {
-  const { sessionId, ...rest } = fields;
-  return Object.setPrototypeOf({ ...rest, session: { id: sessionId } }, Seat.prototype) as Seat;
 }

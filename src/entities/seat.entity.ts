@@ -4,23 +4,19 @@ import {
   Enum,
   ManyToOne,
   type Opt,
-  OptionalProps,
   PrimaryKey,
   Property,
   type Ref,
   Unique,
 } from '@mikro-orm/core';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { seatLabel } from '../booking/seat-label';
 import { uuidv7 } from '../infra/uuid';
 import { SeatStatus } from './enums';
 import { Session } from './session.entity';
 
 /**
  * A seat of one session. `status` is the stored status; a RESERVED seat whose
- * `holdExpiresAt` has passed counts as AVAILABLE (the GraphQL `status`).
+ * `holdExpiresAt` has passed counts as AVAILABLE (see `SeatView`).
  */
-@ObjectType({ description: 'A seat of one session.' })
 @Entity({ tableName: 'seat' })
 @Unique({ name: 'seat_session_position_unique', properties: ['session', 'rowIndex', 'number'] })
 @Check({ name: 'seat_version_check', expression: 'version >= 1' })
@@ -31,10 +27,6 @@ import { Session } from './session.entity';
   expression: `(status = 'RESERVED') = (hold_expires_at is not null)`,
 })
 export class Seat {
-  // GraphQL-only getters, never written.
-  [OptionalProps]?: 'sessionIdentifier' | 'seatLabel' | 'currentStatus';
-
-  @Field(() => ID, { description: 'UUID of the seat.' })
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = uuidv7();
 
@@ -45,47 +37,19 @@ export class Seat {
   @Property({ type: 'integer' })
   rowIndex!: number;
 
-  @Field({ description: 'Row letters: A..Z, then AA, AB, ...' })
   @Property({ type: 'text' })
   row!: string;
 
-  @Field(() => Int, { description: 'Seat number within the row, from 1.' })
   @Property({ type: 'integer' })
   number!: number;
 
   @Enum({ items: () => SeatStatus, type: 'text' })
   status: SeatStatus & Opt = SeatStatus.AVAILABLE;
 
-  @Field(() => Int, { description: 'Grows by one on every status change of this seat.' })
   @Property({ type: 'integer' })
   version: number & Opt = 1;
 
   /** End of the current hold; set exactly while `status` is RESERVED. */
   @Property({ type: 'timestamptz', nullable: true })
   holdExpiresAt: Date | null = null;
-
-  // The GraphQL-only fields below are getters rather than field resolvers: a seat map resolves
-  // them for hundreds of seats per request, and a plain property read costs next to nothing.
-
-  @Field(() => ID, { name: 'sessionId', description: 'UUID of the session the seat belongs to.' })
-  get sessionIdentifier(): string {
-    return this.session.id;
-  }
-
-  @Field({ name: 'label', description: 'Row letters and number, e.g. "C7".' })
-  get seatLabel(): string {
-    return seatLabel(this.row, this.number);
-  }
-
-  @Field(() => SeatStatus, {
-    name: 'status',
-    description: 'Current status; a hold that has ended reads as AVAILABLE.',
-  })
-  get currentStatus(): SeatStatus {
-    return this.status === SeatStatus.RESERVED &&
-      this.holdExpiresAt !== null &&
-      this.holdExpiresAt.getTime() <= Date.now()
-      ? SeatStatus.AVAILABLE
-      : this.status;
-  }
 }

@@ -6,8 +6,8 @@ import { type SeatRepository } from '../booking/seat.repository';
 import { type SessionRepository } from '../booking/session.repository';
 import { type Reservation } from '../entities/reservation.entity';
 import { type Sale } from '../entities/sale.entity';
-import { type Seat } from '../entities/seat.entity';
 import { type Session } from '../entities/session.entity';
+import { SeatView } from './seat.type';
 
 /** The repositories the loaders read through. */
 export interface LoaderRepositories {
@@ -20,10 +20,10 @@ export interface LoaderRepositories {
 /** Batching loaders for one request: each relation costs one query per nesting level. */
 export interface Loaders {
   readonly sessionById: DataLoader<string, Session | null>;
-  readonly seatsBySession: DataLoader<string, Seat[]>;
+  readonly seatsBySession: DataLoader<string, SeatView[]>;
   readonly availableSeatsBySession: DataLoader<string, number>;
   readonly reservationById: DataLoader<string, Reservation | null>;
-  readonly seatsByReservation: DataLoader<string, Seat[]>;
+  readonly seatsByReservation: DataLoader<string, SeatView[]>;
   readonly saleByReservation: DataLoader<string, Sale | null>;
 }
 
@@ -55,11 +55,12 @@ export function createLoaders(
     }, loaderOptions),
     seatsBySession: new DataLoader(async (ids) => {
       const rows = await seats.findBySessions(em.fork(), ids);
-      const grouped = new Map<string, Seat[]>();
+      const now = Date.now();
+      const grouped = new Map<string, SeatView[]>();
       for (const seat of rows) {
-        const list = grouped.get(seat.session.id) ?? [];
-        list.push(seat);
-        grouped.set(seat.session.id, list);
+        const list = grouped.get(seat.sessionId) ?? [];
+        list.push(SeatView.of(seat, now));
+        grouped.set(seat.sessionId, list);
       }
       return ids.map((id) => grouped.get(id) ?? []);
     }, loaderOptions),
@@ -79,11 +80,14 @@ export function createLoaders(
       const fork = em.fork();
       const seatIdsByReservation = await reservations.seatIdsByReservations(fork, ids);
       const allSeatIds = [...new Set([...seatIdsByReservation.values()].flat())];
-      const seatById = new Map((await seats.findByIds(fork, allSeatIds)).map((seat) => [seat.id, seat]));
+      const now = Date.now();
+      const seatById = new Map(
+        (await seats.findByIds(fork, allSeatIds)).map((seat) => [seat.id, SeatView.of(seat, now)]),
+      );
       return ids.map((id) =>
         (seatIdsByReservation.get(id) ?? [])
           .map((seatId) => seatById.get(seatId))
-          .filter((seat): seat is Seat => seat !== undefined)
+          .filter((seat): seat is SeatView => seat !== undefined)
           .sort((left, right) => left.rowIndex - right.rowIndex || left.number - right.number),
       );
     }, loaderOptions),

@@ -4,10 +4,10 @@ import { type Context, requireViewer } from '../context';
 import { ReservationStatus } from '../entities/enums';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
-import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
 import { MyReservationsArgs, ReservationArgs, ReservationIdArgs } from './reservation.args';
 import { ReserveInput } from './reserve.input';
+import { SeatView } from './seat.type';
 
 @Resolver(() => Reservation)
 export class ReservationResolver {
@@ -75,8 +75,10 @@ export class ReservationResolver {
     return (await loaders.sessionById.load(reservation.session.id)) as Session;
   }
 
-  @FieldResolver(() => [Seat], { description: 'The seats it holds (or held), ordered by row, then number.' })
-  async seats(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<Seat[]> {
+  @FieldResolver(() => [SeatView], {
+    description: 'The seats it holds (or held), ordered by row, then number.',
+  })
+  async seats(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<SeatView[]> {
     return loaders.seatsByReservation.load(reservation.id);
   }
 

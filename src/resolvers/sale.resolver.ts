@@ -3,10 +3,10 @@ import { type SaleService } from '../booking/sale.service';
 import { type Context, requireViewer } from '../context';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
-import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
 import { SaleConnection } from './connection.types';
 import { SalesHistoryArgs } from './sales-history.args';
+import { SeatView } from './seat.type';
 
 @Resolver(() => Sale)
 export class SaleResolver {
@@ -30,8 +30,8 @@ export class SaleResolver {
     return (await loaders.sessionById.load(sale.session.id)) as Session;
   }
 
-  @FieldResolver(() => [Seat], { description: 'The seats sold, ordered by row, then number.' })
-  async seats(@Root() sale: Sale, @Ctx() { loaders }: Context): Promise<Seat[]> {
+  @FieldResolver(() => [SeatView], { description: 'The seats sold, ordered by row, then number.' })
+  async seats(@Root() sale: Sale, @Ctx() { loaders }: Context): Promise<SeatView[]> {
     return loaders.seatsByReservation.load(sale.reservation.id);
   }
 }

@@ -1,9 +1,8 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type SeatStatusChangedEvent } from '../booking/booking-events';
-import { Seat } from '../entities/seat.entity';
 import { rowIndex } from '../booking/seat-label';
-import { seatView } from '../booking/seat.repository';
 import { DateTimeScalar } from '../schema/date-time.scalar';
+import { SeatView } from './seat.type';
 
 // The view built for each event, for as long as the event object is alive.
 const views = new WeakMap<SeatStatusChangedEvent, SeatStatusChange>();
@@ -16,10 +15,10 @@ export class SeatStatusChange {
   @Field(() => ID, { nullable: true, description: 'The reservation that caused the change, if any.' })
   reservationId!: string | null;
 
-  @Field(() => [Seat], {
+  @Field(() => [SeatView], {
     description: 'The seats that changed, with their new status and version (a snapshot, not a re-read).',
   })
-  seats!: Seat[];
+  seats!: SeatView[];
 
   @Field(() => DateTimeScalar, { description: 'When the change was committed (database clock).' })
   changedAt!: Date;
@@ -39,7 +38,7 @@ export class SeatStatusChange {
     change.reservationId = event.reservationId;
     change.changedAt = new Date(event.changedAt);
     change.seats = event.seats.map((snapshot) =>
-      seatView({ ...snapshot, rowIndex: rowIndex(snapshot.row), holdExpiresAt: null }),
+      SeatView.of({ ...snapshot, rowIndex: rowIndex(snapshot.row), holdExpiresAt: null }),
     );
     views.set(event, change);
     return change;

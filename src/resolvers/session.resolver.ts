@@ -12,12 +12,12 @@ import {
 } from 'type-graphql';
 import { type SessionService } from '../booking/session.service';
 import { type Context } from '../context';
-import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
 import { ADMIN_ROLE } from './auth-checker';
 import { SessionConnection } from './connection.types';
 import { CreateSessionInput } from './create-session.input';
 import { SessionArgs, SessionIdArgs, SessionsArgs } from './session.args';
+import { SeatView } from './seat.type';
 
 @Resolver(() => Session)
 export class SessionResolver {
@@ -35,8 +35,8 @@ export class SessionResolver {
     return this.sessionService.getSession(em, id);
   }
 
-  @Query(() => [Seat], { description: "A session's seats, ordered by row, then number." })
-  async seats(@Args() { sessionId }: SessionIdArgs, @Ctx() { em, loaders }: Context): Promise<Seat[]> {
+  @Query(() => [SeatView], { description: "A session's seats, ordered by row, then number." })
+  async seats(@Args() { sessionId }: SessionIdArgs, @Ctx() { em, loaders }: Context): Promise<SeatView[]> {
     const session = await this.sessionService.getSession(em, sessionId);
     return loaders.seatsBySession.load(session.id);
   }
@@ -51,8 +51,8 @@ export class SessionResolver {
     return this.sessionService.createSession(em, input);
   }
 
-  @FieldResolver(() => [Seat], { name: 'seats', description: 'All seats, ordered by row, then number.' })
-  async seatsOfSession(@Root() session: Session, @Ctx() { loaders }: Context): Promise<Seat[]> {
+  @FieldResolver(() => [SeatView], { name: 'seats', description: 'All seats, ordered by row, then number.' })
+  async seatsOfSession(@Root() session: Session, @Ctx() { loaders }: Context): Promise<SeatView[]> {
     return loaders.seatsBySession.load(session.id);
   }
 
