@@ -1,5 +1,5 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { SeatStatus } from '../entities/enums';
+import { type SeatStatus } from '../entities/enums';
 import { asDate } from '../infra/sql';
 import { type SeatSnapshot } from './booking-events';
 
