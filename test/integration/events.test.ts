@@ -6,7 +6,7 @@ import { encodeEvent } from '../../src/events/event-message';
 import { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER } from '../../src/workers/consumer';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
 import { captureLogs } from '../support/log-capture';
-import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
+import { ClientPool, subscribe } from '../support/subscriptions';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 import { TEST_AMQP_URL } from '../support/test-environment';
 import { eventually, sleep } from '../support/wait';
@@ -16,22 +16,18 @@ const HOLD_SECONDS = 2;
 describe('events through RabbitMQ, with workers in the same process', () => {
   let testApp: TestApp;
   const logs = captureLogs();
-  const clients: Client[] = [];
+  const clients = new ClientPool(() => testApp.url);
 
   beforeAll(async () => {
     testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) }, logs.logger);
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.dispose()));
+    await clients.disposeAll();
     await testApp.stop();
   });
 
-  function client(token?: string): Client {
-    const opened = openClient(websocketUrl(testApp.url), token);
-    clients.push(opened);
-    return opened;
-  }
+  const client = (token?: string): Client => clients.open(token);
 
   it('expires a hold through the expiry queue and tells subscribers within 2 s of expiresAt', async () => {
     const session = await createSession(testApp);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Client } from 'graphql-ws';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
-import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
+import { ClientPool, subscribe } from '../support/subscriptions';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
 const SEAT_STATUS_CHANGED = `
@@ -22,22 +22,18 @@ interface SeatChange {
 
 describe('subscriptions over graphql-ws (one process)', () => {
   let testApp: TestApp;
-  const clients: Client[] = [];
+  const clients = new ClientPool(() => testApp.url);
 
   beforeAll(async () => {
     testApp = await startTestApp();
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.dispose()));
+    await clients.disposeAll();
     await testApp.stop();
   });
 
-  function client(token?: string): Client {
-    const opened = openClient(websocketUrl(testApp.url), token);
-    clients.push(opened);
-    return opened;
-  }
+  const client = (token?: string): Client => clients.open(token);
 
   it('delivers RESERVED then SOLD with growing versions, and nothing from other sessions', async () => {
     const session = await createSession(testApp);

@@ -76,3 +76,20 @@ export async function subscribe<Data>(
     },
   };
 }
+
+/** graphql-ws clients a test opens against one server, disposed together in `afterAll`. */
+export class ClientPool {
+  private readonly clients: Client[] = [];
+
+  constructor(private readonly httpUrl: () => string) {}
+
+  open(token?: string): Client {
+    const client = openClient(websocketUrl(this.httpUrl()), token);
+    this.clients.push(client);
+    return client;
+  }
+
+  async disposeAll(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((client) => client.dispose()));
+  }
+}
