@@ -10,6 +10,8 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   /** Polling period: the backstop for rows committed by processes that died before relaying. */
   readonly pollMilliseconds?: number;
+  /** Wait after a wake-up before publishing, so that a burst of commits is published together. */
+  readonly lingerMilliseconds?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
   private readonly batchSize: number;
   private readonly pollMilliseconds: number;
+  private readonly lingerMilliseconds: number;
 
   constructor(
     private readonly orm: MikroORM,
@@ -35,6 +38,7 @@ export class OutboxRelay {
   ) {
     this.batchSize = options.batchSize ?? 200;
     this.pollMilliseconds = options.pollMilliseconds ?? 1_000;
+    this.lingerMilliseconds = options.lingerMilliseconds ?? 5;
   }
 
   /** Connection setup: a confirm channel for publishing, then a drain of the backlog. */
@@ -81,9 +85,12 @@ export class OutboxRelay {
       return;
     }
     this.draining = true;
-    void this.drain().finally(() => {
-      this.draining = false;
-    });
+    // A short linger lets the commits of a burst share one relay transaction.
+    setTimeout(() => {
+      void this.drain().finally(() => {
+        this.draining = false;
+      });
+    }, this.lingerMilliseconds);
   }
 
   /** For callers that hold events: the relay does not need them, the outbox has them. */
