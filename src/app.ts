@@ -44,7 +44,6 @@ export interface Application {
   readonly orm: MikroORM;
   readonly redis: Redis;
   readonly logger: Logger;
-  readonly reservations: ReservationService;
   /** Exchange and queue names of this process's `AMQP_PREFIX`. */
   readonly topology: TopologyNames;
   /** The expiry backstop (running only in worker roles). */
@@ -242,7 +241,6 @@ export async function startApplication(
     orm,
     redis,
     logger,
-    reservations: reservationService,
     topology: names,
     sweeper,
     stop: () => {

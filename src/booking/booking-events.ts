@@ -53,11 +53,3 @@ export type BookingTopic = keyof BookingEventMap;
 export type BookingEvent = {
   [Topic in BookingTopic]: { readonly topic: Topic; readonly payload: BookingEventMap[Topic] };
 }[BookingTopic];
-
-/** Topic of the reservation event for a status a reservation just moved to. */
-export const RESERVATION_TOPIC_BY_STATUS: Readonly<Record<ReservationStatus, BookingTopic>> = {
-  PENDING: 'reservation.created',
-  CONFIRMED: 'reservation.confirmed',
-  EXPIRED: 'reservation.expired',
-  CANCELLED: 'reservation.cancelled',
-};

@@ -31,7 +31,7 @@ export function encodeEvent(id: string, event: BookingEvent): { content: Buffer;
   };
 }
 
-/** Thrown for a message that can never be handled (dead-lettered without retries). */
+/** Thrown for a message that can never be handled; like any failure it is retried, then dead-lettered. */
 export class MalformedMessageError extends Error {}
 
 /** Reads a message written by {@link encodeEvent}. */

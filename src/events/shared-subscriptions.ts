@@ -40,11 +40,6 @@ function isAsyncGenerator(value: unknown): value is AsyncGenerator<ExecutionResu
 export class SharedSubscriptions {
   private readonly channels = new Map<string, Channel | Promise<Channel | ExecutionResult>>();
 
-  /** Number of shared executions running (one per distinct document and variables). */
-  get size(): number {
-    return this.channels.size;
-  }
-
   readonly subscribe = async (
     args: ExecutionArgs,
   ): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
