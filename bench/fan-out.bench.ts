@@ -187,7 +187,8 @@ async function main(): Promise<void> {
       Array.from({ length: changes }, () =>
         fetch(`http://127.0.0.1:${port}/`, {
           method: 'POST',
-          body: JSON.stringify({ payload: sample.replace('"\\"SENT_AT\\""', '"SENT_AT"') }),
+          // The event's time is when it is created, like a commit's: a burst queues after it.
+          body: JSON.stringify({ payload: sample.replace('"\\"SENT_AT\\""', String(Date.now())) }),
         }),
       ),
     );

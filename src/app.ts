@@ -1,5 +1,6 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type Redis } from 'ioredis';
+import { type BookingEvent } from './booking/booking-events';
 import { BookingTransactions } from './booking/booking-transaction';
 import { ReservationRepository } from './booking/reservation.repository';
 import { ReservationService } from './booking/reservation.service';
@@ -14,7 +15,7 @@ import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
 import { loadOrCreateDevKeyPair, signToken } from './infra/dev-keys';
 import { connectDatabase, migrate } from './infra/database';
-import { createLivePubSub } from './infra/live-events';
+import { createLivePubSub, publishLive } from './infra/live-events';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { createRedisClient } from './infra/redis';
@@ -29,6 +30,7 @@ import { createHttpServer, type ReadinessReport } from './server';
 import { RateLimiter } from './security/rate-limiter';
 import { createRequestGuard } from './security/request-guard';
 import { LiveFanout } from './events/live-fanout';
+import { SessionReadCache } from './caching/session-read-cache';
 import { OutboxRelay } from './events/outbox-relay';
 import { declareTopology, MAX_DELIVERY_ATTEMPTS, topologyNames, type TopologyNames } from './events/topology';
 import { type RunningConsumer, startConsumer } from './workers/consumer';
@@ -48,6 +50,8 @@ export interface Application {
   readonly topology: TopologyNames;
   /** The expiry backstop (running only in worker roles). */
   readonly sweeper: ExpirySweeper;
+  /** Reused results of public session queries (seat maps). */
+  readonly sessionCache: SessionReadCache;
   /** Graceful stop: drain HTTP and websockets, then close Redis, RabbitMQ and PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -85,7 +89,11 @@ export async function startApplication(
   const metrics = new Metrics();
   // Every process relays the outbox rows it commits at once; polling picks up the rest.
   const relay = new OutboxRelay(orm, names, logger);
-  const transactions = new BookingTransactions(relay.onCommitted);
+  const sessionCache = new SessionReadCache(config.sessionCache.maxAgeMilliseconds);
+  const transactions = new BookingTransactions((events) => {
+    sessionCache.invalidate(events);
+    relay.onCommitted(events);
+  });
   const sessionService = new SessionService(repositories.sessions);
   const saleService = new SaleService(repositories.sales);
   const reservationService = new ReservationService({
@@ -140,7 +148,12 @@ export async function startApplication(
     await channel.close();
   });
   if (servesApi) {
-    await amqp.onConnected(new LiveFanout(names, live, logger, config.amqp.prefix).attach);
+    // Other processes' changes: drop cached reads first, so a subscriber who refetches sees them.
+    const deliver = (events: readonly BookingEvent[]) => {
+      sessionCache.invalidate(events);
+      publishLive(live, events);
+    };
+    await amqp.onConnected(new LiveFanout(names, deliver, logger, config.amqp.prefix).attach);
   }
   let consumers: RunningConsumer[] = [];
   const sweeper = new ExpirySweeper(orm, reservationService, logger);
@@ -215,6 +228,7 @@ export async function startApplication(
       schema,
       verifyToken,
       createContext: createContextFactory(orm, verifyToken, repositories, live),
+      sessionCache,
       guard: createRequestGuard(schema, config.limits, rateLimiter),
       limits: config.limits,
       corsOrigins: config.corsOrigins,
@@ -243,6 +257,7 @@ export async function startApplication(
     logger,
     topology: names,
     sweeper,
+    sessionCache,
     stop: () => {
       stopping ??= (async () => {
         await server.close();

@@ -45,6 +45,8 @@ export interface Config {
   };
   readonly rateLimit: { readonly mutationsPerMinute: number; readonly readsPerMinute: number };
   readonly corsOrigins: readonly string[];
+  /** Reuse of public session query results (seat maps); 0 turns it off. */
+  readonly sessionCache: { readonly maxAgeMilliseconds: number };
   /** Testing only: fault injection. */
   readonly faults: { readonly ackDelayMilliseconds: number };
 }
@@ -212,6 +214,7 @@ export function loadConfig(env: Environment = process.env): Config {
       readsPerMinute: integer(env, 'RATE_LIMIT_READS_PER_MINUTE', 600, 1, 1_000_000),
     },
     corsOrigins: origins(env),
+    sessionCache: { maxAgeMilliseconds: integer(env, 'SESSION_CACHE_MAX_AGE_MS', 1_000, 0, 60_000) },
     faults: { ackDelayMilliseconds: integer(env, 'FAULT_ACK_DELAY_MS', 0, 0, 600_000) },
   };
 }

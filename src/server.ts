@@ -11,6 +11,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import {
+  type ExecutionArgs,
   getOperationAST,
   GraphQLError,
   type GraphQLSchema,
@@ -21,7 +22,7 @@ import {
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { type Config } from './config';
 import { type Context, type ContextFactory } from './context';
 import { createErrorFormatter } from './errors/graphql-error-formatter';
@@ -29,7 +30,8 @@ import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
 import { type Logger } from './infra/logger';
 import { type Metrics } from './infra/metrics';
 import { isOriginAllowed } from './security/origin-policy';
-import { SharedSubscriptions } from './events/shared-subscriptions';
+import { SharedSubscriptions, type SubscriberSink } from './events/shared-subscriptions';
+import { type SessionReadCache, sessionReadCachePlugin } from './caching/session-read-cache';
 import { type RequestGuard } from './security/request-guard';
 import { mountGraphQLIde } from './web/graphql-ide';
 import { type DevTokenIssuer, mountSeatMapPage } from './web/seat-map-page';
@@ -44,6 +46,8 @@ export interface GraphQLEndpointOptions {
   readonly guard: RequestGuard;
   readonly limits: Config['limits'];
   readonly corsOrigins: readonly string[];
+  /** Serves repeated public session queries (seat maps) without executing them. */
+  readonly sessionCache: SessionReadCache;
   /** With the dev key only: lets the demo page mint tokens. */
   readonly issueDevToken?: DevTokenIssuer;
 }
@@ -119,6 +123,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       introspection: endpoint.limits.introspection,
       csrfPrevention: true,
       allowBatchedHttpRequests: false,
+      stringifyResult: endpoint.sessionCache.stringifyResult,
       parseOptions: { maxTokens: endpoint.limits.maxTokens },
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -158,6 +163,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
             };
           },
         },
+        sessionReadCachePlugin(endpoint.sessionCache),
         {
           // Limits and rate budget, after parsing and validation, before execution.
           requestDidStart: async () => ({
@@ -266,6 +272,30 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
+/**
+ * Past this many bytes waiting to be written to one socket, its subscriber is not keeping up
+ * with seat changes: it is closed (1013, try again later) instead of buffering without bound.
+ * graphql-ws clients reconnect and resubscribe.
+ */
+const MAX_BUFFERED_BYTES = 4 * 1_024 * 1_024;
+
+/** Direct writes of `next` messages for subscription `id` on `socket`. */
+function socketSink(socket: WebSocket, id: string): SubscriberSink {
+  return {
+    id,
+    send: (frame) => {
+      if (socket.readyState !== WebSocket.OPEN) {
+        return;
+      }
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        socket.close(1013, 'Subscriber too slow');
+        return;
+      }
+      socket.send(frame);
+    },
+  };
+}
+
 interface ConnectionState {
   viewer: Viewer | null;
   expiryTimer?: NodeJS.Timeout;
@@ -299,13 +329,15 @@ function serveWebsockets(
   const formatErrors = (errors: readonly GraphQLError[]) =>
     errors.map((error) => formatError(error.toJSON(), error));
 
-  // Public subscriptions run once per event for all their subscribers.
+  // Public subscriptions run once per event for all their subscribers, and their results are
+  // serialised once and written straight to each subscriber's socket (see SharedSubscriptions).
   const shared = new SharedSubscriptions();
+  const sinks = new WeakMap<ExecutionArgs, SubscriberSink>();
 
   const handle = useServer(
     {
       schema: endpoint.schema,
-      subscribe: shared.subscribe,
+      subscribe: (args) => shared.subscribe(args, sinks.get(args)),
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null };
         const value = ctx.connectionParams?.authorization;
@@ -343,7 +375,7 @@ function serveWebsockets(
       onComplete: () => {
         metrics.activeSubscriptions.dec();
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // The same codes Apollo gives these failures over HTTP.
         let document;
         try {
@@ -380,7 +412,7 @@ function serveWebsockets(
         if (refused.length > 0) {
           return refused;
         }
-        return {
+        const args: ExecutionArgs = {
           schema: endpoint.schema,
           document,
           operationName: payload.operationName,
@@ -392,6 +424,8 @@ function serveWebsockets(
             cacheLoaders: false,
           }),
         };
+        sinks.set(args, socketSink(ctx.extra.socket, id));
+        return args;
       },
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>

@@ -101,20 +101,35 @@ export class SeatRepository {
     return rows.map(toSeatFields);
   }
 
-  /** Seats currently counted as available (stale holds count), per session. */
-  async countAvailableBySessions(
+  /**
+   * Per session: the seats counted as available now (ended holds count), and when the next
+   * live hold ends (the count grows then by the clock alone). Sessions without seats are missing.
+   */
+  async availabilityBySessions(
     em: EntityManager,
     sessionIds: readonly string[],
-  ): Promise<Map<string, number>> {
-    const rows: { session_id: string; available: number }[] = await em.execute(
-      `select session_id, count(*)::int as available
-         from seat
-        where session_id = any(array[?]::uuid[])
-          and (status = 'AVAILABLE' or (status = 'RESERVED' and hold_expires_at <= now()))
-        group by session_id`,
-      [sessionIds],
+  ): Promise<Map<string, SessionAvailability>> {
+    const rows: { session_id: string; available: number; next_hold_end: Date | string | null }[] =
+      await em.execute(
+        `select session_id,
+                count(*) filter (where status = 'AVAILABLE'
+                                    or (status = 'RESERVED' and hold_expires_at <= now()))::int as available,
+                min(hold_expires_at) filter (where status = 'RESERVED' and hold_expires_at > now())
+                  as next_hold_end
+           from seat
+          where session_id = any(array[?]::uuid[])
+          group by session_id`,
+        [sessionIds],
+      );
+    return new Map(
+      rows.map((row) => [
+        row.session_id,
+        {
+          available: row.available,
+          nextHoldEnd: row.next_hold_end === null ? null : asDate(row.next_hold_end),
+        },
+      ]),
     );
-    return new Map(rows.map((row) => [row.session_id, row.available]));
   }
 
   /**
@@ -228,4 +243,11 @@ export interface SeatFields {
   readonly status: SeatStatus;
   readonly version: number;
   readonly holdExpiresAt: Date | null;
+}
+
+/** How many seats of a session can be reserved now, and when that changes by the clock. */
+export interface SessionAvailability {
+  readonly available: number;
+  /** End of the earliest hold still running, if any. */
+  readonly nextHoldEnd: Date | null;
 }

@@ -2,7 +2,7 @@ import { type ChannelModel } from 'amqplib';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { type Logger } from '../infra/logger';
-import { type LivePubSub, publishLive } from '../infra/live-events';
+import { type BookingEvent } from '../booking/booking-events';
 import { decodeEvent } from './event-message';
 import { type TopologyNames } from './topology';
 
@@ -10,8 +10,8 @@ import { type TopologyNames } from './topology';
 const QUEUE_EXPIRES_MILLISECONDS = 60_000;
 
 /**
- * Each API process's own queue of seat and reservation events, fed into its in-process
- * pub/sub for GraphQL subscriptions. The queue is named per process and outlives a dropped
+ * Each API process's own queue of seat and reservation events, handed to `deliver` (its
+ * GraphQL subscriptions and read cache). The queue is named per process and outlives a dropped
  * connection (it expires only when unused for a minute), so events published while this
  * process was reconnecting still reach its subscribers.
  */
@@ -20,7 +20,7 @@ export class LiveFanout {
 
   constructor(
     private readonly names: TopologyNames,
-    private readonly live: LivePubSub,
+    private readonly deliver: (events: readonly BookingEvent[]) => void,
     private readonly logger: Logger,
     prefix: string,
   ) {
@@ -43,7 +43,7 @@ export class LiveFanout {
         return;
       }
       try {
-        publishLive(this.live, [decodeEvent(message).event]);
+        this.deliver([decodeEvent(message).event]);
       } catch (error) {
         this.logger.warn({ err: error }, 'Dropped a malformed live event');
       }

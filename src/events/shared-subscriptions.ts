@@ -6,7 +6,29 @@ import {
   subscribe as executeSubscription,
 } from 'graphql';
 
-type Listener = (result: ExecutionResult) => void;
+/** One event of a channel: the result, and its JSON when it has no errors (written once). */
+interface SharedResult {
+  readonly result: ExecutionResult;
+  readonly json: string | null;
+}
+
+/** Told each event of its channel, then `null` when the channel ends. */
+type Listener = (event: SharedResult | null) => void;
+
+/**
+ * Where a subscriber's `next` messages can be written directly: its graphql-ws message id and
+ * its socket. Every subscriber of a channel then gets the same serialised payload, framed
+ * with its id, instead of graphql-ws serialising the result once per subscriber.
+ */
+export interface SubscriberSink {
+  readonly id: string;
+  send(frame: string): void;
+}
+
+/** A graphql-transport-ws `next` message, byte for byte what graphql-ws itself would write. */
+export function nextFrame(id: string, payloadJson: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":${payloadJson}}`;
+}
 
 interface Channel {
   readonly listeners: Set<Listener>;
@@ -40,8 +62,14 @@ function isAsyncGenerator(value: unknown): value is AsyncGenerator<ExecutionResu
 export class SharedSubscriptions {
   private readonly channels = new Map<string, Channel | Promise<Channel | ExecutionResult>>();
 
+  /**
+   * graphql-ws's `subscribe`. With a `sink`, results without errors go straight to the
+   * subscriber's socket; the returned generator then yields only results with errors (which
+   * graphql-ws formats) and ends with the channel.
+   */
   readonly subscribe = async (
     args: ExecutionArgs,
+    sink?: SubscriberSink,
   ): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
     if (!isShareable(args)) {
       return executeSubscription(args) as Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
@@ -57,7 +85,7 @@ export class SharedSubscriptions {
       // Refused at subscribe time (e.g. NOT_FOUND): every caller gets the errors.
       return channel;
     }
-    return this.follow(key, channel);
+    return this.follow(key, channel, sink);
   };
 
   private async open(key: string, args: ExecutionArgs): Promise<Channel | ExecutionResult> {
@@ -69,9 +97,19 @@ export class SharedSubscriptions {
     const channel: Channel = { listeners: new Set(), source };
     this.channels.set(key, channel);
     void (async () => {
-      for await (const result of source) {
+      try {
+        for await (const result of source) {
+          const event: SharedResult = { result, json: result.errors ? null : JSON.stringify(result) };
+          for (const listener of channel.listeners) {
+            listener(event);
+          }
+        }
+      } finally {
+        if (this.channels.get(key) === channel) {
+          this.channels.delete(key);
+        }
         for (const listener of channel.listeners) {
-          listener(result);
+          listener(null);
         }
       }
     })();
@@ -79,12 +117,19 @@ export class SharedSubscriptions {
   }
 
   /** One subscriber's view of a channel: an async generator fed by the shared execution. */
-  private follow(key: string, channel: Channel): AsyncGenerator<ExecutionResult> {
+  private follow(key: string, channel: Channel, sink?: SubscriberSink): AsyncGenerator<ExecutionResult> {
     const queue: ExecutionResult[] = [];
     let wake: (() => void) | null = null;
     let closed = false;
-    const listener: Listener = (result) => {
-      queue.push(result);
+    const listener: Listener = (event) => {
+      if (event === null) {
+        closed = true;
+      } else if (sink && event.json !== null) {
+        sink.send(nextFrame(sink.id, event.json));
+        return;
+      } else {
+        queue.push(event.result);
+      }
       wake?.();
     };
     channel.listeners.add(listener);
@@ -97,7 +142,7 @@ export class SharedSubscriptions {
     };
     async function* results(): AsyncGenerator<ExecutionResult> {
       try {
-        while (!closed) {
+        while (!closed || queue.length > 0) {
           if (queue.length === 0) {
             await new Promise<void>((resolve) => (wake = resolve));
             wake = null;

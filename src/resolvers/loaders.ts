@@ -2,11 +2,13 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { type ReservationRepository } from '../booking/reservation.repository';
 import { type SaleRepository } from '../booking/sale.repository';
-import { type SeatRepository } from '../booking/seat.repository';
+import { type SeatFields, type SeatRepository } from '../booking/seat.repository';
 import { type SessionRepository } from '../booking/session.repository';
 import { type Reservation } from '../entities/reservation.entity';
 import { type Sale } from '../entities/sale.entity';
 import { type Session } from '../entities/session.entity';
+import { type ReadHorizon } from '../caching/read-horizon';
+import { SeatStatus } from '../entities/enums';
 import { SeatView } from './seat.type';
 
 /** The repositories the loaders read through. */
@@ -27,9 +29,29 @@ export interface Loaders {
   readonly saleByReservation: DataLoader<string, Sale | null>;
 }
 
+/** The seats as readers see them now; held ones tell `horizon` when their hold ends. */
+function seatViews(rows: readonly SeatFields[], horizon: ReadHorizon): SeatView[] {
+  const now = Date.now();
+  return rows.map((seat) => {
+    const view = SeatView.of(seat, now);
+    if (view.status === SeatStatus.RESERVED && seat.holdExpiresAt) {
+      horizon.changesAt(seat.holdExpiresAt.getTime());
+    }
+    return view;
+  });
+}
+
 function byKey<Value>(keys: readonly string[], values: Iterable<[string, Value]>, missing: Value): Value[] {
   const map = new Map(values);
   return keys.map((key) => map.get(key) ?? missing);
+}
+
+/** How the loaders of one request or subscription behave. */
+export interface LoaderOptions {
+  /** DataLoader's per-key memo: on for one request, off for long-lived subscriptions. */
+  readonly cache: boolean;
+  /** Told when what the loaders read changes by the clock alone (a hold ends). */
+  readonly horizon: ReadHorizon;
 }
 
 /**
@@ -40,10 +62,10 @@ function byKey<Value>(keys: readonly string[], values: Iterable<[string, Value]>
 export function createLoaders(
   em: EntityManager,
   repositories: LoaderRepositories,
-  options: { cache: boolean } = { cache: true },
+  { cache, horizon }: LoaderOptions,
 ): Loaders {
   const { sessions, seats, reservations, sales } = repositories;
-  const loaderOptions = { cache: options.cache };
+  const loaderOptions = { cache };
   return {
     sessionById: new DataLoader(async (ids) => {
       const rows = await sessions.findByIds(em.fork(), ids);
@@ -54,19 +76,24 @@ export function createLoaders(
       );
     }, loaderOptions),
     seatsBySession: new DataLoader(async (ids) => {
-      const rows = await seats.findBySessions(em.fork(), ids);
-      const now = Date.now();
+      const views = seatViews(await seats.findBySessions(em.fork(), ids), horizon);
       const grouped = new Map<string, SeatView[]>();
-      for (const seat of rows) {
-        const list = grouped.get(seat.sessionId) ?? [];
-        list.push(SeatView.of(seat, now));
-        grouped.set(seat.sessionId, list);
+      for (const view of views) {
+        const list = grouped.get(view.sessionId) ?? [];
+        list.push(view);
+        grouped.set(view.sessionId, list);
       }
       return ids.map((id) => grouped.get(id) ?? []);
     }, loaderOptions),
     availableSeatsBySession: new DataLoader(async (ids) => {
-      const counts = await seats.countAvailableBySessions(em.fork(), ids);
-      return ids.map((id) => counts.get(id) ?? 0);
+      const availability = await seats.availabilityBySessions(em.fork(), ids);
+      return ids.map((id) => {
+        const session = availability.get(id);
+        if (session?.nextHoldEnd) {
+          horizon.changesAt(session.nextHoldEnd.getTime());
+        }
+        return session?.available ?? 0;
+      });
     }, loaderOptions),
     reservationById: new DataLoader(async (ids) => {
       const rows = await reservations.findByIds(em.fork(), ids);
@@ -80,9 +107,8 @@ export function createLoaders(
       const fork = em.fork();
       const seatIdsByReservation = await reservations.seatIdsByReservations(fork, ids);
       const allSeatIds = [...new Set([...seatIdsByReservation.values()].flat())];
-      const now = Date.now();
       const seatById = new Map(
-        (await seats.findByIds(fork, allSeatIds)).map((seat) => [seat.id, SeatView.of(seat, now)]),
+        seatViews(await seats.findByIds(fork, allSeatIds), horizon).map((view) => [view.id, view]),
       );
       return ids.map((id) =>
         (seatIdsByReservation.get(id) ?? [])

@@ -225,6 +225,8 @@ async function passTime(real: Real): Promise<void> {
     `update seat set hold_expires_at = hold_expires_at - ${shift} where session_id = ? and status = 'RESERVED'`,
     [real.sessionId],
   );
+  // The clock moved under the API's feet: results it keeps until a hold ends are now wrong.
+  real.testApp.app.sessionCache.invalidateSession(real.sessionId);
   await flushLocks(real);
 }
 

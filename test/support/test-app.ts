@@ -108,7 +108,15 @@ export async function startTestApp(
   overrides: Record<string, string> = {},
   logger?: Logger,
 ): Promise<TestApp> {
-  const config = loadConfig(testEnvironment(overrides));
+  return startTestAppIn(testEnvironment(overrides), logger);
+}
+
+/**
+ * Starts the application in this process with exactly `environment`; two apps started with
+ * the same one share a database and an AMQP prefix, like two processes of one deployment.
+ */
+export async function startTestAppIn(environment: Record<string, string>, logger?: Logger): Promise<TestApp> {
+  const config = loadConfig(environment);
   const app = await startApplication(config, logger ?? createLogger(config.logLevel));
   const url = `http://127.0.0.1:${app.port}/graphql`;
   return {

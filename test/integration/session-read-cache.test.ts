@@ -1,0 +1,121 @@
+import { createSession, RESERVE } from '../support/factories';
+import { startTestAppIn, type TestApp, testEnvironment, uniqueUser } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
+
+const SEAT_MAP = `query ($id: ID!) { session(id: $id) { availableSeats seats { id status version } } }`;
+type SeatMap = {
+  session: { availableSeats: number; seats: { id: string; status: string; version: number }[] };
+};
+
+/**
+ * The reuse of seat-map results (SESSION_CACHE_MAX_AGE_MS): reused while nothing changes, never
+ * past a change this process commits, another process's change (its event), or the end of a hold.
+ * The apps here keep results for a minute, so a missed invalidation fails the test.
+ */
+describe('seat-map read cache', () => {
+  const environment = testEnvironment({ SESSION_CACHE_MAX_AGE_MS: '60000' });
+  // Two processes of one deployment: `writer` runs everything, `reader` only serves the API (no
+  // expiry worker, so a hold it shows ends only by the clock).
+  let writer: TestApp;
+  let reader: TestApp;
+
+  beforeAll(async () => {
+    writer = await startTestAppIn(environment);
+    reader = await startTestAppIn({ ...environment, ROLE: 'api' });
+  });
+
+  afterAll(async () => {
+    await reader?.app.stop();
+    await writer?.stop();
+  });
+
+  async function seatMap(app: TestApp, sessionId: string): Promise<SeatMap['session']> {
+    const response = await app.graphql<SeatMap>(SEAT_MAP, { id: sessionId });
+    expect(response.errors).toBeUndefined();
+    return response.data!.session;
+  }
+
+  /** SQL statements `app` runs while `work` runs (its background relay and sweeper excluded). */
+  async function countQueries(app: TestApp, work: () => Promise<unknown>): Promise<number> {
+    let queries = 0;
+    const config = app.app.orm.config;
+    const previous = config.get('onQuery');
+    config.set('onQuery', (sql: string, params: unknown[]) => {
+      if (!/outbox_event|'EXPIRED'/.test(sql)) {
+        queries += 1;
+      }
+      return previous(sql, params);
+    });
+    try {
+      await work();
+    } finally {
+      config.set('onQuery', previous);
+    }
+    return queries;
+  }
+
+  it('answers a repeated seat map without SQL, and shows a change it commits at once', async () => {
+    const session = await createSession(writer, { rows: 1, seatsPerRow: 3 });
+    await seatMap(writer, session.id);
+    expect(await countQueries(writer, () => seatMap(writer, session.id))).toBe(0);
+
+    const reserved = await writer.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      await writer.token(uniqueUser()),
+    );
+    expect(reserved.errors).toBeUndefined();
+    const after = await seatMap(writer, session.id);
+    expect(after.seats[0]).toEqual({ id: session.seats[0].id, status: 'RESERVED', version: 2 });
+    expect(after.availableSeats).toBe(2);
+  });
+
+  it("drops a result when another process's change arrives as an event", async () => {
+    const session = await createSession(writer, { rows: 1, seatsPerRow: 3 });
+    expect((await seatMap(reader, session.id)).seats[1].status).toBe('AVAILABLE');
+    expect(await countQueries(reader, () => seatMap(reader, session.id))).toBe(0);
+
+    const reserved = await writer.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[1].id] } },
+      await writer.token(uniqueUser()),
+    );
+    expect(reserved.errors).toBeUndefined();
+    await eventually(
+      async () => (await seatMap(reader, session.id)).seats[1].status === 'RESERVED',
+      5_000,
+      'the reader to show the seat RESERVED',
+    );
+  });
+
+  it('stops reusing a result when a hold it shows ends, even with no event', async () => {
+    // A deployment without workers: nothing expires the hold, only the clock ends it.
+    const solo = await startTestAppIn(
+      testEnvironment({ SESSION_CACHE_MAX_AGE_MS: '60000', HOLD_SECONDS: '1', ROLE: 'api' }),
+    );
+    try {
+      const session = await createSession(solo, { rows: 1, seatsPerRow: 3 });
+      const reserved = await solo.graphql<{ reserve: { expiresAt: string } }>(
+        RESERVE,
+        { input: { sessionId: session.id, seatIds: [session.seats[2].id] } },
+        await solo.token(uniqueUser()),
+      );
+      expect(reserved.errors).toBeUndefined();
+      const expiresAt = Date.parse(reserved.data!.reserve.expiresAt);
+      expect((await seatMap(solo, session.id)).seats[2].status).toBe('RESERVED');
+      // Once the reservation's own event has come back from the broker, the result is reused.
+      await eventually(
+        async () => (await countQueries(solo, () => seatMap(solo, session.id))) === 0,
+        5_000,
+        'a reused seat map',
+      );
+
+      await sleep(Math.max(0, expiresAt - Date.now()) + 50);
+      const ended = await seatMap(solo, session.id);
+      expect(ended.seats[2].status).toBe('AVAILABLE');
+      expect(ended.availableSeats).toBe(3);
+    } finally {
+      await solo.stop();
+    }
+  });
+});
