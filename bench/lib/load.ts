@@ -8,7 +8,12 @@ export type Shot = (agent: Agent) => Promise<boolean>;
  * Open-model load at a constant arrival rate: request i is due at start + i/rate whatever
  * happened to the previous ones, and its latency counts from when it was due, so a slow server
  * cannot hide its queueing (no coordinated omission). Warm-up requests are not counted.
+ * Requests still unanswered {@link GIVE_UP_SECONDS} after the last one was due are abandoned
+ * (as a user would) and counted as errors, so an overloaded server cannot stretch a run
+ * without bound; their count is reported as `abandoned`.
  */
+export const GIVE_UP_SECONDS = 15;
+
 export async function constantRate(options: {
   readonly rate: number;
   readonly seconds: number;
@@ -53,12 +58,27 @@ export async function constantRate(options: {
       ),
     );
   }
-  await Promise.all(inFlight);
-  await agent.close();
+  const everyAnswer = Promise.all(inFlight);
+  const givenUp = await Promise.race([
+    everyAnswer.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), GIVE_UP_SECONDS * 1_000).unref()),
+  ]);
+  let abandoned = 0;
+  if (givenUp) {
+    const answered = latencies.length + errors;
+    await agent.destroy();
+    await everyAnswer;
+    abandoned = latencies.length + errors - answered;
+  } else {
+    await agent.close();
+  }
   // Throughput over the time the measured requests really took: an overloaded server takes
   // longer than `seconds` to answer them, and that must show.
   const measuredFrom = start + (warmup * 1_000) / options.rate;
-  return summarise(latencies, errors, Math.max(options.seconds, (performance.now() - measuredFrom) / 1_000));
+  return {
+    ...summarise(latencies, errors, Math.max(options.seconds, (performance.now() - measuredFrom) / 1_000)),
+    abandoned,
+  };
 }
 
 /** Fires `count` requests at once (a burst) and summarises their latencies from the start. */

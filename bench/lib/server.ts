@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { generateKeyPair, signToken } from '../../src/infra/dev-keys';
 
-// Compiled to dist/bench/lib: the project root is three levels up.
-const ROOT = join(__dirname, '..', '..', '..');
+// Compiled to dist/bench/lib: the project root is three levels up. BENCH_SERVER_ROOT runs the
+// server of another checkout instead (a built one: `npm run bench:compare` uses it).
+const ROOT = process.env.BENCH_SERVER_ROOT ?? join(__dirname, '..', '..', '..');
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** A Poltrona process started for one benchmark, with its own database and AMQP prefix. */
@@ -40,7 +41,7 @@ export function readResources(pid: number): { cpuSeconds: number; rssBytes: numb
   return { cpuSeconds: cpuTicks / CLOCK_TICKS_PER_SECOND, rssBytes: rssKilobytes * 1_024 };
 }
 
-/** Starts `node dist/src/main.js` (run `npm run build` first) and waits until it is ready. */
+/** Starts `node dist/src/main.js` of ROOT (run `npm run build` first) and waits until it is ready. */
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
   const port = await freePort();
@@ -68,6 +69,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
         GRAPHQL_MAX_COST: '1000000',
         ...env,
       },
+      cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );

@@ -8,6 +8,8 @@ export interface Summary {
   readonly p95: number;
   readonly p99: number;
   readonly max: number;
+  /** Of the errors: requests given up on unanswered (constant-rate runs of an overloaded server). */
+  readonly abandoned?: number;
 }
 
 /** The value below which `fraction` of the sorted samples fall (nearest rank). */
@@ -40,5 +42,7 @@ export function formatSummary(label: string, summary: Summary): string {
     summary.p95,
   ).padStart(
     9,
-  )}  p99 ${ms(summary.p99).padStart(9)}  errors ${summary.errors}/${summary.count + summary.errors}`;
+  )}  p99 ${ms(summary.p99).padStart(9)}  errors ${summary.errors}/${summary.count + summary.errors}${
+    summary.abandoned ? ` (${summary.abandoned} abandoned unanswered)` : ''
+  }`;
 }

@@ -51,21 +51,46 @@ export class ReservationRepository {
   }
 
   /**
-   * Counts the user's PENDING reservations that still hold seats, after taking a
-   * transaction-scoped lock on the user so that concurrent reserves of one user cannot both
-   * slip under the limit.
+   * Takes a transaction-scoped lock on the user, so that concurrent reserves of one user are
+   * counted against the pending-holds limit one after the other. A separate statement on
+   * purpose: under READ COMMITTED a statement sees the snapshot taken when it started, so a
+   * count in the locking statement would miss what the previous lock holder committed while
+   * this one waited.
    */
-  async countActiveHoldsLocked(em: EntityManager, userId: string): Promise<number> {
-    // Two statements on purpose: under READ COMMITTED a statement sees the snapshot taken when
-    // it started, so a count in the locking statement would miss what the previous lock
-    // holder committed while this one waited.
+  async lockUserHolds(em: EntityManager, userId: string): Promise<void> {
     await em.execute('select pg_advisory_xact_lock(?, hashtext(?))', [USER_HOLDS_LOCK_NAMESPACE, userId]);
-    const rows: { active: number }[] = await em.execute(
-      `select count(*)::int as active from reservation
-        where user_id = ? and status = 'PENDING' and expires_at > now()`,
-      [userId],
+  }
+
+  /**
+   * Inserts a PENDING reservation and its live links to `seatIds` in one statement (no unit
+   * of work: this is the hottest write), and returns it as a managed entity.
+   */
+  async insertPending(em: EntityManager, pending: NewPendingReservation): Promise<Reservation> {
+    const rows: Record<string, unknown>[] = await em.execute(
+      `with created as (
+         insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at,
+                                  total_cents, idempotency_key, lock_token)
+         values (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)
+         returning *
+       ), linked as (
+         insert into reservation_seat (reservation_id, seat_id, live)
+         select created.id, seat_id, true from created, unnest(array[?]::uuid[]) as seat_id
+       )
+       select * from created`,
+      [
+        pending.id,
+        pending.userId,
+        pending.sessionId,
+        pending.expiresAt,
+        pending.createdAt,
+        pending.createdAt,
+        pending.totalCents,
+        pending.idempotencyKey,
+        pending.lockToken,
+        pending.seatIds,
+      ],
     );
-    return rows[0].active;
+    return em.map(Reservation, rows[0]);
   }
 
   /** Moves overdue PENDING reservations to EXPIRED (seats are released separately). */
@@ -172,4 +197,18 @@ export class ReservationRepository {
     }
     return byReservation;
   }
+}
+
+/** What {@link ReservationRepository.insertPending} writes. */
+export interface NewPendingReservation {
+  readonly id: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly seatIds: readonly string[];
+  readonly expiresAt: Date;
+  /** Also its `updatedAt`. */
+  readonly createdAt: Date;
+  readonly totalCents: number;
+  readonly idempotencyKey: string | null;
+  readonly lockToken: string | null;
 }

@@ -1,15 +1,12 @@
 import { LockWaitTimeoutException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { ReservationStatus } from '../entities/enums';
-import { ReservationSeat } from '../entities/reservation-seat.entity';
-import { Reservation } from '../entities/reservation.entity';
+import { type Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
-import { Seat } from '../entities/seat.entity';
-import { Session } from '../entities/session.entity';
 import { badUserInput, DomainError, ErrorCode, forbidden, notFound } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
 import { type SeatLocks } from '../infra/seat-locks';
-import { isUuid } from '../infra/uuid';
+import { isUuid, uuidv7 } from '../infra/uuid';
 import { type ReservationChangedEvent, type SeatSnapshot } from './booking-events';
 import { type BookingTransactions, type EventRecorder } from './booking-transaction';
 import {
@@ -395,7 +392,14 @@ export class ReservationService {
     idempotencyKey: string | null,
     lockToken: string | null,
   ): Promise<Reservation> {
-    const activeHolds = await this.deps.reservations.countActiveHoldsLocked(tx, viewer.userId);
+    await this.deps.reservations.lockUserHolds(tx, viewer.userId);
+    const { activeHolds, held } = await this.deps.seats.holdAvailableWithinLimit(tx, {
+      userId: viewer.userId,
+      maxActiveHolds: MAX_ACTIVE_HOLDS_PER_USER,
+      sessionId: session.id,
+      seatIds,
+      holdSeconds: this.deps.holdSeconds,
+    });
     if (activeHolds >= MAX_ACTIVE_HOLDS_PER_USER) {
       throw new DomainError(
         ErrorCode.LimitExceeded,
@@ -403,7 +407,6 @@ export class ReservationService {
         { limit: MAX_ACTIVE_HOLDS_PER_USER },
       );
     }
-    const held = await this.deps.seats.holdAvailable(tx, session.id, seatIds, this.deps.holdSeconds);
     if (held.length < seatIds.length) {
       const heldIds = new Set(held.map((seat) => seat.id));
       await this.explainUnavailable(
@@ -413,20 +416,17 @@ export class ReservationService {
       );
     }
     const { databaseNow, holdExpiresAt } = held[0];
-    const reservation = tx.create(Reservation, {
+    const reservation = await this.deps.reservations.insertPending(tx, {
+      id: uuidv7(),
       userId: viewer.userId,
-      session: tx.getReference(Session, session.id),
-      status: ReservationStatus.PENDING,
+      sessionId: session.id,
+      seatIds,
       expiresAt: holdExpiresAt as Date,
       createdAt: databaseNow,
-      updatedAt: databaseNow,
       totalCents: session.priceCents * seatIds.length,
       idempotencyKey,
       lockToken,
     });
-    for (const seatId of seatIds) {
-      tx.create(ReservationSeat, { reservation, seat: tx.getReference(Seat, seatId) });
-    }
     events.record('reservation.created', this.reservationEvent(reservation, seatIds, databaseNow));
     this.recordSeatChange(events, session.id, reservation.id, held, databaseNow);
     return reservation;

@@ -133,33 +133,55 @@ export class SeatRepository {
   }
 
   /**
-   * Moves the AVAILABLE seats among `seatIds` of `sessionId` to RESERVED until
-   * now + `holdSeconds` (database clock). Returns only the seats it moved: fewer than asked
-   * means some were unavailable, unknown, or of another session.
+   * Unless the user already has `maxActiveHolds` PENDING reservations still running, moves
+   * the AVAILABLE seats among `seatIds` of `sessionId` to RESERVED until now + `holdSeconds`
+   * (database clock), in one statement. Returns the user's running holds as counted, and only
+   * the seats it moved: fewer than asked means some were unavailable, unknown, or of another
+   * session (none are moved when the limit is reached).
+   *
+   * Run it after the per-user lock ({@link ReservationRepository.lockUserHolds}): its snapshot
+   * is then taken after the previous holder of that lock committed, so the count includes
+   * that holder's reservation.
    */
-  async holdAvailable(
+  async holdAvailableWithinLimit(
     em: EntityManager,
-    sessionId: string,
-    seatIds: readonly string[],
-    holdSeconds: number,
-  ): Promise<ChangedSeat[]> {
-    const rows: SeatChangeRow[] = await em.execute(
-      `with target as materialized (
-         select id from seat
-          where id = any(array[?]::uuid[]) and session_id = ?
-          order by id
-            for update
-       )
-       update seat s
-          set status = 'RESERVED', version = s.version + 1,
-              hold_expires_at = now() + make_interval(secs => ?)
-         from target
-        where s.id = target.id and s.status = 'AVAILABLE'
-       returning s.id, s.session_id, s.row, s.number, s.status, s.version, s.hold_expires_at,
-                 null::uuid as reservation_id, now() as database_now`,
-      [seatIds, sessionId, holdSeconds],
-    );
-    return rows.map(toChangedSeat);
+    hold: {
+      readonly userId: string;
+      readonly maxActiveHolds: number;
+      readonly sessionId: string;
+      readonly seatIds: readonly string[];
+      readonly holdSeconds: number;
+    },
+  ): Promise<{ activeHolds: number; held: ChangedSeat[] }> {
+    const rows: (Omit<SeatChangeRow, 'id'> & { id: string | null; active_holds: number })[] =
+      await em.execute(
+        `with active as materialized (
+           select count(*)::int as holds from reservation
+            where user_id = ? and status = 'PENDING' and expires_at > now()
+         ), target as materialized (
+           select id from seat
+            where id = any(array[?]::uuid[]) and session_id = ?
+              and (select holds from active) < ?
+            order by id
+              for update
+         ), held as (
+           update seat s
+              set status = 'RESERVED', version = s.version + 1,
+                  hold_expires_at = now() + make_interval(secs => ?)
+             from target
+            where s.id = target.id and s.status = 'AVAILABLE'
+           returning s.id, s.session_id, s.row, s.number, s.status, s.version, s.hold_expires_at
+         )
+         select active.holds as active_holds, held.*, null::uuid as reservation_id, now() as database_now
+           from active left join held on true`,
+        [hold.userId, hold.seatIds, hold.sessionId, hold.maxActiveHolds, hold.holdSeconds],
+      );
+    return {
+      activeHolds: rows[0].active_holds,
+      held: rows
+        .filter((row): row is SeatChangeRow & { active_holds: number } => row.id !== null)
+        .map(toChangedSeat),
+    };
   }
 
   /**
