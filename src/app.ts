@@ -94,7 +94,7 @@ export async function startApplication(
     sessionCache.invalidate(events);
     relay.onCommitted(events);
   });
-  const sessionService = new SessionService(repositories.sessions);
+  const sessionService = new SessionService(repositories.sessions, sessionCache.sessionCreated);
   const saleService = new SaleService(repositories.sales);
   const reservationService = new ReservationService({
     ...repositories,

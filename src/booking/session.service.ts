@@ -27,7 +27,11 @@ export interface SessionListQuery {
 
 /** Sessions and their seat maps. */
 export class SessionService {
-  constructor(private readonly sessions: SessionRepository) {}
+  /** @param onCreated told after each session creation has committed. */
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly onCreated: () => void = () => undefined,
+  ) {}
 
   /** Creates a session and its `rows x seatsPerRow` AVAILABLE seats, in one transaction. */
   async createSession(em: EntityManager, command: CreateSessionCommand): Promise<Session> {
@@ -42,7 +46,7 @@ export class SessionService {
     if (command.startsAt.getTime() <= Date.now()) {
       throw badUserInput('startsAt', 'startsAt must be in the future.');
     }
-    return em.transactional(async (tx) => {
+    const created = await em.transactional(async (tx) => {
       const session = tx.create(Session, { ...command, movie, room });
       for (let rowIndex = 0; rowIndex < command.rows; rowIndex += 1) {
         const row = rowLetters(rowIndex);
@@ -52,6 +56,8 @@ export class SessionService {
       }
       return session;
     });
+    this.onCreated();
+    return created;
   }
 
   /** @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND. */

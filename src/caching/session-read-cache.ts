@@ -18,12 +18,16 @@ const SESSION_ROOT_FIELDS: ReadonlyMap<string, string> = new Map([
   ['seats', 'sessionId'],
 ]);
 
+/** What a `sessions` list depends on: every session (a change to any, or a new one). */
+export const ALL_SESSIONS = '*';
+
 /** Entries beyond this many push out the oldest. */
 const MAX_ENTRIES = 1_000;
 
 /**
  * The sessions a query reads when it reads nothing but public session data (root fields
- * `session` and `seats` only); null for any other operation, which is never cached.
+ * `session`, `seats` and `sessions`, the last depending on {@link ALL_SESSIONS}); null for any
+ * other operation, which is never cached.
  */
 export function sessionsReadBy(
   operation: OperationDefinitionNode,
@@ -38,6 +42,10 @@ export function sessionsReadBy(
       return null;
     }
     if (selection.name.value === '__typename') {
+      continue;
+    }
+    if (selection.name.value === 'sessions') {
+      sessionIds.push(ALL_SESSIONS);
       continue;
     }
     const argumentName = SESSION_ROOT_FIELDS.get(selection.name.value);
@@ -70,7 +78,8 @@ interface Flight {
 }
 
 /**
- * Results of public session queries (seat maps), reused until a seat of their session changes.
+ * Results of public session queries (seat maps, session lists), reused until a seat of their
+ * session changes (any session, for lists, or a new session).
  *
  * Each process drops a session's entries when it commits a change to that session and when
  * the change's event reaches its live queue (changes made by other processes), so a reader
@@ -180,13 +189,23 @@ export class SessionReadCache {
     }
   };
 
-  /** Drops every result of `sessionId`, stored or being computed. */
+  /** A session was created: lists of sessions are dropped. */
+  readonly sessionCreated = (): void => {
+    this.drop(ALL_SESSIONS);
+  };
+
+  /** Drops every result that read `sessionId` (lists of sessions included), stored or being computed. */
   invalidateSession(sessionId: string): void {
-    for (const key of this.keysBySession.get(sessionId) ?? []) {
+    this.drop(sessionId);
+    this.drop(ALL_SESSIONS);
+  }
+
+  private drop(dependency: string): void {
+    for (const key of this.keysBySession.get(dependency) ?? []) {
       this.remove(key);
     }
     for (const [key, flight] of this.flights) {
-      if (flight.sessionIds.includes(sessionId)) {
+      if (flight.sessionIds.includes(dependency)) {
         flight.stale = true;
         this.flights.delete(key);
       }

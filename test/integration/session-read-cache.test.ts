@@ -70,6 +70,39 @@ describe('seat-map read cache', () => {
     expect(after.availableSeats).toBe(2);
   });
 
+  it('shows a new session and a change in a cached session list at once', async () => {
+    // A time window of our own, so other tests' sessions stay out of the list.
+    const base = Date.UTC(2091, 0, 1) + Math.floor(Math.random() * 1_000_000) * 60_000;
+    const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+    const list = `query ($from: DateTime, $to: DateTime) {
+      sessions(from: $from, to: $to) { edges { node { id availableSeats } } } }`;
+    type List = { sessions: { edges: { node: { id: string; availableSeats: number } }[] } };
+    const read = async () =>
+      (await writer.graphql<List>(list, { from: at(0), to: at(60) })).data!.sessions.edges.map(
+        (edge) => edge.node,
+      );
+
+    const first = await createSession(writer, { rows: 1, seatsPerRow: 2, startsAt: at(10) });
+    expect(await read()).toEqual([{ id: first.id, availableSeats: 2 }]);
+    expect(await countQueries(writer, read)).toBe(0);
+
+    const second = await createSession(writer, { rows: 1, seatsPerRow: 2, startsAt: at(20) });
+    expect(await read()).toEqual([
+      { id: first.id, availableSeats: 2 },
+      { id: second.id, availableSeats: 2 },
+    ]);
+    const reserved = await writer.graphql(
+      RESERVE,
+      { input: { sessionId: second.id, seatIds: [second.seats[0].id] } },
+      await writer.token(uniqueUser()),
+    );
+    expect(reserved.errors).toBeUndefined();
+    expect(await read()).toEqual([
+      { id: first.id, availableSeats: 2 },
+      { id: second.id, availableSeats: 1 },
+    ]);
+  });
+
   it("drops a result when another process's change arrives as an event", async () => {
     const session = await createSession(writer, { rows: 1, seatsPerRow: 3 });
     expect((await seatMap(reader, session.id)).seats[1].status).toBe('AVAILABLE');

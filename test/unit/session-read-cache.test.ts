@@ -1,6 +1,6 @@
 import { getOperationAST, parse } from 'graphql';
 import { type BookingEvent } from '../../src/booking/booking-events';
-import { SessionReadCache, sessionsReadBy } from '../../src/caching/session-read-cache';
+import { ALL_SESSIONS, SessionReadCache, sessionsReadBy } from '../../src/caching/session-read-cache';
 
 function operation(query: string) {
   return getOperationAST(parse(query))!;
@@ -26,6 +26,9 @@ describe('sessionsReadBy', () => {
         {},
       ),
     ).toEqual(['s1', 's2']);
+    expect(sessionsReadBy(operation('{ sessions(first: 5) { edges { node { id } } } }'), {})).toEqual([
+      ALL_SESSIONS,
+    ]);
   });
 
   it('refuses anything else: other fields, fragments at the root, mutations, missing ids', () => {
@@ -50,6 +53,21 @@ describe('SessionReadCache', () => {
     expect(cache.lookup('key')).toEqual(result('one'));
     cache.invalidate([seatEvent('s1')]);
     expect(cache.lookup('key')).toBeNull();
+  });
+
+  it('drops session lists on a change to any session and on a new session, seat maps only on their own', () => {
+    const cache = new SessionReadCache(60_000);
+    const store = (key: string, dependencies: string[]) =>
+      cache.finish(key, cache.begin(key, dependencies), result(key), Number.POSITIVE_INFINITY);
+    store('list', [ALL_SESSIONS]);
+    store('map', ['s1']);
+    cache.invalidate([seatEvent('s2')]);
+    expect(cache.lookup('list')).toBeNull();
+    expect(cache.lookup('map')).not.toBeNull();
+    store('list', [ALL_SESSIONS]);
+    cache.sessionCreated();
+    expect(cache.lookup('list')).toBeNull();
+    expect(cache.lookup('map')).not.toBeNull();
   });
 
   it('lets identical requests wait for one execution, and stores nothing read before a change', async () => {
