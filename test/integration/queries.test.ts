@@ -1,4 +1,5 @@
 import { createSession, RESERVE } from '../support/factories';
+import { countQueries } from '../support/sql-count';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
 describe('queries', () => {
@@ -74,38 +75,27 @@ describe('queries', () => {
       );
     }
 
-    let queries = 0;
-    const config = testApp.app.orm.config;
-    const previous = config.get('onQuery');
-    config.set('onQuery', (sql: string, params: unknown[]) => {
-      // Count what the request runs, not the outbox relay's and sweeper's background work.
-      if (!/outbox_event|'EXPIRED'/.test(sql)) {
-        queries += 1;
-      }
-      return previous(sql, params);
-    });
-    try {
-      const response = await testApp.graphql<{ sessions: { edges: { node: { seats: unknown[] } }[] } }>(
+    const list = await countQueries(testApp.app, () =>
+      testApp.graphql<{ sessions: { edges: { node: { seats: unknown[] } }[] } }>(
         `query ($from: DateTime) { sessions(first: 20, from: $from) { edges { node {
            id availableSeats seats { id label status session { id movie } } } } } }`,
         { from: new Date(base).toISOString() },
-      );
-      expect(response.data!.sessions.edges).toHaveLength(20);
-      expect(response.data!.sessions.edges.every((edge) => edge.node.seats.length === 10)).toBe(true);
-      // sessions page, seats by session, available counts, sessions by id.
-      expect(queries).toBeLessThanOrEqual(4);
+      ),
+    );
+    expect(list.result.data!.sessions.edges).toHaveLength(20);
+    expect(list.result.data!.sessions.edges.every((edge) => edge.node.seats.length === 10)).toBe(true);
+    // sessions page, seats by session, available counts, sessions by id.
+    expect(list.queries).toBeLessThanOrEqual(4);
 
-      queries = 0;
-      const mine = await testApp.graphql<{ myReservations: unknown[] }>(
+    const mine = await countQueries(testApp.app, () =>
+      testApp.graphql<{ myReservations: unknown[] }>(
         `{ myReservations { id session { id } seats { id session { id } } sale { id } } }`,
         {},
         user,
-      );
-      expect(mine.data!.myReservations).toHaveLength(5);
-      // reservations, sessions, reservation-seat links, seats, sales.
-      expect(queries).toBeLessThanOrEqual(5);
-    } finally {
-      config.set('onQuery', previous);
-    }
+      ),
+    );
+    expect(mine.result.data!.myReservations).toHaveLength(5);
+    // reservations, sessions, reservation-seat links, seats, sales.
+    expect(mine.queries).toBeLessThanOrEqual(5);
   });
 });

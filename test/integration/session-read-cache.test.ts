@@ -1,5 +1,6 @@
 import { createSession, RESERVE } from '../support/factories';
 import { startTestAppIn, type TestApp, testEnvironment, uniqueUser } from '../support/test-app';
+import { countQueries } from '../support/sql-count';
 import { eventually, sleep } from '../support/wait';
 
 const SEAT_MAP = `query ($id: ID!) { session(id: $id) { availableSeats seats { id status version } } }`;
@@ -35,29 +36,15 @@ describe('seat-map read cache', () => {
     return response.data!.session;
   }
 
-  /** SQL statements `app` runs while `work` runs (its background relay and sweeper excluded). */
-  async function countQueries(app: TestApp, work: () => Promise<unknown>): Promise<number> {
-    let queries = 0;
-    const config = app.app.orm.config;
-    const previous = config.get('onQuery');
-    config.set('onQuery', (sql: string, params: unknown[]) => {
-      if (!/outbox_event|'EXPIRED'/.test(sql)) {
-        queries += 1;
-      }
-      return previous(sql, params);
-    });
-    try {
-      await work();
-    } finally {
-      config.set('onQuery', previous);
-    }
-    return queries;
+  /** SQL statements `app` runs while `work` runs. */
+  async function queriesOf(app: TestApp, work: () => Promise<unknown>): Promise<number> {
+    return (await countQueries(app.app, work)).queries;
   }
 
   it('answers a repeated seat map without SQL, and shows a change it commits at once', async () => {
     const session = await createSession(writer, { rows: 1, seatsPerRow: 3 });
     await seatMap(writer, session.id);
-    expect(await countQueries(writer, () => seatMap(writer, session.id))).toBe(0);
+    expect(await queriesOf(writer, () => seatMap(writer, session.id))).toBe(0);
 
     const reserved = await writer.graphql(
       RESERVE,
@@ -84,7 +71,7 @@ describe('seat-map read cache', () => {
 
     const first = await createSession(writer, { rows: 1, seatsPerRow: 2, startsAt: at(10) });
     expect(await read()).toEqual([{ id: first.id, availableSeats: 2 }]);
-    expect(await countQueries(writer, read)).toBe(0);
+    expect(await queriesOf(writer, read)).toBe(0);
 
     const second = await createSession(writer, { rows: 1, seatsPerRow: 2, startsAt: at(20) });
     expect(await read()).toEqual([
@@ -106,7 +93,7 @@ describe('seat-map read cache', () => {
   it("drops a result when another process's change arrives as an event", async () => {
     const session = await createSession(writer, { rows: 1, seatsPerRow: 3 });
     expect((await seatMap(reader, session.id)).seats[1].status).toBe('AVAILABLE');
-    expect(await countQueries(reader, () => seatMap(reader, session.id))).toBe(0);
+    expect(await queriesOf(reader, () => seatMap(reader, session.id))).toBe(0);
 
     const reserved = await writer.graphql(
       RESERVE,
@@ -138,7 +125,7 @@ describe('seat-map read cache', () => {
       expect((await seatMap(solo, session.id)).seats[2].status).toBe('RESERVED');
       // Once the reservation's own event has come back from the broker, the result is reused.
       await eventually(
-        async () => (await countQueries(solo, () => seatMap(solo, session.id))) === 0,
+        async () => (await queriesOf(solo, () => seatMap(solo, session.id))) === 0,
         5_000,
         'a reused seat map',
       );
