@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { report, scale, shuffle, SMOKE } from './lib/bench-options';
 import { constantRate, postGraphQL } from './lib/load';
-import { createSessions, startBenchServer, withResources } from './lib/server';
+import {
+  addBenchProcess,
+  type BenchServer,
+  createSessions,
+  startBenchServer,
+  withResources,
+} from './lib/server';
 import { formatSummary, summarise } from './lib/stats';
 
 const RESERVE = `mutation ($input: ReserveInput!) { reserve(input: $input) { id } }`;
@@ -24,8 +30,10 @@ async function main(): Promise<void> {
   const saturationSeconds = scale(10, 1);
   const server = await startBenchServer();
   try {
+    // Steady phase, then two closed-loop phases (one process, two API processes) of at most
+    // 250 reserves per client each.
     const needed =
-      Math.ceil(rate * (seconds + warmupSeconds) * 1.1) + saturationClients * 2_000 * (SMOKE ? 0.01 : 1);
+      Math.ceil(rate * (seconds + warmupSeconds) * 1.1) + 2 * saturationClients * (SMOKE ? 10 : 250);
     const sessions = await createSessions(server, Math.ceil(needed / 1_000) + 1, 20, 50);
     const seats = shuffle(
       sessions.flatMap((session) => session.seatIds.map((seatId) => ({ sessionId: session.id, seatId }))),
@@ -36,12 +44,12 @@ async function main(): Promise<void> {
       ),
     );
     let next = 0;
-    const shot = async (agent: Agent) => {
+    const shot = async (agent: Agent, url = server.url) => {
       const index = next++;
       const { seatId, sessionId } = seats[index];
       const { json } = await postGraphQL(
         agent,
-        server.url,
+        url,
         JSON.stringify({ query: RESERVE, variables: { input: { sessionId, seatIds: [seatId] } } }),
         users[Math.floor(index / 5)],
       );
@@ -56,30 +64,53 @@ async function main(): Promise<void> {
       `  server CPU ${steady.cpuPercent.toFixed(0)} % of a core, RSS ${steady.rssMegabytes.toFixed(0)} MB`,
     );
 
-    // Saturation: N clients in closed loops, to compare capacity with pgbench at the same concurrency.
-    const saturationLatencies: number[] = [];
-    let saturationErrors = 0;
-    const agent = new Agent({ connections: saturationClients });
-    const deadline = performance.now() + saturationSeconds * 1_000;
-    const saturation = await withResources(server, async () => {
+    // Saturation: N clients in closed loops, to compare capacity with pgbench at the same
+    // concurrency; client i talks to urls[i % urls.length].
+    const saturate = async (processes: readonly { url: string; resources: BenchServer['resources'] }[]) => {
+      const latencies: number[] = [];
+      let errors = 0;
+      const agent = new Agent({ connections: saturationClients });
+      const before = processes.map((member) => member.resources().cpuSeconds);
+      const started = performance.now();
+      const deadline = started + saturationSeconds * 1_000;
       await Promise.all(
-        Array.from({ length: saturationClients }, async () => {
+        Array.from({ length: saturationClients }, async (_, client) => {
+          const { url } = processes[client % processes.length];
           while (performance.now() < deadline && next < seats.length) {
-            const started = performance.now();
-            const ok = await shot(agent).catch(() => false);
+            const sent = performance.now();
+            const ok = await shot(agent, url).catch(() => false);
             if (ok) {
-              saturationLatencies.push(performance.now() - started);
+              latencies.push(performance.now() - sent);
             } else {
-              saturationErrors += 1;
+              errors += 1;
             }
           }
         }),
       );
-    });
-    await agent.close();
-    const saturated = summarise(saturationLatencies, saturationErrors, saturationSeconds);
+      const elapsed = (performance.now() - started) / 1_000;
+      await agent.close();
+      const cpuPercent =
+        (processes.reduce((sum, member, index) => sum + member.resources().cpuSeconds - before[index], 0) /
+          elapsed) *
+        100;
+      return { summary: summarise(latencies, errors, saturationSeconds), cpuPercent };
+    };
+
+    const single = await saturate([server]);
+    const saturated = single.summary;
     console.log(formatSummary(`reserve, ${saturationClients} clients`, saturated));
-    console.log(`  server CPU ${saturation.cpuPercent.toFixed(0)} % of a core`);
+    console.log(`  server CPU ${single.cpuPercent.toFixed(0)} % of a core`);
+
+    // The same with a second API process of the same deployment (plan: two per 2-core box).
+    const second = await addBenchProcess(server, { ROLE: 'api' });
+    let scaled;
+    try {
+      scaled = await saturate([server, second]);
+    } finally {
+      await second.stop();
+    }
+    console.log(formatSummary(`reserve, ${saturationClients} clients, 2 processes`, scaled.summary));
+    console.log(`  servers' CPU ${scaled.cpuPercent.toFixed(0)} % of a core (both processes)`);
 
     const baseline = pgbenchBaseline(server.databaseUrl, saturationClients, saturationSeconds);
     console.log(
@@ -89,11 +120,17 @@ async function main(): Promise<void> {
     console.log(
       `Poltrona / pgbench at ${saturationClients} clients: ${(ratio * 100).toFixed(0)} % (target ≥ 35 %)`,
     );
+    console.log(
+      `  with 2 API processes: ${((scaled.summary.throughput / baseline.tps) * 100).toFixed(0)} % of pgbench`,
+    );
     report('reserve', {
       steady: steady.result,
       steadyCpu: steady.cpuPercent,
       steadyRss: steady.rssMegabytes,
       saturated,
+      saturatedCpu: single.cpuPercent,
+      twoProcesses: scaled.summary,
+      twoProcessesCpu: scaled.cpuPercent,
       baseline,
       ratio,
     });

@@ -19,6 +19,8 @@ export interface BenchServer {
   readonly databaseUrl: string;
   readonly prefix: string;
   token(userId: string, admin?: boolean): Promise<string>;
+  /** The environment its process was started with (more processes of it reuse it). */
+  readonly environment: Readonly<Record<string, string>>;
   /** CPU seconds used and RSS now, read from /proc. */
   resources(): { cpuSeconds: number; rssBytes: number };
   stop(): Promise<void>;
@@ -41,34 +43,26 @@ export function readResources(pid: number): { cpuSeconds: number; rssBytes: numb
   return { cpuSeconds: cpuTicks / CLOCK_TICKS_PER_SECOND, rssBytes: rssKilobytes * 1_024 };
 }
 
-/** Starts `node dist/src/main.js` of ROOT (run `npm run build` first) and waits until it is ready. */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+/** One more process of a deployment: same database, AMQP prefix and token key. */
+export interface BenchProcess {
+  readonly url: string;
+  readonly pid: number;
+  resources(): { cpuSeconds: number; rssBytes: number };
+  stop(): Promise<void>;
+}
+
+/** Spawns `node dist/src/main.js` of ROOT with `environment` and waits until it is ready. */
+async function spawnServer(
+  environment: Record<string, string>,
+): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
-  const keys = generateKeyPair();
-  const databaseUrl = `postgres://postgres@127.0.0.1:5432/poltrona_bench_${suffix}`;
-  const prefix = `bench-${suffix}`;
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profiles" to profile the server.
   const nodeArguments = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeArguments, join(ROOT, 'dist', 'src', 'main.js')],
     {
-      env: {
-        PATH: process.env.PATH ?? '',
-        // As deployed: graphql-js skips its development-mode checks in production.
-        NODE_ENV: 'production',
-        PORT: String(port),
-        DATABASE_URL: databaseUrl,
-        DATABASE_POOL_SIZE: '20',
-        AMQP_PREFIX: prefix,
-        AUTH_PUBLIC_KEY: keys.publicKeyPem,
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
-        RATE_LIMIT_READS_PER_MINUTE: '1000000',
-        GRAPHQL_MAX_COST: '1000000',
-        ...env,
-      },
+      env: { ...environment, PORT: String(port) },
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
     },
@@ -88,22 +82,70 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  return { child, baseUrl };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+/**
+ * Starts `node dist/src/main.js` of ROOT (run `npm run build` first) on a database and AMQP
+ * prefix of its own, and waits until it is ready.
+ */
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+  const keys = generateKeyPair();
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/poltrona_bench_${suffix}`;
+  const prefix = `bench-${suffix}`;
+  const environment = {
+    PATH: process.env.PATH ?? '',
+    // As deployed: graphql-js skips its development-mode checks in production.
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '20',
+    AMQP_PREFIX: prefix,
+    AUTH_PUBLIC_KEY: keys.publicKeyPem,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
+    GRAPHQL_MAX_COST: '1000000',
+    ...env,
+  };
+  const { child, baseUrl } = await spawnServer(environment);
   return {
     url: `${baseUrl}/graphql`,
     baseUrl,
     pid: child.pid!,
     databaseUrl,
     prefix,
+    environment,
     token: (userId, admin = false) => signToken(keys.privateKeyPem, { userId, admin, expiresIn: '2h' }),
     resources: () => readResources(child.pid!),
     stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await stopProcess(child);
       const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
       await admin.connect();
       await admin.query(`drop database if exists "poltrona_bench_${suffix}" with (force)`);
       await admin.end();
     },
+  };
+}
+
+/** Starts another process of `server`'s deployment (e.g. `ROLE=api`); stop it before `server`. */
+export async function addBenchProcess(
+  server: BenchServer,
+  env: Record<string, string>,
+): Promise<BenchProcess> {
+  const { child, baseUrl } = await spawnServer({ ...server.environment, ...env });
+  return {
+    url: `${baseUrl}/graphql`,
+    pid: child.pid!,
+    resources: () => readResources(child.pid!),
+    stop: () => stopProcess(child),
   };
 }
 
