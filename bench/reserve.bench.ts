@@ -7,7 +7,7 @@ import { report, scale, shuffle, SMOKE } from './lib/bench-options';
 import { constantRate, postGraphQL } from './lib/load';
 import {
   addBenchProcess,
-  type BenchServer,
+  type Measured,
   createSessions,
   startBenchServer,
   withResources,
@@ -66,38 +66,32 @@ async function main(): Promise<void> {
 
     // Saturation: N clients in closed loops, to compare capacity with pgbench at the same
     // concurrency; client i talks to urls[i % urls.length].
-    const saturate = async (processes: readonly { url: string; resources: BenchServer['resources'] }[]) => {
-      const latencies: number[] = [];
-      let errors = 0;
-      const agent = new Agent({ connections: saturationClients });
-      const before = processes.map((member) => member.resources().cpuSeconds);
-      const started = performance.now();
-      const deadline = started + saturationSeconds * 1_000;
-      await Promise.all(
-        Array.from({ length: saturationClients }, async (_, client) => {
-          const { url } = processes[client % processes.length];
-          while (performance.now() < deadline && next < seats.length) {
-            const sent = performance.now();
-            const ok = await shot(agent, url).catch(() => false);
-            if (ok) {
-              latencies.push(performance.now() - sent);
-            } else {
-              errors += 1;
+    const saturate = (processes: readonly (Measured & { url: string })[]) =>
+      withResources(processes, async () => {
+        const latencies: number[] = [];
+        let errors = 0;
+        const agent = new Agent({ connections: saturationClients });
+        const deadline = performance.now() + saturationSeconds * 1_000;
+        await Promise.all(
+          Array.from({ length: saturationClients }, async (_, client) => {
+            const { url } = processes[client % processes.length];
+            while (performance.now() < deadline && next < seats.length) {
+              const sent = performance.now();
+              const ok = await shot(agent, url).catch(() => false);
+              if (ok) {
+                latencies.push(performance.now() - sent);
+              } else {
+                errors += 1;
+              }
             }
-          }
-        }),
-      );
-      const elapsed = (performance.now() - started) / 1_000;
-      await agent.close();
-      const cpuPercent =
-        (processes.reduce((sum, member, index) => sum + member.resources().cpuSeconds - before[index], 0) /
-          elapsed) *
-        100;
-      return { summary: summarise(latencies, errors, saturationSeconds), cpuPercent };
-    };
+          }),
+        );
+        await agent.close();
+        return summarise(latencies, errors, saturationSeconds);
+      });
 
     const single = await saturate([server]);
-    const saturated = single.summary;
+    const saturated = single.result;
     console.log(formatSummary(`reserve, ${saturationClients} clients`, saturated));
     console.log(`  server CPU ${single.cpuPercent.toFixed(0)} % of a core`);
 
@@ -109,7 +103,7 @@ async function main(): Promise<void> {
     } finally {
       await second.stop();
     }
-    console.log(formatSummary(`reserve, ${saturationClients} clients, 2 processes`, scaled.summary));
+    console.log(formatSummary(`reserve, ${saturationClients} clients, 2 processes`, scaled.result));
     console.log(`  servers' CPU ${scaled.cpuPercent.toFixed(0)} % of a core (both processes)`);
 
     const baseline = pgbenchBaseline(server.databaseUrl, saturationClients, saturationSeconds);
@@ -121,7 +115,7 @@ async function main(): Promise<void> {
       `Poltrona / pgbench at ${saturationClients} clients: ${(ratio * 100).toFixed(0)} % (target ≥ 35 %)`,
     );
     console.log(
-      `  with 2 API processes: ${((scaled.summary.throughput / baseline.tps) * 100).toFixed(0)} % of pgbench`,
+      `  with 2 API processes: ${((scaled.result.throughput / baseline.tps) * 100).toFixed(0)} % of pgbench`,
     );
     report('reserve', {
       steady: steady.result,
@@ -129,7 +123,7 @@ async function main(): Promise<void> {
       steadyRss: steady.rssMegabytes,
       saturated,
       saturatedCpu: single.cpuPercent,
-      twoProcesses: scaled.summary,
+      twoProcesses: scaled.result,
       twoProcessesCpu: scaled.cpuPercent,
       baseline,
       ratio,

@@ -149,21 +149,26 @@ export async function addBenchProcess(
   };
 }
 
-/** Measures the server's CPU (% of one core) and RSS across `work`. */
+/** Something whose CPU and RSS can be read: a benchmark server or one more process of it. */
+export type Measured = Pick<BenchServer, 'resources'>;
+
+/**
+ * Measures the CPU (% of one core) and RSS of `processes` across `work`; with several, both are
+ * their sums.
+ */
 export async function withResources<Result>(
-  server: BenchServer,
+  processes: Measured | readonly Measured[],
   work: () => Promise<Result>,
 ): Promise<{ result: Result; cpuPercent: number; rssMegabytes: number }> {
-  const before = server.resources();
+  const measured = Array.isArray(processes) ? processes : [processes as Measured];
+  const before = measured.map((member) => member.resources().cpuSeconds);
   const started = performance.now();
   const result = await work();
-  const after = server.resources();
   const seconds = (performance.now() - started) / 1_000;
-  return {
-    result,
-    cpuPercent: ((after.cpuSeconds - before.cpuSeconds) / seconds) * 100,
-    rssMegabytes: after.rssBytes / 1_048_576,
-  };
+  const after = measured.map((member) => member.resources());
+  const cpuSeconds = after.reduce((sum, now, index) => sum + now.cpuSeconds - before[index], 0);
+  const rssBytes = after.reduce((sum, now) => sum + now.rssBytes, 0);
+  return { result, cpuPercent: (cpuSeconds / seconds) * 100, rssMegabytes: rssBytes / 1_048_576 };
 }
 
 /** Creates sessions through the API as an admin; returns their ids and seat ids. */

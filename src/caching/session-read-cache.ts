@@ -8,18 +8,20 @@ import {
 import { type BookingEvent } from '../booking/booking-events';
 import { type Context } from '../context';
 
-/**
- * Root query fields whose answers are public data of one session, with the argument naming
- * the session. Seat maps are the hottest read of an on-sale; their data changes only through
- * committed seat events and the end of holds.
- */
-const SESSION_ROOT_FIELDS: ReadonlyMap<string, string> = new Map([
-  ['session', 'id'],
-  ['seats', 'sessionId'],
-]);
-
 /** What a `sessions` list depends on: every session (a change to any, or a new one). */
 export const ALL_SESSIONS = '*';
+
+/**
+ * Root query fields whose answers are public session data, with the argument naming the
+ * session they read, or null for a list (which reads {@link ALL_SESSIONS}). Seat maps are the
+ * hottest read of an on-sale; their data changes only through committed seat events and the
+ * end of holds.
+ */
+const SESSION_ROOT_FIELDS: ReadonlyMap<string, string | null> = new Map([
+  ['session', 'id'],
+  ['seats', 'sessionId'],
+  ['sessions', null],
+]);
 
 /** Entries beyond this many push out the oldest. */
 const MAX_ENTRIES = 1_000;
@@ -44,11 +46,11 @@ export function sessionsReadBy(
     if (selection.name.value === '__typename') {
       continue;
     }
-    if (selection.name.value === 'sessions') {
+    const argumentName = SESSION_ROOT_FIELDS.get(selection.name.value);
+    if (argumentName === null) {
       sessionIds.push(ALL_SESSIONS);
       continue;
     }
-    const argumentName = SESSION_ROOT_FIELDS.get(selection.name.value);
     const argument = selection.arguments?.find((candidate) => candidate.name.value === argumentName);
     if (!argument) {
       return null;
@@ -64,13 +66,14 @@ export function sessionsReadBy(
 
 interface Entry {
   readonly result: FormattedExecutionResult;
-  readonly sessionIds: readonly string[];
+  /** The sessions it read, or {@link ALL_SESSIONS} for a list. */
+  readonly dependencies: readonly string[];
   readonly validUntil: number;
 }
 
 /** One execution whose result concurrent identical requests wait for. */
 interface Flight {
-  readonly sessionIds: readonly string[];
+  readonly dependencies: readonly string[];
   /** A session it read changed while it ran: its result must not be stored or shared. */
   stale: boolean;
   readonly result: Promise<FormattedExecutionResult | null>;
@@ -90,7 +93,7 @@ interface Flight {
  */
 export class SessionReadCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly keysBySession = new Map<string, Set<string>>();
+  private readonly keysByDependency = new Map<string, Set<string>>();
   private readonly flights = new Map<string, Flight>();
   /** The JSON of stored results' data, written once and sent on every hit. */
   private readonly serialized = new WeakMap<object, string>();
@@ -121,10 +124,10 @@ export class SessionReadCache {
   }
 
   /** This request executes; later identical requests wait for it. */
-  begin(key: string, sessionIds: readonly string[]): Flight {
+  begin(key: string, dependencies: readonly string[]): Flight {
     let settle: (result: FormattedExecutionResult | null) => void = () => undefined;
     const result = new Promise<FormattedExecutionResult | null>((resolve) => (settle = resolve));
-    const flight: Flight = { sessionIds, stale: false, result, settle };
+    const flight: Flight = { dependencies, stale: false, result, settle };
     this.flights.set(key, flight);
     return flight;
   }
@@ -153,15 +156,15 @@ export class SessionReadCache {
         this.remove(oldest.value);
       }
     }
-    this.entries.set(key, { result, sessionIds: flight.sessionIds, validUntil: until });
+    this.entries.set(key, { result, dependencies: flight.dependencies, validUntil: until });
     if (result.data) {
       this.serialized.set(result.data, JSON.stringify(result.data));
     }
-    for (const sessionId of flight.sessionIds) {
-      let keys = this.keysBySession.get(sessionId);
+    for (const dependency of flight.dependencies) {
+      let keys = this.keysByDependency.get(dependency);
       if (!keys) {
         keys = new Set();
-        this.keysBySession.set(sessionId, keys);
+        this.keysByDependency.set(dependency, keys);
       }
       keys.add(key);
     }
@@ -184,9 +187,13 @@ export class SessionReadCache {
 
   /** Committed events (this process's or any process's): their sessions' results are dropped. */
   readonly invalidate = (events: readonly BookingEvent[]): void => {
-    for (const event of events) {
-      this.invalidateSession(event.payload.sessionId);
+    if (events.length === 0) {
+      return;
     }
+    for (const sessionId of new Set(events.map((event) => event.payload.sessionId))) {
+      this.drop(sessionId);
+    }
+    this.drop(ALL_SESSIONS);
   };
 
   /** A session was created: lists of sessions are dropped. */
@@ -201,11 +208,11 @@ export class SessionReadCache {
   }
 
   private drop(dependency: string): void {
-    for (const key of this.keysBySession.get(dependency) ?? []) {
+    for (const key of this.keysByDependency.get(dependency) ?? []) {
       this.remove(key);
     }
     for (const [key, flight] of this.flights) {
-      if (flight.sessionIds.includes(dependency)) {
+      if (flight.dependencies.includes(dependency)) {
         flight.stale = true;
         this.flights.delete(key);
       }
@@ -218,11 +225,11 @@ export class SessionReadCache {
       return;
     }
     this.entries.delete(key);
-    for (const sessionId of entry.sessionIds) {
-      const keys = this.keysBySession.get(sessionId);
+    for (const dependency of entry.dependencies) {
+      const keys = this.keysByDependency.get(dependency);
       keys?.delete(key);
       if (keys?.size === 0) {
-        this.keysBySession.delete(sessionId);
+        this.keysByDependency.delete(dependency);
       }
     }
   }
@@ -249,8 +256,8 @@ export function sessionReadCachePlugin(cache: SessionReadCache): ApolloServerPlu
       let flight: Flight | null = null;
       return {
         responseForOperation: async ({ operation, queryHash, request }) => {
-          const sessionIds = sessionsReadBy(operation, request.variables);
-          if (!sessionIds) {
+          const dependencies = sessionsReadBy(operation, request.variables);
+          if (!dependencies) {
             return null;
           }
           key = `${queryHash}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}`;
@@ -258,7 +265,7 @@ export function sessionReadCachePlugin(cache: SessionReadCache): ApolloServerPlu
           if (stored) {
             return cachedResponse(stored);
           }
-          flight = cache.begin(key, sessionIds);
+          flight = cache.begin(key, dependencies);
           return null;
         },
         willSendResponse: async ({ response, contextValue }) => {
