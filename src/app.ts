@@ -26,7 +26,7 @@ import { SeatResolver } from './resolvers/seat.resolver';
 import { SessionResolver } from './resolvers/session.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { buildGraphQLSchema } from './schema/build-schema';
-import { createHttpServer, type ReadinessReport } from './server';
+import { createHttpServer, type DependencyHealth } from './server';
 import { RateLimiter } from './security/rate-limiter';
 import { createRequestGuard } from './security/request-guard';
 import { LiveFanout } from './events/live-fanout';
@@ -198,7 +198,7 @@ export async function startApplication(
   relay.start();
   await amqp.start();
 
-  const readiness = async (): Promise<ReadinessReport> => {
+  const health = async (): Promise<DependencyHealth> => {
     const [postgres, redisUp] = await Promise.all([
       orm.checkConnection().then((result) => result.ok),
       redis.ping().then(
@@ -208,6 +208,7 @@ export async function startApplication(
     ]);
     return { postgres, redis: redisUp, rabbitmq: amqp.isConnected };
   };
+  metrics.watchDependencies(health);
 
   let graphql;
   if (servesApi) {
@@ -244,7 +245,7 @@ export async function startApplication(
           : undefined,
     };
   }
-  const server = await createHttpServer({ logger, metrics, readiness, graphql });
+  const server = await createHttpServer({ logger, metrics, health, graphql });
   const port = await server.listen(config.port);
   logger.info({ port, role: config.role }, `Poltrona listening on http://localhost:${port}/graphql`);
 

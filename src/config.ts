@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Typed, validated configuration, read once from the environment.
  *
@@ -22,9 +24,25 @@ export interface Config {
     readonly poolSize: number;
     readonly statementTimeoutMilliseconds: number;
     readonly lockTimeoutMilliseconds: number;
+    /** Longest wait for a free pooled connection; below the request timeout. */
+    readonly poolAcquireTimeoutMilliseconds: number;
+    /** A connection left idle inside an open transaction this long is ended by PostgreSQL. */
+    readonly idleInTransactionTimeoutMilliseconds: number;
   };
   readonly redis: { readonly url: string };
-  readonly amqp: { readonly url: string; readonly prefix: string };
+  readonly amqp: {
+    readonly url: string;
+    readonly prefix: string;
+    /** Longest wait for the broker to confirm a batch of published outbox rows. */
+    readonly confirmTimeoutMilliseconds: number;
+  };
+  /** How long handled messages are remembered before the worker prunes them. */
+  readonly retention: {
+    /** Published outbox rows. */
+    readonly outboxHours: number;
+    /** Inbox rows (ids of consumed messages): must outlast any redelivery. */
+    readonly inboxHours: number;
+  };
   readonly booking: { readonly holdSeconds: number };
   readonly auth: {
     readonly key: AuthKeySource;
@@ -45,8 +63,18 @@ export interface Config {
   };
   readonly rateLimit: { readonly mutationsPerMinute: number; readonly readsPerMinute: number };
   readonly corsOrigins: readonly string[];
-  /** Reuse of public session query results (seat maps); 0 turns it off. */
-  readonly sessionCache: { readonly maxAgeMilliseconds: number };
+  /**
+   * Load balancers whose `X-Forwarded-For` names the client: addresses (`10.0.0.1`) and CIDRs
+   * (`10.0.0.0/8`). Empty: the socket address is the client.
+   */
+  readonly trustedProxies: readonly string[];
+  /** Caps on long-lived connections (websocket and SSE). */
+  readonly websocket: {
+    readonly maxConnectionsPerClient: number;
+    readonly maxSubscriptionsPerConnection: number;
+  };
+  /** Reuse of public session query results (seat maps); a max age of 0 turns it off. */
+  readonly sessionCache: { readonly maxAgeMilliseconds: number; readonly maxBytes: number };
   /** Testing only: fault injection. */
   readonly faults: { readonly ackDelayMilliseconds: number };
 }
@@ -142,10 +170,43 @@ function authKey(env: Environment, nodeEnv: string): AuthKeySource {
   if (jwksUrl !== undefined) {
     return { kind: 'jwks', url: url(env, 'AUTH_JWKS_URL', jwksUrl, ['http:', 'https:']) };
   }
-  if (nodeEnv === 'production') {
-    throw new ConfigError('AUTH_PUBLIC_KEY', 'or AUTH_JWKS_URL is required when NODE_ENV=production');
+  if (!DEV_KEY_ENVIRONMENTS.has(nodeEnv)) {
+    throw new ConfigError(
+      'AUTH_PUBLIC_KEY',
+      `or AUTH_JWKS_URL is required when NODE_ENV=${nodeEnv} (a dev key is made only for development or test)`,
+    );
   }
   return { kind: 'devKey' };
+}
+
+/** The only `NODE_ENV`s in which a missing auth key means "make a local dev key pair". */
+const DEV_KEY_ENVIRONMENTS: ReadonlySet<string> = new Set(['development', 'test']);
+
+/** Whether `entry` is an IP address or a CIDR block (`address/prefix`). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) {
+    return false;
+  }
+  if (prefix === undefined) {
+    return true;
+  }
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function trustedProxies(env: Environment): string[] {
+  const raw = optionalText(env, 'TRUSTED_PROXIES');
+  if (raw === undefined) {
+    return [];
+  }
+  return raw.split(',').map((entry) => {
+    const trimmed = entry.trim();
+    if (!isAddressOrCidr(trimmed)) {
+      throw new ConfigError('TRUSTED_PROXIES', `contains "${trimmed}", which is not an address or CIDR block`);
+    }
+    return trimmed;
+  });
 }
 
 function origins(env: Environment): string[] {
@@ -163,9 +224,18 @@ function origins(env: Environment): string[] {
   });
 }
 
+/** `value` of `name`, refused unless it is below `limit` (the request timeout). */
+function below(name: string, value: number, limit: number): number {
+  if (value >= limit) {
+    throw new ConfigError(name, `must be below GRAPHQL_TIMEOUT_MS (${limit}), got ${value}`);
+  }
+  return value;
+}
+
 /** Reads and validates the configuration from `env` (defaults to `process.env`). */
 export function loadConfig(env: Environment = process.env): Config {
   const nodeEnv = text(env, 'NODE_ENV', 'development');
+  const executionTimeoutMilliseconds = integer(env, 'GRAPHQL_TIMEOUT_MS', 10_000, 100, 600_000);
   const prefix = text(env, 'AMQP_PREFIX', 'poltrona');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(prefix)) {
     throw new ConfigError('AMQP_PREFIX', 'may hold only letters, digits, ".", "_" and "-"');
@@ -187,11 +257,28 @@ export function loadConfig(env: Environment = process.env): Config {
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 500),
       statementTimeoutMilliseconds: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 600_000),
       lockTimeoutMilliseconds: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 3_000, 100, 600_000),
+      poolAcquireTimeoutMilliseconds: below(
+        'DATABASE_POOL_ACQUIRE_TIMEOUT_MS',
+        integer(env, 'DATABASE_POOL_ACQUIRE_TIMEOUT_MS', Math.min(2_000, executionTimeoutMilliseconds / 2), 10, 600_000),
+        executionTimeoutMilliseconds,
+      ),
+      idleInTransactionTimeoutMilliseconds: integer(
+        env,
+        'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+        30_000,
+        1_000,
+        3_600_000,
+      ),
     },
     redis: { url: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) },
     amqp: {
       url: url(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
       prefix,
+      confirmTimeoutMilliseconds: integer(env, 'OUTBOX_CONFIRM_TIMEOUT_MS', 5_000, 100, 600_000),
+    },
+    retention: {
+      outboxHours: integer(env, 'OUTBOX_RETENTION_HOURS', 24, 1, 24 * 365),
+      inboxHours: integer(env, 'INBOX_RETENTION_HOURS', 168, 1, 24 * 365),
     },
     booking: { holdSeconds: integer(env, 'HOLD_SECONDS', 30, 1, 3600) },
     auth: {
@@ -206,15 +293,23 @@ export function loadConfig(env: Environment = process.env): Config {
       maxCost: integer(env, 'GRAPHQL_MAX_COST', 25_000, 10, 10_000_000),
       maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 5_000, 50, 1_000_000),
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1_024, 1_024, 10 * 1_024 * 1_024),
-      executionTimeoutMilliseconds: integer(env, 'GRAPHQL_TIMEOUT_MS', 10_000, 100, 600_000),
-      introspection: boolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+      executionTimeoutMilliseconds,
+      introspection: boolean(env, 'GRAPHQL_INTROSPECTION', DEV_KEY_ENVIRONMENTS.has(nodeEnv)),
     },
     rateLimit: {
       mutationsPerMinute: integer(env, 'RATE_LIMIT_MUTATIONS_PER_MINUTE', 60, 1, 1_000_000),
       readsPerMinute: integer(env, 'RATE_LIMIT_READS_PER_MINUTE', 600, 1, 1_000_000),
     },
     corsOrigins: origins(env),
-    sessionCache: { maxAgeMilliseconds: integer(env, 'SESSION_CACHE_MAX_AGE_MS', 1_000, 0, 60_000) },
+    trustedProxies: trustedProxies(env),
+    websocket: {
+      maxConnectionsPerClient: integer(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 20, 1, 100_000),
+      maxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
+    },
+    sessionCache: {
+      maxAgeMilliseconds: integer(env, 'SESSION_CACHE_MAX_AGE_MS', 1_000, 0, 60_000),
+      maxBytes: integer(env, 'SESSION_CACHE_MAX_BYTES', 64 * 1_024 * 1_024, 1_024, 4 * 1_024 * 1_024 * 1_024),
+    },
     faults: { ackDelayMilliseconds: integer(env, 'FAULT_ACK_DELAY_MS', 0, 0, 600_000) },
   };
 }

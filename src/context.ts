@@ -45,6 +45,8 @@ export interface RequestOrigin {
   readonly requestId: string;
   /** DataLoader memo: on for one HTTP request, off for long-lived subscriptions. */
   readonly cacheLoaders?: boolean;
+  /** When the request will be answered 503 if not done (HTTP only). */
+  readonly deadline?: undefined;
 }
 
 export type ContextFactory = (origin: RequestOrigin) => Promise<Context>;

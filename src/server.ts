@@ -9,7 +9,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import {
   type ExecutionArgs,
   getOperationAST,
@@ -32,12 +32,20 @@ import { type Metrics } from './infra/metrics';
 import { isOriginAllowed } from './security/origin-policy';
 import { SharedSubscriptions, type SubscriberSink } from './events/shared-subscriptions';
 import { type SessionReadCache, sessionReadCachePlugin } from './caching/session-read-cache';
+import { executionTimeout, requestDeadlineOf } from './security/execution-timeout';
 import { type RequestGuard } from './security/request-guard';
 import { mountGraphQLIde } from './web/graphql-ide';
 import { type DevTokenIssuer, mountSeatMapPage } from './web/seat-map-page';
 
-/** Whether each dependency answered; the process is ready when all did. */
-export type ReadinessReport = Record<string, boolean>;
+/**
+ * Whether each dependency answered. The process is ready while PostgreSQL answers: without
+ * Redis or RabbitMQ bookings keep working (degraded mode), so an orchestrator must not pull it.
+ */
+export interface DependencyHealth {
+  readonly postgres: boolean;
+  readonly redis: boolean;
+  readonly rabbitmq: boolean;
+}
 
 export interface GraphQLEndpointOptions {
   readonly schema: GraphQLSchema;
@@ -55,7 +63,7 @@ export interface GraphQLEndpointOptions {
 export interface HttpServerOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly readiness: () => Promise<ReadinessReport>;
+  readonly health: () => Promise<DependencyHealth>;
   /** Absent for `ROLE=worker`: then only the health endpoints are served. */
   readonly graphql?: GraphQLEndpointOptions;
 }
@@ -91,13 +99,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
 
-  app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok' });
+  // Liveness: 200 while the process runs; the body says how well it can serve.
+  app.get('/healthz', async (_request, response) => {
+    const checks = await options.health();
+    const status = !checks.postgres ? 'unavailable' : checks.redis && checks.rabbitmq ? 'ok' : 'degraded';
+    response.json({ status, checks });
   });
+  // Readiness: only PostgreSQL decides (see DependencyHealth).
   app.get('/readyz', async (_request, response) => {
-    const report = await options.readiness();
-    const ready = Object.values(report).every(Boolean);
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: report });
+    const checks = await options.health();
+    response
+      .status(checks.postgres ? 200 : 503)
+      .json({ status: checks.postgres ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', async (_request, response) => {
     response.setHeader('content-type', options.metrics.registry.contentType);
@@ -202,6 +215,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
             authorization: req.headers.authorization,
             clientAddress: clientAddress(req),
             requestId,
+            deadline: requestDeadlineOf(res),
           });
         },
       }),
@@ -227,19 +241,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
       httpServer.closeAllConnections();
     },
-  };
-}
-
-/** Answers 503 if a request has not been answered in time; nothing waits forever. */
-function executionTimeout(milliseconds: number): RequestHandler {
-  return (_request, response, next) => {
-    const timer = setTimeout(() => {
-      if (!response.headersSent) {
-        response.status(503).json(refusal('The request took too long.', 'TIMEOUT'));
-      }
-    }, milliseconds);
-    response.on('close', () => clearTimeout(timer));
-    next();
   };
 }
 

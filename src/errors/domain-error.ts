@@ -13,6 +13,15 @@ export enum ErrorCode {
   LimitExceeded = 'LIMIT_EXCEEDED',
   SessionClosed = 'SESSION_CLOSED',
   RateLimited = 'RATE_LIMITED',
+  /** The document could not be parsed (whole request refused). */
+  GraphQLParseFailed = 'GRAPHQL_PARSE_FAILED',
+  /** The document is invalid for the schema or outside the operation limits (whole request refused). */
+  GraphQLValidationFailed = 'GRAPHQL_VALIDATION_FAILED',
+  /** The HTTP request itself is unusable: unreadable or oversized body, wrong transport. */
+  BadRequest = 'BAD_REQUEST',
+  /** The request ran out of time and was undone; answered as the contract's INTERNAL_SERVER_ERROR. */
+  Timeout = 'TIMEOUT',
+  InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
 /** Extra, client-safe facts about an error, sent in `extensions` (e.g. `seatIds`, `field`). */

@@ -59,6 +59,24 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'poltrona_' });
   }
 
+  /**
+   * `poltrona_dependency_up{dependency}`: 1 when the dependency answers, 0 while this process
+   * runs degraded without it (Redis, RabbitMQ) or cannot serve (PostgreSQL). Checked at scrape.
+   */
+  watchDependencies(check: () => Promise<object>): void {
+    new Gauge({
+      name: 'poltrona_dependency_up',
+      help: 'Whether each dependency answers (1) or not (0); Redis or RabbitMQ at 0 is degraded mode.',
+      labelNames: ['dependency'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [dependency, up] of Object.entries(await check()) as [string, boolean][]) {
+          this.set({ dependency }, up ? 1 : 0);
+        }
+      },
+    });
+  }
+
   /** Gauges read at scrape time (outbox backlog and age, connection pool usage). */
   gaugeAtScrape(name: string, help: string, read: () => Promise<number> | number): void {
     new Gauge({
