@@ -29,6 +29,7 @@ import { buildGraphQLSchema } from './schema/build-schema';
 import { createHttpServer, type DependencyHealth } from './server';
 import { RateLimiter } from './security/rate-limiter';
 import { createRequestGuard } from './security/request-guard';
+import { createClientAddressResolver } from './security/client-address';
 import { LiveFanout } from './events/live-fanout';
 import { SessionReadCache } from './caching/session-read-cache';
 import { OutboxRelay } from './events/outbox-relay';
@@ -37,6 +38,7 @@ import { type RunningConsumer, startConsumer } from './workers/consumer';
 import { ExpirySweeper } from './workers/expiry-sweeper';
 import { createExpiryHandler } from './workers/expiry.worker';
 import { createReceiptsHandler, RECEIPTS_CONSUMER } from './workers/receipts.worker';
+import { RetentionPruner } from './workers/retention-pruner';
 
 /** A running Poltrona process. */
 export interface Application {
@@ -88,8 +90,10 @@ export async function startApplication(
   const live = createLivePubSub();
   const metrics = new Metrics();
   // Every process relays the outbox rows it commits at once; polling picks up the rest.
-  const relay = new OutboxRelay(orm, names, logger);
-  const sessionCache = new SessionReadCache(config.sessionCache.maxAgeMilliseconds);
+  const relay = new OutboxRelay(orm, names, logger, {
+    confirmTimeoutMilliseconds: config.amqp.confirmTimeoutMilliseconds,
+  });
+  const sessionCache = new SessionReadCache(config.sessionCache);
   const transactions = new BookingTransactions((events) => {
     sessionCache.invalidate(events);
     relay.onCommitted(events);
@@ -157,6 +161,13 @@ export async function startApplication(
   }
   let consumers: RunningConsumer[] = [];
   const sweeper = new ExpirySweeper(orm, reservationService, logger);
+  const pruner = new RetentionPruner(orm, logger, {
+    ...config.retention,
+    onPruned: ({ outboxRows, inboxRows }) => {
+      metrics.prunedRows.inc({ table: 'outbox_event' }, outboxRows);
+      metrics.prunedRows.inc({ table: 'consumed_message' }, inboxRows);
+    },
+  });
   if (runsWorkers) {
     const common = {
       deadLetterExchange: names.deadLetterExchange,
@@ -193,6 +204,7 @@ export async function startApplication(
       ];
     });
     sweeper.start();
+    pruner.start();
   }
   await amqp.onConnected(relay.attach);
   relay.start();
@@ -233,6 +245,8 @@ export async function startApplication(
       guard: createRequestGuard(schema, config.limits, rateLimiter),
       limits: config.limits,
       corsOrigins: config.corsOrigins,
+      clientAddress: createClientAddressResolver(config.trustedProxies),
+      websocket: config.websocket,
       issueDevToken:
         config.auth.key.kind === 'devKey'
           ? (userId: string, admin: boolean) =>
@@ -264,6 +278,7 @@ export async function startApplication(
         await server.close();
         relay.stop();
         await sweeper.stop();
+        await pruner.stop();
         await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
         await Promise.allSettled([redis.quit(), amqp.close()]);
         await orm.close();

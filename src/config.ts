@@ -203,7 +203,10 @@ function trustedProxies(env: Environment): string[] {
   return raw.split(',').map((entry) => {
     const trimmed = entry.trim();
     if (!isAddressOrCidr(trimmed)) {
-      throw new ConfigError('TRUSTED_PROXIES', `contains "${trimmed}", which is not an address or CIDR block`);
+      throw new ConfigError(
+        'TRUSTED_PROXIES',
+        `contains "${trimmed}", which is not an address or CIDR block`,
+      );
     }
     return trimmed;
   });
@@ -259,7 +262,13 @@ export function loadConfig(env: Environment = process.env): Config {
       lockTimeoutMilliseconds: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 3_000, 100, 600_000),
       poolAcquireTimeoutMilliseconds: below(
         'DATABASE_POOL_ACQUIRE_TIMEOUT_MS',
-        integer(env, 'DATABASE_POOL_ACQUIRE_TIMEOUT_MS', Math.min(2_000, executionTimeoutMilliseconds / 2), 10, 600_000),
+        integer(
+          env,
+          'DATABASE_POOL_ACQUIRE_TIMEOUT_MS',
+          Math.min(2_000, executionTimeoutMilliseconds / 2),
+          10,
+          600_000,
+        ),
         executionTimeoutMilliseconds,
       ),
       idleInTransactionTimeoutMilliseconds: integer(

@@ -2,6 +2,7 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, unauthenticated } from './errors/domain-error';
 import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
 import { type LivePubSub } from './infra/live-events';
+import { type RequestDeadline } from './infra/request-deadline';
 import { ReadHorizon } from './caching/read-horizon';
 import { createLoaders, type LoaderRepositories, type Loaders } from './resolvers/loaders';
 
@@ -22,6 +23,8 @@ export interface Context {
   readonly clientAddress: string;
   /** Correlates this request's log lines (`x-request-id`, or generated). */
   readonly requestId: string;
+  /** When an HTTP request is answered 503; its transactions commit before it or not at all. */
+  readonly deadline: RequestDeadline | undefined;
 }
 
 /** The caller, or UNAUTHENTICATED. */
@@ -46,7 +49,7 @@ export interface RequestOrigin {
   /** DataLoader memo: on for one HTTP request, off for long-lived subscriptions. */
   readonly cacheLoaders?: boolean;
   /** When the request will be answered 503 if not done (HTTP only). */
-  readonly deadline?: undefined;
+  readonly deadline?: RequestDeadline;
 }
 
 export type ContextFactory = (origin: RequestOrigin) => Promise<Context>;
@@ -58,7 +61,14 @@ export function createContextFactory(
   repositories: LoaderRepositories,
   live: LivePubSub,
 ): ContextFactory {
-  return async ({ authorization, viewer: knownViewer, clientAddress, requestId, cacheLoaders = true }) => {
+  return async ({
+    authorization,
+    viewer: knownViewer,
+    clientAddress,
+    requestId,
+    cacheLoaders = true,
+    deadline,
+  }) => {
     const em = orm.em.fork();
     let viewer: Viewer | null = knownViewer ?? null;
     let authError: DomainError | null = null;
@@ -83,6 +93,7 @@ export function createContextFactory(
       live,
       clientAddress,
       requestId,
+      deadline,
     } satisfies Context;
   };
 }

@@ -1,14 +1,16 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { Migrator } from '@mikro-orm/migrations';
-import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { type Configuration, defineConfig, type Options } from '@mikro-orm/postgresql';
 import { type Config } from './config';
 import { ENTITIES } from './entities';
 
 /**
  * The one MikroORM configuration, used by the app, the `mikro-orm` CLI and the tests
- * (which override only the database URL). Every connection gets a statement and a lock
- * timeout, so no query can hang a request.
+ * (which override only the database URL). Every connection gets a statement, a lock and an
+ * idle-in-transaction timeout, and the wait for a pooled connection is bounded, so no query
+ * can hang a request (requests lower these further to their own deadline, see
+ * `transactionWithin`).
  */
 export function createOrmOptions(database: Config['database']): Options {
   // __filename ends in .ts under ts-node and jest: there the migrations are read as
@@ -20,11 +22,14 @@ export function createOrmOptions(database: Config['database']): Options {
     extensions: [Migrator],
     discovery: { disableDynamicFileAccess: true },
     preferTs: runningTypeScript,
-    pool: { min: 0, max: database.poolSize },
+    // knex would otherwise wait 60 s for a free connection, far past any request's deadline.
+    pool: { min: 0, max: database.poolSize, acquireTimeoutMillis: database.poolAcquireTimeoutMilliseconds },
     driverOptions: {
       connection: {
         statement_timeout: database.statementTimeoutMilliseconds,
         lock_timeout: database.lockTimeoutMilliseconds,
+        // A transaction whose client stopped talking (a stuck process) must not keep its locks.
+        idle_in_transaction_session_timeout: database.idleInTransactionTimeoutMilliseconds,
       },
     },
     forceUtcTimezone: true,
@@ -43,4 +48,13 @@ export function createOrmOptions(database: Config['database']): Options {
       fileName: (timestamp: string, name?: string) => `Migration${timestamp}${name ? `_${name}` : ''}`,
     },
   });
+}
+
+/**
+ * The statement timeout (milliseconds, lock waits included; 0 when unbounded) every
+ * connection of `config` starts with, as {@link createOrmOptions} set it.
+ */
+export function startingStatementTimeout(config: Configuration): number {
+  const driverOptions = config.get('driverOptions') as { connection?: { statement_timeout?: number } };
+  return driverOptions.connection?.statement_timeout ?? 0;
 }

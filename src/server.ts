@@ -15,6 +15,8 @@ import {
   getOperationAST,
   GraphQLError,
   type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
   NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
@@ -30,6 +32,11 @@ import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
 import { type Logger } from './infra/logger';
 import { type Metrics } from './infra/metrics';
 import { isOriginAllowed } from './security/origin-policy';
+import { type ClientAddressResolver } from './security/client-address';
+import { ConnectionCounter, TOO_MANY_CONNECTIONS_CLOSE_CODE } from './security/connection-limits';
+import { callAt } from './infra/long-timer';
+import { DomainError, ErrorCode } from './errors/domain-error';
+import { ERROR_CODE_TABLE, refusalResponse, requestRefusal } from './errors/graphql-error-formatter';
 import { SharedSubscriptions, type SubscriberSink } from './events/shared-subscriptions';
 import { type SessionReadCache, sessionReadCachePlugin } from './caching/session-read-cache';
 import { executionTimeout, requestDeadlineOf } from './security/execution-timeout';
@@ -54,6 +61,10 @@ export interface GraphQLEndpointOptions {
   readonly guard: RequestGuard;
   readonly limits: Config['limits'];
   readonly corsOrigins: readonly string[];
+  /** Who sent a request (`TRUSTED_PROXIES`): rate limits and connection caps count per client. */
+  readonly clientAddress: ClientAddressResolver;
+  /** Caps on websocket connections per client and subscriptions per connection. */
+  readonly websocket: Config['websocket'];
   /** Serves repeated public session queries (seat maps) without executing them. */
   readonly sessionCache: SessionReadCache;
   /** With the dev key only: lets the demo page mint tokens. */
@@ -78,19 +89,52 @@ export interface HttpServer {
 
 export const GRAPHQL_PATH = '/graphql';
 
-function clientAddress(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
-}
-
 /** The caller's `x-request-id` when it looks like one, else a new id. */
 function requestIdOf(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
-/** A GraphQL-shaped error body for refusals that happen before GraphQL runs. */
-function refusal(message: string, code: string) {
-  return { errors: [{ message, extensions: { code } }] };
+/** Answers a refusal made before GraphQL runs, with the error table's status and code. */
+function refuse(response: express.Response, code: ErrorCode, message: string): void {
+  const { status, body } = refusalResponse(new DomainError(code, message));
+  response.status(status).json(body);
+}
+
+const OUTCOMES: ReadonlySet<string> = new Set(
+  Object.values(ERROR_CODE_TABLE).map((row) => row.extensionCode),
+);
+
+/**
+ * The root field an operation asks for, as a metric label: a name from the schema, `multiple`
+ * or `none`; never text the client chose (operation names and unknown fields stay out of labels).
+ */
+function rootFieldLabel(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode | undefined | null,
+): string {
+  if (!operation) {
+    return 'none';
+  }
+  const root =
+    operation.operation === 'query'
+      ? schema.getQueryType()
+      : operation.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
+  const fields = root?.getFields() ?? {};
+  const names = new Set<string>();
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD) {
+      return 'multiple';
+    }
+    names.add(selection.name.value);
+  }
+  if (names.size !== 1) {
+    return names.size === 0 ? 'none' : 'multiple';
+  }
+  const [name] = names;
+  return name === '__typename' || Object.hasOwn(fields, name) ? name : 'none';
 }
 
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
@@ -155,16 +199,26 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
                 // The formatted errors carry the contract's codes; raw ones are a fallback.
                 const code = (body?.errors?.[0] ?? errors?.[0])?.extensions?.code;
                 const outcome =
-                  typeof code === 'string' ? code : errors?.length ? 'INTERNAL_SERVER_ERROR' : 'ok';
-                const name = operationName ?? 'anonymous';
+                  typeof code === 'string'
+                    ? OUTCOMES.has(code)
+                      ? code
+                      : 'INTERNAL_SERVER_ERROR'
+                    : errors?.length
+                      ? 'INTERNAL_SERVER_ERROR'
+                      : 'ok';
+                // Labels from closed sets only: client text would grow the series without bound.
                 options.metrics.operationDuration.observe(
-                  { operation: name, type: operation?.operation ?? 'unknown', outcome },
+                  {
+                    field: rootFieldLabel(endpoint.schema, operation),
+                    type: operation?.operation ?? 'none',
+                    outcome,
+                  },
                   seconds,
                 );
                 logger.info(
                   {
                     requestId: contextValue.requestId,
-                    operationName: name,
+                    operationName: operationName ?? 'anonymous',
                     operationType: operation?.operation,
                     userId: contextValue.viewer?.userId,
                     durationMs: Math.round(seconds * 1_000_000) / 1_000,
@@ -182,7 +236,24 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           requestDidStart: async () => ({
             didResolveOperation: async ({ document, operation, request, contextValue }) => {
               if (!operation) {
-                return;
+                throw requestRefusal(
+                  new DomainError(
+                    ErrorCode.BadUserInput,
+                    request.operationName
+                      ? `The document has no operation named "${request.operationName}".`
+                      : 'The document has several operations: say which one with operationName.',
+                    { field: 'operationName' },
+                  ),
+                );
+              }
+              if (operation.operation === 'subscription') {
+                throw requestRefusal(
+                  new DomainError(
+                    ErrorCode.BadUserInput,
+                    `Subscriptions are not served over HTTP POST: use a websocket (graphql-transport-ws) on ${GRAPHQL_PATH}.`,
+                    { field: 'query' },
+                  ),
+                );
               }
               const [error] = await endpoint.guard({
                 document,
@@ -213,7 +284,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           res.setHeader('x-request-id', requestId);
           return endpoint.createContext({
             authorization: req.headers.authorization,
-            clientAddress: clientAddress(req),
+            clientAddress: endpoint.clientAddress(req),
             requestId,
             deadline: requestDeadlineOf(res),
           });
@@ -222,6 +293,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     );
     app.use(bodyErrors);
   }
+  app.use((_request, response) => {
+    response.status(404).json({ errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });
+  });
+  // The last word on anything thrown outside GraphQL: logged, never shown (no stack, no paths).
+  app.use(((error, _request, response, next) => {
+    if (response.headersSent && requestDeadlineOf(response)?.expired) {
+      // The request was already answered 503 (timed out); its late answer has nowhere to go.
+      logger.debug({ err: error }, 'Late answer of a timed-out request dropped');
+      return;
+    }
+    if (response.headersSent) {
+      next(error);
+      return;
+    }
+    logger.error({ err: error }, 'Unexpected HTTP error');
+    refuse(response, ErrorCode.InternalServerError, 'Internal server error');
+  }) satisfies ErrorRequestHandler);
 
   return {
     listen: (port) =>
@@ -256,9 +344,11 @@ const bodyErrors: ErrorRequestHandler = (
     return;
   }
   if (error.type === 'entity.too.large') {
-    response.status(413).json(refusal('The request body is too large.', 'BAD_REQUEST'));
+    // 413 says more than the table's 400 for this one case; the code is the same.
+    const { body } = refusalResponse(new DomainError(ErrorCode.BadRequest, 'The request body is too large.'));
+    response.status(413).json(body);
   } else if (error.status && error.status >= 400 && error.status < 500) {
-    response.status(error.status).json(refusal('The request body could not be read.', 'BAD_REQUEST'));
+    refuse(response, ErrorCode.BadRequest, 'The request body could not be read.');
   } else {
     next(error);
   }
@@ -299,7 +389,10 @@ function socketSink(socket: WebSocket, id: string): SubscriberSink {
 
 interface ConnectionState {
   viewer: Viewer | null;
-  expiryTimer?: NodeJS.Timeout;
+  /** Cancels the close at token expiry. */
+  cancelExpiry?: () => void;
+  /** The user's connection count to give back at close (set once counted). */
+  countedUser?: string;
 }
 
 /**
@@ -316,12 +409,34 @@ function serveWebsockets(
   logger: Logger,
   metrics: Metrics,
 ): () => Promise<void> {
+  // One budget of connections per client: per address at the upgrade, per user at connection_init.
+  const connections = new ConnectionCounter(endpoint.websocket.maxConnectionsPerClient);
+  const addressKey = (request: IncomingMessage) => `ip:${endpoint.clientAddress(request)}`;
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
     maxPayload: endpoint.limits.maxBodyBytes,
-    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
-      isOriginAllowed(origin, req.headers.host, endpoint.corsOrigins),
+    verifyClient: (
+      { origin, req }: { origin?: string; req: IncomingMessage },
+      callback: (allowed: boolean, status?: number, message?: string) => void,
+    ) => {
+      if (!isOriginAllowed(origin, req.headers.host, endpoint.corsOrigins)) {
+        callback(false, 401, 'Origin not allowed');
+      } else if (!connections.hasRoom(addressKey(req))) {
+        callback(false, 429, 'Too many connections');
+      } else {
+        callback(true);
+      }
+    },
+  });
+  wsServer.on('connection', (socket, request) => {
+    const key = addressKey(request);
+    // Upgrades that passed verifyClient together may still overshoot: the count decides.
+    if (!connections.acquire(key)) {
+      socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'Too many connections');
+      return;
+    }
+    socket.once('close', () => connections.release(key));
   });
   const states = new WeakMap<object, ConnectionState>();
   const validationRules = endpoint.limits.introspection
@@ -351,13 +466,18 @@ function serveWebsockets(
             return false;
           }
         }
-        const expiresAt = state.viewer?.expiresAt;
-        if (expiresAt) {
-          state.expiryTimer = setTimeout(
-            () => ctx.extra.socket.close(CloseCode.Unauthorized, 'Token expired'),
-            Math.max(0, expiresAt.getTime() - Date.now()),
+        if (state.viewer) {
+          const userKey = `user:${state.viewer.userId}`;
+          if (!connections.acquire(userKey)) {
+            ctx.extra.socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'Too many connections');
+            return false;
+          }
+          state.countedUser = userKey;
+          // Tokens always carry `exp` (the verifier requires it), however far away it is.
+          const socket = ctx.extra.socket;
+          state.cancelExpiry = callAt(state.viewer.expiresAt, () =>
+            socket.close(CloseCode.Unauthorized, 'Token expired'),
           );
-          state.expiryTimer.unref();
         }
         states.set(ctx, state);
         metrics.openSockets.inc();
@@ -366,7 +486,10 @@ function serveWebsockets(
       onClose: (ctx) => {
         const state = states.get(ctx);
         if (state) {
-          clearTimeout(state.expiryTimer);
+          state.cancelExpiry?.();
+          if (state.countedUser) {
+            connections.release(state.countedUser);
+          }
           metrics.openSockets.dec();
         }
       },
@@ -377,6 +500,18 @@ function serveWebsockets(
         metrics.activeSubscriptions.dec();
       },
       onSubscribe: async (ctx, id, payload) => {
+        // graphql-ws has already entered this subscription in `ctx.subscriptions`.
+        if (Object.keys(ctx.subscriptions).length > endpoint.websocket.maxSubscriptionsPerConnection) {
+          return [
+            requestRefusal(
+              new DomainError(
+                ErrorCode.RateLimited,
+                `At most ${endpoint.websocket.maxSubscriptionsPerConnection} subscriptions per connection; complete one first.`,
+                { limit: endpoint.websocket.maxSubscriptionsPerConnection },
+              ),
+            ),
+          ];
+        }
         // The same codes Apollo gives these failures over HTTP.
         let document;
         try {
@@ -402,7 +537,7 @@ function serveWebsockets(
           ];
         }
         const state = states.get(ctx) ?? { viewer: null };
-        const address = clientAddress(ctx.extra.request);
+        const address = endpoint.clientAddress(ctx.extra.request);
         const refused = await endpoint.guard({
           document,
           operation,

@@ -1,6 +1,9 @@
 import { DeadlockException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../entities/outbox-event.entity';
+import { DomainError, ErrorCode, requestTimedOut } from '../errors/domain-error';
+import { type RequestDeadline } from '../infra/request-deadline';
+import { startingStatementTimeout } from '../mikro-orm.config';
 import { type BookingEvent, type BookingEventMap, type BookingTopic } from './booking-events';
 
 /** Told about the events of each transaction once it has committed, never before. */
@@ -25,6 +28,69 @@ export class EventRecorder {
   }
 }
 
+// Lowers the connection's statement and lock timeouts (never raises them) to the request's
+// budget for the rest of this transaction, in one round trip.
+const LIMIT_TO_BUDGET = `select set_config(name, least(nullif(extract(epoch from current_setting(name)::interval) * 1000, 0), ?)::bigint::text, true)
+  from unnest(array['statement_timeout', 'lock_timeout']) as name`;
+
+/**
+ * Runs `work` in one transaction that commits before `deadline` or not at all: its statements
+ * and lock waits are cancelled by PostgreSQL when the request's time runs out, and the COMMIT
+ * is coordinated with the 503 timer (see {@link RequestDeadline}). A failure once the time is
+ * up is reported as the timeout (and answers the request 503 unless work already committed).
+ * Without a deadline (workers, websockets) it is a plain transaction.
+ *
+ * @throws DomainError TIMEOUT when the time ran out; whatever `work` throws otherwise.
+ */
+export async function transactionWithin<Result>(
+  em: EntityManager,
+  deadline: RequestDeadline | undefined,
+  work: (tx: EntityManager) => Promise<Result>,
+): Promise<Result> {
+  if (!deadline) {
+    return em.transactional(work);
+  }
+  let committing = false;
+  try {
+    const result = await em.transactional(async (tx) => {
+      const budget = deadline.databaseBudgetMilliseconds();
+      if (deadline.expired || budget <= 0) {
+        // The wait for a pooled connection (or earlier work) used up the time.
+        throw requestTimedOut();
+      }
+      const statementTimeout = startingStatementTimeout(tx.config);
+      if (statementTimeout === 0 || budget < statementTimeout) {
+        // Otherwise the connection's own timeouts already end every wait within the budget,
+        // and the hot path is spared a round trip.
+        await tx.execute(LIMIT_TO_BUDGET, [budget]);
+      }
+      const outcome = await work(tx);
+      // Flushed here, not by transactional(): a flush that fails must not count as a commit.
+      await tx.flush();
+      deadline.beginCommit();
+      committing = true;
+      return outcome;
+    });
+    deadline.endCommit(true);
+    return result;
+  } catch (error) {
+    if (committing) {
+      deadline.endCommit(false);
+    }
+    if (deadline.expired || deadline.databaseBudgetMilliseconds() <= 0) {
+      // PostgreSQL cancelled the work for lack of time (or it was refused a commit): it rolled
+      // back, so the request may now be answered 503.
+      deadline.expire();
+      throw isTimeout(error) ? error : requestTimedOut();
+    }
+    throw error;
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DomainError && error.code === ErrorCode.Timeout;
+}
+
 // Lock order is fixed (reservation rows, then seats in id order), so deadlocks need unusual
 // interleavings; when PostgreSQL still breaks one, the victim simply runs again.
 const MAX_ATTEMPTS = 3;
@@ -36,16 +102,20 @@ export class BookingTransactions {
   /**
    * Runs `work` in one transaction (flushing the unit of work before commit), retrying it
    * from scratch if PostgreSQL picked it as a deadlock victim. A throw rolls everything back,
-   * outbox rows included.
+   * outbox rows included. With a `deadline` (an HTTP request), the transaction commits before
+   * it or not at all (see {@link transactionWithin}).
+   *
+   * @throws DomainError TIMEOUT when the deadline ran out; whatever `work` throws otherwise.
    */
   async run<Result>(
     em: EntityManager,
+    deadline: RequestDeadline | undefined,
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
   ): Promise<Result> {
     for (let attempt = 1; ; attempt += 1) {
       let recorder: EventRecorder | undefined;
       try {
-        const result = await em.transactional(async (tx) => {
+        const result = await transactionWithin(em, deadline, async (tx) => {
           recorder = new EventRecorder(tx);
           return work(tx, recorder);
         });

@@ -1,10 +1,19 @@
-import { LockWaitTimeoutException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { ReservationStatus } from '../entities/enums';
 import { type Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
-import { badUserInput, DomainError, ErrorCode, forbidden, notFound } from '../errors/domain-error';
+import {
+  badUserInput,
+  DomainError,
+  ErrorCode,
+  forbidden,
+  notFound,
+  rateLimited,
+} from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
+import { isLockTimeout } from '../infra/database';
+import { type RequestDeadline } from '../infra/request-deadline';
 import { type SeatLocks } from '../infra/seat-locks';
 import { isUuid, uuidv7 } from '../infra/uuid';
 import { type ReservationChangedEvent, type SeatSnapshot } from './booking-events';
@@ -60,6 +69,18 @@ export interface ReservationServiceDependencies {
 // (keeping the lock order reservation -> seats), and the reserve runs again.
 class StaleHoldFound extends Error {}
 
+// Thrown inside a reserve transaction when a concurrent first use of the same idempotency key
+// committed while this one waited for the user's lock: this transaction rolls back and the
+// request answers with that reservation.
+class IdempotencyKeyUsed extends Error {
+  constructor(readonly previous: Reservation) {
+    super('The idempotency key was used by a concurrent request.');
+  }
+}
+
+// Seconds a user whose own reserves queue up on their per-user lock should wait.
+const USER_LOCK_RETRY_AFTER_SECONDS = 1;
+
 const seatUnavailable = (seatIds: readonly string[]): DomainError =>
   new DomainError(ErrorCode.SeatUnavailable, 'Some seats are already held or sold.', {
     seatIds: [...seatIds],
@@ -97,12 +118,22 @@ export class ReservationService {
   /**
    * Holds all `seatIds` of one session for `holdSeconds`, or none of them.
    *
+   * With an `idempotencyKey`, every use of the key by the viewer (concurrent ones included, and
+   * retries after any failure) answers with the one reservation it made.
+   *
+   * @param deadline the HTTP request's: the hold commits before it or not at all.
    * @throws DomainError BAD_USER_INPUT, NOT_FOUND, SESSION_CLOSED, SEAT_UNAVAILABLE (with
-   *   `seatIds`), LIMIT_EXCEEDED. On any error nothing is left behind: no row, lock or event.
+   *   `seatIds`), LIMIT_EXCEEDED, RATE_LIMITED (too many of the viewer's reserves at once),
+   *   TIMEOUT. On any error nothing is left behind: no row, lock or event.
    */
-  async reserve(em: EntityManager, viewer: Viewer, command: ReserveCommand): Promise<Reservation> {
+  async reserve(
+    em: EntityManager,
+    viewer: Viewer,
+    command: ReserveCommand,
+    deadline?: RequestDeadline,
+  ): Promise<Reservation> {
     try {
-      const reservation = await this.reserveOnce(em, viewer, command);
+      const reservation = await this.reserveOnce(em, viewer, command, deadline);
       this.deps.observer?.reserved('held');
       return reservation;
     } catch (error) {
@@ -115,6 +146,7 @@ export class ReservationService {
     em: EntityManager,
     viewer: Viewer,
     command: ReserveCommand,
+    deadline: RequestDeadline | undefined,
   ): Promise<Reservation> {
     const seatIds = this.validateSeatSelection(command.seatIds);
     const sessionId = command.sessionId.toLowerCase();
@@ -135,18 +167,21 @@ export class ReservationService {
       });
     }
 
-    const lockToken = await this.acquireLocks(session.id, seatIds);
+    const lockToken = await this.acquireLocks(session.id, seatIds, idempotencyKey);
     try {
-      return await this.holdSeats(em, viewer, session, seatIds, idempotencyKey, lockToken);
+      return await this.holdSeats(em, viewer, session, seatIds, { idempotencyKey, lockToken, deadline });
     } catch (error) {
       if (lockToken) {
         await this.releaseLocks(session.id, seatIds, lockToken);
+      }
+      if (error instanceof IdempotencyKeyUsed) {
+        return this.replay(em, error.previous, sessionId, seatIds);
       }
       if (isUniqueViolation(error, 'reservation_seat_live_seat_unique')) {
         // The conditional update makes this unreachable; the index is the last line of defence.
         throw seatUnavailable(seatIds);
       }
-      if (error instanceof LockWaitTimeoutException) {
+      if (isLockTimeout(error)) {
         // Other transactions kept these seats locked past lock_timeout: they are being taken.
         throw seatUnavailable(seatIds);
       }
@@ -168,11 +203,17 @@ export class ReservationService {
   /**
    * Turns the caller's PENDING reservation into a Sale; calling it again returns the same Sale.
    *
+   * @param deadline the HTTP request's: the payment commits before it or not at all.
    * @throws DomainError NOT_FOUND, FORBIDDEN (not the owner), RESERVATION_EXPIRED (the hold
-   *   ended: its seats are released), INVALID_STATE (cancelled).
+   *   ended: its seats are released), INVALID_STATE (cancelled), TIMEOUT.
    */
-  async confirmPayment(em: EntityManager, viewer: Viewer, reservationId: string): Promise<Sale> {
-    const outcome = await this.deps.transactions.run(em, async (tx, events) => {
+  async confirmPayment(
+    em: EntityManager,
+    viewer: Viewer,
+    reservationId: string,
+    deadline?: RequestDeadline,
+  ): Promise<Sale> {
+    const outcome = await this.deps.transactions.run(em, deadline, async (tx, events) => {
       const locked = await this.lockOwned(tx, viewer, reservationId);
       const { reservation, databaseNow } = locked;
       if (reservation.status === ReservationStatus.CONFIRMED) {
@@ -217,10 +258,17 @@ export class ReservationService {
    * Cancels the caller's PENDING reservation and frees its seats. Cancelling an already
    * cancelled reservation returns it unchanged.
    *
-   * @throws DomainError NOT_FOUND, FORBIDDEN, RESERVATION_EXPIRED, INVALID_STATE (confirmed).
+   * @param deadline the HTTP request's: the cancellation commits before it or not at all.
+   * @throws DomainError NOT_FOUND, FORBIDDEN, RESERVATION_EXPIRED, INVALID_STATE (confirmed),
+   *   TIMEOUT.
    */
-  async cancelReservation(em: EntityManager, viewer: Viewer, reservationId: string): Promise<Reservation> {
-    const outcome = await this.deps.transactions.run(em, async (tx, events) => {
+  async cancelReservation(
+    em: EntityManager,
+    viewer: Viewer,
+    reservationId: string,
+    deadline?: RequestDeadline,
+  ): Promise<Reservation> {
+    const outcome = await this.deps.transactions.run(em, deadline, async (tx, events) => {
       const { reservation, overdue, databaseNow } = await this.lockOwned(tx, viewer, reservationId);
       switch (reservation.status) {
         case ReservationStatus.CANCELLED:
@@ -258,9 +306,17 @@ export class ReservationService {
   /**
    * Expires overdue PENDING reservations and frees their seats, with events. Idempotent:
    * a reservation already confirmed, cancelled or expired is left alone.
+   *
+   * @param deadline the HTTP request's, when a request does this on its way.
    */
-  async expireOverdue(em: EntityManager, criteria: OverdueCriteria): Promise<ExpiredReservation[]> {
-    return this.deps.transactions.run(em, (tx, events) => this.expireInTransaction(tx, events, criteria));
+  async expireOverdue(
+    em: EntityManager,
+    criteria: OverdueCriteria,
+    deadline?: RequestDeadline,
+  ): Promise<ExpiredReservation[]> {
+    return this.deps.transactions.run(em, deadline, (tx, events) =>
+      this.expireInTransaction(tx, events, criteria),
+    );
   }
 
   /** A reservation the viewer may see (owner or admin). */
@@ -318,8 +374,16 @@ export class ReservationService {
     return previous;
   }
 
-  /** Redis fast path. Null when Redis is unreachable: PostgreSQL alone then decides. */
-  private async acquireLocks(sessionId: string, seatIds: readonly string[]): Promise<string | null> {
+  /**
+   * Redis fast path. Null when Redis is unreachable, or when the seats are locked but the
+   * request has an idempotency key (the locks may be a concurrent use of that very key, which
+   * only PostgreSQL can tell): PostgreSQL alone then decides.
+   */
+  private async acquireLocks(
+    sessionId: string,
+    seatIds: readonly string[],
+    idempotencyKey: string | null,
+  ): Promise<string | null> {
     let result;
     try {
       result = await this.deps.seatLocks.acquire(sessionId, seatIds, this.deps.holdSeconds * 1_000);
@@ -330,6 +394,9 @@ export class ReservationService {
       return null;
     }
     if (!result.acquired) {
+      if (idempotencyKey !== null) {
+        return null;
+      }
       this.deps.observer?.lockConflict();
       throw seatUnavailable(result.heldSeatIds);
     }
@@ -357,12 +424,11 @@ export class ReservationService {
     viewer: Viewer,
     session: { id: string; priceCents: number },
     seatIds: readonly string[],
-    idempotencyKey: string | null,
-    lockToken: string | null,
+    request: HoldRequest,
   ): Promise<Reservation> {
     const attempt = () =>
-      this.deps.transactions.run(em, (tx, events) =>
-        this.holdSeatsInTransaction(tx, events, viewer, session, seatIds, idempotencyKey, lockToken),
+      this.deps.transactions.run(em, request.deadline, (tx, events) =>
+        this.holdSeatsInTransaction(tx, events, viewer, session, seatIds, request),
       );
     try {
       return await attempt();
@@ -371,7 +437,7 @@ export class ReservationService {
         throw error;
       }
     }
-    await this.expireOverdue(em, { holdingSeatIds: seatIds });
+    await this.expireOverdue(em, { holdingSeatIds: seatIds }, request.deadline);
     try {
       return await attempt();
     } catch (error) {
@@ -389,10 +455,17 @@ export class ReservationService {
     viewer: Viewer,
     session: { id: string; priceCents: number },
     seatIds: readonly string[],
-    idempotencyKey: string | null,
-    lockToken: string | null,
+    { idempotencyKey, lockToken }: HoldRequest,
   ): Promise<Reservation> {
-    await this.deps.reservations.lockUserHolds(tx, viewer.userId);
+    await this.lockUserHolds(tx, viewer.userId);
+    if (idempotencyKey !== null) {
+      // A concurrent first use of this key may have committed while this one waited for the
+      // user's lock; under READ COMMITTED this new statement sees it.
+      const previous = await this.deps.reservations.findByIdempotencyKey(tx, viewer.userId, idempotencyKey);
+      if (previous) {
+        throw new IdempotencyKeyUsed(previous);
+      }
+    }
     const { activeHolds, held } = await this.deps.seats.holdAvailableWithinLimit(tx, {
       userId: viewer.userId,
       maxActiveHolds: MAX_ACTIVE_HOLDS_PER_USER,
@@ -430,6 +503,25 @@ export class ReservationService {
     events.record('reservation.created', this.reservationEvent(reservation, seatIds, databaseNow));
     this.recordSeatChange(events, session.id, reservation.id, held, databaseNow);
     return reservation;
+  }
+
+  /**
+   * Serialises the user's reserves. Only that user's own reserves take this lock, so waiting
+   * past lock_timeout means too many of them are in flight at once: a rate limit, not a seat
+   * conflict.
+   */
+  private async lockUserHolds(tx: EntityManager, userId: string): Promise<void> {
+    try {
+      await this.deps.reservations.lockUserHolds(tx, userId);
+    } catch (error) {
+      if (isLockTimeout(error)) {
+        throw rateLimited(
+          'Too many of your reservations are in progress at once; retry shortly.',
+          USER_LOCK_RETRY_AFTER_SECONDS,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Always throws: the most helpful error for seats that could not be held. */
@@ -539,6 +631,14 @@ export class ReservationService {
       changedAt: changedAt.toISOString(),
     });
   }
+}
+
+/** How one reserve request holds its seats. */
+interface HoldRequest {
+  readonly idempotencyKey: string | null;
+  /** The Redis locks' token; null when PostgreSQL alone decides. */
+  readonly lockToken: string | null;
+  readonly deadline: RequestDeadline | undefined;
 }
 
 /** What a reader sees: a PENDING reservation whose hold has ended is EXPIRED. */

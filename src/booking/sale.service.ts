@@ -1,8 +1,7 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { type Sale } from '../entities/sale.entity';
-import { badUserInput, forbidden } from '../errors/domain-error';
+import { forbidden } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
-import { isUuid } from '../infra/uuid';
 import { decodeCursor, encodeCursor, type Page, pageSize, toPage } from './pagination';
 import { type SaleRepository } from './sale.repository';
 
@@ -24,13 +23,7 @@ export class SaleService {
       throw forbidden("Only admins can read another user's sales.");
     }
     const first = pageSize(query.first);
-    let beforeId: string | undefined;
-    if (query.after) {
-      [beforeId] = decodeCursor(query.after, 1);
-      if (!isUuid(beforeId)) {
-        throw badUserInput('after', 'after is not a cursor returned by this API.');
-      }
-    }
+    const beforeId = query.after ? decodeCursor(query.after, ['uuid'])[0] : undefined;
     const rows = await this.sales.pageForUser(em, userId, first, beforeId);
     return toPage(rows, first, (sale) => encodeCursor([sale.id]));
   }

@@ -2,7 +2,9 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
 import { badUserInput, notFound } from '../errors/domain-error';
+import { type RequestDeadline } from '../infra/request-deadline';
 import { isUuid } from '../infra/uuid';
+import { transactionWithin } from './booking-transaction';
 import { decodeCursor, encodeCursor, type Page, pageSize, toPage } from './pagination';
 import { rowLetters } from './seat-label';
 import { type SessionRepository } from './session.repository';
@@ -33,8 +35,16 @@ export class SessionService {
     private readonly onCreated: () => void = () => undefined,
   ) {}
 
-  /** Creates a session and its `rows x seatsPerRow` AVAILABLE seats, in one transaction. */
-  async createSession(em: EntityManager, command: CreateSessionCommand): Promise<Session> {
+  /**
+   * Creates a session and its `rows x seatsPerRow` AVAILABLE seats, in one transaction.
+   *
+   * @param deadline the HTTP request's: the session is created before it or not at all.
+   */
+  async createSession(
+    em: EntityManager,
+    command: CreateSessionCommand,
+    deadline?: RequestDeadline,
+  ): Promise<Session> {
     const movie = command.movie.trim();
     const room = command.room.trim();
     if (!movie) {
@@ -46,7 +56,7 @@ export class SessionService {
     if (command.startsAt.getTime() <= Date.now()) {
       throw badUserInput('startsAt', 'startsAt must be in the future.');
     }
-    const created = await em.transactional(async (tx) => {
+    const created = await transactionWithin(em, deadline, async (tx) => {
       const session = tx.create(Session, { ...command, movie, room });
       for (let rowIndex = 0; rowIndex < command.rows; rowIndex += 1) {
         const row = rowLetters(rowIndex);
@@ -80,12 +90,8 @@ export class SessionService {
     }
     let after: { startsAt: Date; id: string } | undefined;
     if (query.after) {
-      const [startsAt, id] = decodeCursor(query.after, 2);
-      const date = new Date(startsAt);
-      if (Number.isNaN(date.getTime()) || !isUuid(id)) {
-        throw badUserInput('after', 'after is not a cursor returned by this API.');
-      }
-      after = { startsAt: date, id };
+      const [startsAt, id] = decodeCursor(query.after, ['timestamp', 'uuid']);
+      after = { startsAt, id };
     }
     const rows = await this.sessions.page(em, {
       first,
@@ -93,6 +99,6 @@ export class SessionService {
       from: query.from ?? undefined,
       to: query.to ?? undefined,
     });
-    return toPage(rows, first, (session) => encodeCursor([session.startsAt.toISOString(), session.id]));
+    return toPage(rows, first, (session) => encodeCursor([session.startsAt, session.id]));
   }
 }

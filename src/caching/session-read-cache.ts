@@ -23,22 +23,37 @@ const SESSION_ROOT_FIELDS: ReadonlyMap<string, string | null> = new Map([
   ['sessions', null],
 ]);
 
-/** Entries beyond this many push out the oldest. */
-const MAX_ENTRIES = 1_000;
+/** Entries beyond this many push out the least recently used, whatever their size. */
+const DEFAULT_MAX_ENTRIES = 1_000;
 
-/**
- * The sessions a query reads when it reads nothing but public session data (root fields
- * `session`, `seats` and `sessions`, the last depending on {@link ALL_SESSIONS}); null for any
- * other operation, which is never cached.
- */
-export function sessionsReadBy(
+/** A result bigger than this share of the byte budget is not stored (it would push out most others). */
+const LARGEST_ENTRY_SHARE = 4;
+
+/** How {@link SessionReadCache} is bounded: `config.sessionCache` fits. */
+export interface SessionReadCacheOptions {
+  /** Longest reuse of a result; 0 turns the cache off. */
+  readonly maxAgeMilliseconds: number;
+  /** Most bytes of stored results and their keys (`SESSION_CACHE_MAX_BYTES`). */
+  readonly maxBytes: number;
+  /** Most stored results (default 1,000). */
+  readonly maxEntries?: number;
+}
+
+/** The sessions a query reads, and which of its variables name them. */
+interface SessionRead {
+  readonly sessionIds: string[];
+  readonly idVariables: ReadonlySet<string>;
+}
+
+function sessionReadOf(
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> | undefined,
-): string[] | null {
+): SessionRead | null {
   if (operation.operation !== 'query') {
     return null;
   }
   const sessionIds: string[] = [];
+  const idVariables = new Set<string>();
   for (const selection of operation.selectionSet.selections) {
     if (selection.kind !== Kind.FIELD) {
       return null;
@@ -59,13 +74,53 @@ export function sessionsReadBy(
     if (typeof sessionId !== 'string') {
       return null;
     }
-    sessionIds.push(sessionId);
+    if (argument.value.kind === Kind.VARIABLE) {
+      idVariables.add(argument.value.name.value);
+    }
+    // Ids are UUIDs, matched in any case (the services lower-case them), while events name
+    // sessions in lower case: an upper-case id must depend on the same session.
+    sessionIds.push(sessionId.toLowerCase());
   }
-  return sessionIds;
+  return { sessionIds, idVariables };
+}
+
+/**
+ * The sessions a query reads when it reads nothing but public session data (root fields
+ * `session`, `seats` and `sessions`, the last depending on {@link ALL_SESSIONS}), lower-cased;
+ * null for any other operation, which is never cached.
+ */
+export function sessionsReadBy(
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): string[] | null {
+  return sessionReadOf(operation, variables)?.sessionIds ?? null;
+}
+
+/**
+ * The cache key of a public session query: its document's hash, operation name, and the
+ * values of the variables it declares (others are ignored by GraphQL, so they must not make
+ * new entries), session ids lower-cased so that `ABC…` and `abc…` share one entry.
+ */
+function sessionReadKey(
+  queryHash: string,
+  operationName: string | undefined,
+  operation: OperationDefinitionNode,
+  read: SessionRead,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): string {
+  const declared: Record<string, unknown> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    const value = variables?.[name];
+    declared[name] = read.idVariables.has(name) && typeof value === 'string' ? value.toLowerCase() : value;
+  }
+  return `${queryHash}\n${operationName ?? ''}\n${JSON.stringify(declared)}`;
 }
 
 interface Entry {
   readonly result: FormattedExecutionResult;
+  /** Estimated memory: see {@link SessionReadCache}. */
+  readonly bytes: number;
   /** The sessions it read, or {@link ALL_SESSIONS} for a list. */
   readonly dependencies: readonly string[];
   readonly validUntil: number;
@@ -90,6 +145,11 @@ interface Flight {
  * when a hold it shows ends (the seat reads AVAILABLE from then on) and after `maxAge`
  * whatever happens, which bounds staleness if events stop arriving. Identical requests that
  * miss at the same time share one execution.
+ *
+ * Memory is bounded in bytes (`maxBytes`) and entries: an entry is estimated at its key's
+ * length plus twice its JSON's (the JSON kept for hits, and the result object it was written
+ * from, of similar size); one above a quarter of the budget is not stored, and the least
+ * recently used entries make room for a new one.
  */
 export class SessionReadCache {
   private readonly entries = new Map<string, Entry>();
@@ -97,12 +157,24 @@ export class SessionReadCache {
   private readonly flights = new Map<string, Flight>();
   /** The JSON of stored results' data, written once and sent on every hit. */
   private readonly serialized = new WeakMap<object, string>();
+  private readonly maxAgeMilliseconds: number;
+  private readonly maxBytes: number;
+  private readonly maxEntries: number;
+  private storedBytes = 0;
 
-  /** @param maxAgeMilliseconds longest reuse of a result; 0 turns the cache off. */
-  constructor(private readonly maxAgeMilliseconds: number) {}
+  constructor(options: SessionReadCacheOptions) {
+    this.maxAgeMilliseconds = options.maxAgeMilliseconds;
+    this.maxBytes = options.maxBytes;
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  }
 
   get enabled(): boolean {
     return this.maxAgeMilliseconds > 0;
+  }
+
+  /** What is stored now: entries, and their estimated bytes. */
+  get footprint(): { readonly entries: number; readonly bytes: number } {
+    return { entries: this.entries.size, bytes: this.storedBytes };
   }
 
   /** A stored result that is still valid, if any. */
@@ -115,6 +187,9 @@ export class SessionReadCache {
       this.remove(key);
       return null;
     }
+    // Most recently used last: eviction takes from the front.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
     return entry.result;
   }
 
@@ -150,15 +225,21 @@ export class SessionReadCache {
       return;
     }
     this.remove(key);
-    if (this.entries.size >= MAX_ENTRIES) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) {
-        this.remove(oldest.value);
-      }
+    const json = result.data ? JSON.stringify(result.data) : JSON.stringify(result);
+    const bytes = key.length + 2 * json.length;
+    if (bytes > this.maxBytes / LARGEST_ENTRY_SHARE) {
+      return;
     }
-    this.entries.set(key, { result, dependencies: flight.dependencies, validUntil: until });
+    while (
+      this.entries.size > 0 &&
+      (this.entries.size >= this.maxEntries || this.storedBytes + bytes > this.maxBytes)
+    ) {
+      this.remove(this.entries.keys().next().value as string);
+    }
+    this.entries.set(key, { result, bytes, dependencies: flight.dependencies, validUntil: until });
+    this.storedBytes += bytes;
     if (result.data) {
-      this.serialized.set(result.data, JSON.stringify(result.data));
+      this.serialized.set(result.data, json);
     }
     for (const dependency of flight.dependencies) {
       let keys = this.keysByDependency.get(dependency);
@@ -190,7 +271,7 @@ export class SessionReadCache {
     if (events.length === 0) {
       return;
     }
-    for (const sessionId of new Set(events.map((event) => event.payload.sessionId))) {
+    for (const sessionId of new Set(events.map((event) => event.payload.sessionId.toLowerCase()))) {
       this.drop(sessionId);
     }
     this.drop(ALL_SESSIONS);
@@ -203,7 +284,7 @@ export class SessionReadCache {
 
   /** Drops every result that read `sessionId` (lists of sessions included), stored or being computed. */
   invalidateSession(sessionId: string): void {
-    this.drop(sessionId);
+    this.drop(sessionId.toLowerCase());
     this.drop(ALL_SESSIONS);
   }
 
@@ -225,6 +306,7 @@ export class SessionReadCache {
       return;
     }
     this.entries.delete(key);
+    this.storedBytes -= entry.bytes;
     for (const dependency of entry.dependencies) {
       const keys = this.keysByDependency.get(dependency);
       keys?.delete(key);
@@ -256,16 +338,16 @@ export function sessionReadCachePlugin(cache: SessionReadCache): ApolloServerPlu
       let flight: Flight | null = null;
       return {
         responseForOperation: async ({ operation, queryHash, request }) => {
-          const dependencies = sessionsReadBy(operation, request.variables);
-          if (!dependencies) {
+          const read = sessionReadOf(operation, request.variables);
+          if (!read || queryHash === undefined) {
             return null;
           }
-          key = `${queryHash}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}`;
+          key = sessionReadKey(queryHash, request.operationName, operation, read, request.variables);
           const stored = cache.lookup(key) ?? (await cache.inFlight(key));
           if (stored) {
             return cachedResponse(stored);
           }
-          flight = cache.begin(key, dependencies);
+          flight = cache.begin(key, read.sessionIds);
           return null;
         },
         willSendResponse: async ({ response, contextValue }) => {

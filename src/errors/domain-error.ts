@@ -53,3 +53,16 @@ export const notFound = (what: string, id: string): DomainError =>
 
 export const badUserInput = (field: string, message: string): DomainError =>
   new DomainError(ErrorCode.BadUserInput, message, { field });
+
+/**
+ * The request ran out of time and its work was undone (HTTP 503 when it refuses the whole
+ * request; the client sees INTERNAL_SERVER_ERROR with `reason: 'TIMEOUT'`).
+ */
+export const requestTimedOut = (): DomainError =>
+  new DomainError(ErrorCode.Timeout, 'The request took too long; nothing was changed.', {
+    reason: 'TIMEOUT',
+  });
+
+/** Too many requests; the client may retry after `retryAfterSeconds`. */
+export const rateLimited = (message: string, retryAfterSeconds: number): DomainError =>
+  new DomainError(ErrorCode.RateLimited, message, { retryAfterSeconds });

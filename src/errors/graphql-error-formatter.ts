@@ -78,7 +78,9 @@ export function refusalResponse(error: DomainError): {
   const answer = ERROR_CODE_TABLE[error.code];
   return {
     status: answer.httpStatus,
-    body: { errors: [{ message: error.message, extensions: { ...error.details, code: answer.extensionCode } }] },
+    body: {
+      errors: [{ message: error.message, extensions: { ...error.details, code: answer.extensionCode } }],
+    },
   };
 }
 

@@ -6,29 +6,49 @@ import { encodeEvent } from './event-message';
 import { type TopologyNames } from './topology';
 
 export interface OutboxRelayOptions {
-  /** Rows published per transaction. */
+  /** Rows published per batch. */
   readonly batchSize?: number;
   /** Polling period: the backstop for rows committed by processes that died before relaying. */
   readonly pollMilliseconds?: number;
   /** Wait after a wake-up before publishing, so that a burst of commits is published together. */
   readonly lingerMilliseconds?: number;
+  /**
+   * Longest wait for the broker to confirm a batch (`OUTBOX_CONFIRM_TIMEOUT_MS`); past it the
+   * batch is left unpublished, the channel is replaced and the rows are published again.
+   */
+  readonly confirmTimeoutMilliseconds?: number;
 }
 
+/** Thrown when the broker has not confirmed a batch in time (e.g. a memory or disk alarm). */
+export class ConfirmTimeoutError extends Error {
+  constructor(milliseconds: number) {
+    super(`the broker did not confirm the batch within ${milliseconds} ms`);
+    this.name = 'ConfirmTimeoutError';
+  }
+}
+
+type OutboxRow = { id: string; topic: BookingEvent['topic']; payload: BookingEvent['payload'] };
+
 /**
- * Publishes committed outbox rows to the events exchange, in id order, with publisher
- * confirms: a row is marked published only after the broker confirmed it, in the same
- * transaction that locked it (`FOR UPDATE SKIP LOCKED`, so relays in several processes never
- * publish the same row in the normal case). Delivery is at-least-once: a crash between the
- * confirm and the commit publishes a row again, and consumers are idempotent.
+ * Publishes committed outbox rows to the events exchange, in id order within a batch, with
+ * publisher confirms. A batch is first claimed with a short lease (`claimed_until`, database
+ * clock, twice the confirm timeout) in a statement of its own, so no transaction stays open
+ * while the broker is waited for; relays in other processes skip claimed rows. A row is marked
+ * published only after the broker confirmed it. Delivery is at-least-once: a crash between the
+ * confirm and the mark, or a confirm that comes later than `confirmTimeoutMilliseconds`,
+ * publishes a row again, and consumers are idempotent.
  */
 export class OutboxRelay {
+  private connection: ChannelModel | null = null;
   private channel: ConfirmChannel | null = null;
+  private reopening: Promise<void> | null = null;
   private draining = false;
   private wakeAgain = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly batchSize: number;
   private readonly pollMilliseconds: number;
   private readonly lingerMilliseconds: number;
+  private readonly confirmTimeoutMilliseconds: number;
 
   constructor(
     private readonly orm: MikroORM,
@@ -39,29 +59,13 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 200;
     this.pollMilliseconds = options.pollMilliseconds ?? 1_000;
     this.lingerMilliseconds = options.lingerMilliseconds ?? 5;
+    this.confirmTimeoutMilliseconds = options.confirmTimeoutMilliseconds ?? 5_000;
   }
 
   /** Connection setup: a confirm channel for publishing, then a drain of the backlog. */
   readonly attach = async (connection: ChannelModel): Promise<void> => {
-    const channel = await connection.createConfirmChannel();
-    channel.on('error', () => undefined);
-    channel.on('close', () => {
-      if (this.channel === channel) {
-        this.channel = null;
-      }
-    });
-    // `mandatory`: the broker hands back events no queue wanted. Not an error (e.g. no API
-    // process is subscribed to seat changes right now), but worth knowing.
-    channel.on(
-      'return',
-      (message: { fields: { routingKey: string }; properties: { messageId?: string } }) => {
-        this.logger.debug(
-          { topic: message.fields.routingKey, messageId: message.properties.messageId },
-          'Unroutable event',
-        );
-      },
-    );
-    this.channel = channel;
+    this.connection = connection;
+    await this.openChannel(connection);
     this.wake();
   };
 
@@ -85,7 +89,7 @@ export class OutboxRelay {
       return;
     }
     this.draining = true;
-    // A short linger lets the commits of a burst share one relay transaction.
+    // A short linger lets the commits of a burst share one relay batch.
     setTimeout(() => {
       void this.drain().finally(() => {
         this.draining = false;
@@ -97,6 +101,59 @@ export class OutboxRelay {
   readonly onCommitted = (_events: readonly BookingEvent[]): void => {
     this.wake();
   };
+
+  private async openChannel(connection: ChannelModel): Promise<void> {
+    const channel = await connection.createConfirmChannel();
+    if (this.connection !== connection) {
+      // A reconnection happened while this channel was being opened: it belongs to the past.
+      await channel.close().catch(() => undefined);
+      return;
+    }
+    channel.on('error', () => undefined);
+    channel.on('close', () => {
+      if (this.channel === channel) {
+        this.channel = null;
+      }
+    });
+    // `mandatory`: the broker hands back events no queue wanted. Not an error (e.g. no API
+    // process is subscribed to seat changes right now), but worth knowing.
+    channel.on(
+      'return',
+      (message: { fields: { routingKey: string }; properties: { messageId?: string } }) => {
+        this.logger.debug(
+          { topic: message.fields.routingKey, messageId: message.properties.messageId },
+          'Unroutable event',
+        );
+      },
+    );
+    this.channel = channel;
+  }
+
+  /**
+   * Drops a channel whose confirms are overdue and opens another: amqplib's
+   * `waitForConfirms` waits for every message ever published on a channel, and a late nack of
+   * an abandoned batch would fail the next one, so that channel cannot be used again.
+   */
+  private replaceChannel(stale: ConfirmChannel): void {
+    if (this.channel === stale) {
+      this.channel = null;
+    }
+    // Not awaited: a blocked broker may not answer the close either.
+    void stale.close().catch(() => undefined);
+    const connection = this.connection;
+    if (!connection || this.reopening) {
+      return;
+    }
+    this.reopening = this.openChannel(connection)
+      .then(() => this.wake())
+      .catch((error: unknown) => {
+        // The connection is going away; its replacement's `attach` opens a channel.
+        this.logger.warn({ err: error }, 'Outbox relay could not reopen its channel');
+      })
+      .finally(() => {
+        this.reopening = null;
+      });
+  }
 
   private async drain(): Promise<void> {
     do {
@@ -117,19 +174,26 @@ export class OutboxRelay {
     if (!channel) {
       return 0;
     }
-    return this.orm.em.fork().transactional(async (tx) => {
-      const rows: { id: string; topic: BookingEvent['topic']; payload: BookingEvent['payload'] }[] =
-        await tx.execute(
-          `select id, topic, payload from outbox_event
-          where published_at is null
-          order by id
-          limit ?
-          for update skip locked`,
-          [this.batchSize],
-        );
-      if (rows.length === 0) {
-        return 0;
-      }
+    const em = this.orm.em.fork();
+    const leaseSeconds = (2 * this.confirmTimeoutMilliseconds) / 1_000;
+    // One statement, so one short transaction: the lease replaces a row lock held while waiting.
+    const rows: OutboxRow[] = await em.execute(
+      `with claimed as (
+         update outbox_event set claimed_until = now() + make_interval(secs => ?)
+          where id in (select id from outbox_event
+                        where published_at is null and (claimed_until is null or claimed_until < now())
+                        order by id
+                        limit ?
+                        for update skip locked)
+         returning id, topic, payload)
+       select id, topic, payload from claimed order by id`,
+      [leaseSeconds, this.batchSize],
+    );
+    if (rows.length === 0) {
+      return 0;
+    }
+    const ids = rows.map((row) => row.id);
+    try {
       for (const row of rows) {
         const { content, options } = encodeEvent(row.id, {
           topic: row.topic,
@@ -137,11 +201,44 @@ export class OutboxRelay {
         } as BookingEvent);
         channel.publish(this.names.events, row.topic, content, options);
       }
-      await channel.waitForConfirms();
-      await tx.execute('update outbox_event set published_at = now() where id = any(array[?]::uuid[])', [
-        rows.map((row) => row.id),
-      ]);
-      return rows.length;
+      await this.waitForConfirms(channel);
+    } catch (error) {
+      // Give the rows back at once (not when the lease ends), so the next attempt publishes
+      // them before anything newer. If this fails too, the lease runs out on its own.
+      await em
+        .execute(
+          'update outbox_event set claimed_until = null where id = any(array[?]::uuid[]) and published_at is null',
+          [ids],
+        )
+        .catch(() => undefined);
+      throw error;
+    }
+    await em.execute(
+      'update outbox_event set published_at = now(), claimed_until = null where id = any(array[?]::uuid[])',
+      [ids],
+    );
+    return rows.length;
+  }
+
+  private async waitForConfirms(channel: ConfirmChannel): Promise<void> {
+    const confirmed = channel.waitForConfirms();
+    // Settles after the timeout too (the stale channel is closed): nobody is listening then.
+    confirmed.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new ConfirmTimeoutError(this.confirmTimeoutMilliseconds)),
+        this.confirmTimeoutMilliseconds,
+      );
+      timer.unref();
     });
+    try {
+      await Promise.race([confirmed, timeout]);
+    } catch (error) {
+      this.replaceChannel(channel);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

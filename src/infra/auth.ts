@@ -9,8 +9,8 @@ export interface Viewer {
   readonly userId: string;
   /** The token's `roles` claim contains "admin". */
   readonly isAdmin: boolean;
-  /** When the token stops being valid (`exp`); long-lived websockets are closed then. */
-  readonly expiresAt: Date | null;
+  /** When the token stops being valid (`exp`, required); long-lived websockets are closed then. */
+  readonly expiresAt: Date;
 }
 
 /** Turns a bearer token into a {@link Viewer}, or throws UNAUTHENTICATED. */
@@ -44,13 +44,14 @@ function viewerFrom(payload: JWTPayload): Viewer {
   return {
     userId,
     isAdmin: Array.isArray(roles) && roles.includes('admin'),
-    expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1_000) : null,
+    // jwtVerify's requiredClaims guarantees a numeric `exp`.
+    expiresAt: new Date((payload.exp as number) * 1_000),
   };
 }
 
 /**
  * Builds the verifier for RS256 bearer tokens: signature from the configured public key or
- * JWKS, `exp`/`nbf` always, `iss`/`aud` when configured. Any failure is UNAUTHENTICATED.
+ * JWKS, `exp` required, `nbf` when present, `iss`/`aud` when configured. Any failure is UNAUTHENTICATED.
  */
 export async function createTokenVerifier(auth: Config['auth']): Promise<TokenVerifier> {
   const key = await verificationKey(auth);
@@ -61,6 +62,8 @@ export async function createTokenVerifier(auth: Config['auth']): Promise<TokenVe
         algorithms: ['RS256'],
         issuer: auth.issuer,
         audience: auth.audience,
+        // A token without `exp` would be valid forever (and keep a websocket open forever).
+        requiredClaims: ['exp'],
       });
       payload = result.payload;
     } catch {

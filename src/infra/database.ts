@@ -1,4 +1,4 @@
-import { MikroORM } from '@mikro-orm/postgresql';
+import { DriverException, MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { type Config } from '../config';
 import { createOrmOptions } from '../mikro-orm.config';
@@ -58,4 +58,15 @@ export async function migrate(orm: MikroORM, databaseUrl: string): Promise<strin
 export async function connectDatabase(database: Config['database']): Promise<MikroORM> {
   await ensureDatabase(database.url);
   return MikroORM.init(createOrmOptions(database));
+}
+
+// SQLSTATE lock_not_available: a lock wait outlasted lock_timeout.
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * True when PostgreSQL gave up waiting for a lock (lock_timeout). MikroORM maps this state
+ * to `LockWaitTimeoutException` only for MySQL; on PostgreSQL it stays a `DriverException`.
+ */
+export function isLockTimeout(error: unknown): boolean {
+  return error instanceof DriverException && error.code === LOCK_NOT_AVAILABLE;
 }

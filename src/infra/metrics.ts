@@ -9,8 +9,8 @@ export class Metrics {
 
   readonly operationDuration = new Histogram({
     name: 'poltrona_graphql_operation_duration_seconds',
-    help: 'GraphQL operation latency, by operation name and outcome (ok, or the first error code).',
-    labelNames: ['operation', 'type', 'outcome'] as const,
+    help: 'GraphQL operation latency, by root field (from the schema), operation type and outcome (ok, or the first error code).',
+    labelNames: ['field', 'type', 'outcome'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
@@ -40,6 +40,13 @@ export class Metrics {
     name: 'poltrona_consumer_messages_total',
     help: 'Messages handled by consumers, by consumer and outcome (ok, retried, dead-lettered).',
     labelNames: ['consumer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly prunedRows = new Counter({
+    name: 'poltrona_pruned_rows_total',
+    help: 'Rows deleted by the retention pruner, by table (outbox_event, consumed_message).',
+    labelNames: ['table'] as const,
     registers: [this.registry],
   });
 

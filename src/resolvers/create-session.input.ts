@@ -1,4 +1,5 @@
 import { IsInt, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { MAX_ROWS, MAX_SEATS_PER_ROW } from '../booking/room-size';
 import { Field, InputType, Int } from 'type-graphql';
 import { DateTimeScalar } from '../schema/date-time.scalar';
 
@@ -26,12 +27,12 @@ export class CreateSessionInput {
   @Field(() => Int, { description: 'Number of rows (1-100), labelled A, B, ... Z, AA, AB, ...' })
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(MAX_ROWS)
   rows!: number;
 
   @Field(() => Int, { description: 'Seats in each row (1-100), numbered from 1.' })
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(MAX_SEATS_PER_ROW)
   seatsPerRow!: number;
 }

@@ -39,7 +39,7 @@ export class ReservationResolver {
     @Arg('input', () => ReserveInput, { description: 'What to hold.' }) input: ReserveInput,
     @Ctx() context: Context,
   ): Promise<Reservation> {
-    return this.reservations.reserve(context.em, requireViewer(context), input);
+    return this.reservations.reserve(context.em, requireViewer(context), input, context.deadline);
   }
 
   @Authorized()
@@ -47,7 +47,12 @@ export class ReservationResolver {
     description: 'Pays your PENDING reservation: its seats become SOLD. Repeating it returns the same Sale.',
   })
   async confirmPayment(@Args() { reservationId }: ReservationIdArgs, @Ctx() context: Context): Promise<Sale> {
-    return this.reservations.confirmPayment(context.em, requireViewer(context), reservationId.toLowerCase());
+    return this.reservations.confirmPayment(
+      context.em,
+      requireViewer(context),
+      reservationId.toLowerCase(),
+      context.deadline,
+    );
   }
 
   @Authorized()
@@ -60,6 +65,7 @@ export class ReservationResolver {
       context.em,
       requireViewer(context),
       reservationId.toLowerCase(),
+      context.deadline,
     );
   }
 

@@ -46,9 +46,9 @@ export class SessionResolver {
   async createSession(
     @Arg('input', () => CreateSessionInput, { description: 'The session to create.' })
     input: CreateSessionInput,
-    @Ctx() { em }: Context,
+    @Ctx() { em, deadline }: Context,
   ): Promise<Session> {
-    return this.sessionService.createSession(em, input);
+    return this.sessionService.createSession(em, input, deadline);
   }
 
   @FieldResolver(() => [SeatView], { name: 'seats', description: 'All seats, ordered by row, then number.' })

@@ -1,4 +1,4 @@
-import { type GraphQLSchema } from 'graphql';
+import { type GraphQLNamedType, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType } from 'type-graphql';
 import { createLivePubSub, type LivePubSub } from '../infra/live-events';
 import { authChecker } from '../resolvers/auth-checker';
@@ -34,12 +34,43 @@ export async function buildGraphQLSchema(
   container: ContainerType = NO_INSTANCES,
   pubSub: LivePubSub = createLivePubSub(),
 ): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     container,
     pubSub,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: { forbidUnknownValues: false, stopAtFirstError: false },
+  });
+  return describeRootTypes(schema);
+}
+
+/** What each root type is for: type-graphql has no way to describe them (DESIGN.md §4 asks for it). */
+const ROOT_TYPE_DESCRIPTIONS = {
+  query: 'Reads: sessions and their seat maps (public), your reservations and sales (bearer token).',
+  mutation:
+    'Changes: holding seats, paying for and cancelling reservations, and (admins) creating sessions. Every mutation needs a bearer token.',
+  subscription:
+    'Live updates over a websocket (graphql-transport-ws on /graphql): seat maps (public) and your reservations.',
+} as const;
+
+function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
+  const config = schema.toConfig();
+  const replacements = new Map<GraphQLNamedType, GraphQLObjectType>();
+  const described = (type: GraphQLObjectType | null | undefined, description: string) => {
+    if (!type) {
+      return undefined;
+    }
+    const replacement = new GraphQLObjectType({ ...type.toConfig(), description });
+    replacements.set(type, replacement);
+    return replacement;
+  };
+  return new GraphQLSchema({
+    ...config,
+    query: described(config.query, ROOT_TYPE_DESCRIPTIONS.query),
+    mutation: described(config.mutation, ROOT_TYPE_DESCRIPTIONS.mutation),
+    subscription: described(config.subscription, ROOT_TYPE_DESCRIPTIONS.subscription),
+    // Same order as before, so the printed SDL only gains the descriptions.
+    types: config.types.map((type) => replacements.get(type) ?? type),
   });
 }

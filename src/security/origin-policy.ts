@@ -1,7 +1,7 @@
 /**
  * Whether a browser origin may call the API. Requests without an `Origin` header do not come
- * from a browser page and are not subject to it. With no allow-list, only the API's own origin
- * (same host) is allowed; with one, exactly the listed origins.
+ * from a browser page and are not subject to it. The API's own origin (same host: its IDE and
+ * demo page) is always allowed; `CORS_ORIGINS` adds origins to it.
  */
 export function isOriginAllowed(
   origin: string | undefined,
@@ -17,8 +17,5 @@ export function isOriginAllowed(
   } catch {
     return false;
   }
-  if (allowList.length > 0) {
-    return allowList.includes(parsed.origin);
-  }
-  return host !== undefined && parsed.host === host;
+  return (host !== undefined && parsed.host === host) || allowList.includes(parsed.origin);
 }

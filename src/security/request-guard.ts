@@ -1,6 +1,13 @@
-import { type DocumentNode, GraphQLError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { DomainError, ErrorCode } from '../errors/domain-error';
+import { requestRefusal } from '../errors/graphql-error-formatter';
 import { type Viewer } from '../infra/auth';
-import { checkOperationLimits, type OperationLimits } from './operation-limits';
+import { checkOperationLimits, type OperationLimits, rootFieldCount } from './operation-limits';
 import { type RateLimiter } from './rate-limiter';
 
 /** One operation about to run, over HTTP or websocket. */
@@ -18,7 +25,13 @@ export type RequestGuard = (request: GuardedOperation) => Promise<GraphQLError[]
 /**
  * One gate for both transports: operation limits first (free), then the caller's rate budget:
  * mutations against the mutation budget, queries and subscribe operations against the read
- * budget, per user when a valid token came with the request, per IP address otherwise.
+ * budget, per user when a valid token came with the request, per IP address otherwise. An
+ * operation costs its root fields (see {@link rootFieldCount}), so 16 aliased mutations in one
+ * document spend 16 of the budget.
+ *
+ * Refusals are request refusals (`requestRefusal`): outside the limits, GRAPHQL_VALIDATION_FAILED
+ * with HTTP 400; over the budget, RATE_LIMITED with HTTP 429, `retryAfterSeconds` and a
+ * `Retry-After` header.
  */
 export function createRequestGuard(
   schema: GraphQLSchema,
@@ -32,18 +45,18 @@ export function createRequestGuard(
     }
     const kind = operation.operation === 'mutation' ? 'mutation' : 'read';
     const identity = viewer ? `user:${viewer.userId}` : `ip:${clientAddress}`;
-    const decision = await rateLimiter.consume(kind, identity);
+    const decision = await rateLimiter.consume(kind, identity, rootFieldCount(document, operation));
     if (decision.allowed) {
       return [];
     }
     return [
-      new GraphQLError(`Too many requests; retry in ${decision.retryAfterSeconds} s.`, {
-        extensions: {
-          code: 'RATE_LIMITED',
-          retryAfterSeconds: decision.retryAfterSeconds,
-          http: { status: 429, headers: new Map([['retry-after', String(decision.retryAfterSeconds)]]) },
-        },
-      }),
+      requestRefusal(
+        new DomainError(
+          ErrorCode.RateLimited,
+          `Too many requests; retry in ${decision.retryAfterSeconds} s.`,
+          { retryAfterSeconds: decision.retryAfterSeconds },
+        ),
+      ),
     ];
   };
 }

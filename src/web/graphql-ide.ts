@@ -98,7 +98,8 @@ function wantsHtml(accept: string | undefined): boolean {
  */
 export function mountGraphQLIde(app: Express, graphqlPath: string): void {
   app.get(`${ASSETS_PATH}/:file`, (request, response, next) => {
-    const asset = ASSETS[request.params.file];
+    // An own property only: `__proto__` or `constructor` must not reach sendFile.
+    const asset = Object.hasOwn(ASSETS, request.params.file) ? ASSETS[request.params.file] : undefined;
     if (!asset) {
       next();
       return;

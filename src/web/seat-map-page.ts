@@ -1,3 +1,4 @@
+import { isLoopbackRequest } from '../security/client-address';
 import express, { type Express } from 'express';
 import { isUuid } from '../infra/uuid';
 import { ASSETS_PATH } from './graphql-ide';
@@ -199,7 +200,7 @@ const page = (sessionId: string, devTokens: boolean) => `<!doctype html>
  * The live seat-map demo at `/demo/sessions/:id`: the session's seats as a grid coloured by
  * status, kept live by `seatStatusChanged` (applying only newer versions), with reserve,
  * a countdown to `expiresAt`, confirm and cancel. With the dev key, `POST /demo/token` mints
- * a token so a developer can try it at once.
+ * a token so a developer can try it at once (loopback clients only, never through a proxy).
  */
 export function mountSeatMapPage(app: Express, issueDevToken?: DevTokenIssuer): void {
   app.get('/demo/sessions/:id', (request, response) => {
@@ -212,6 +213,11 @@ export function mountSeatMapPage(app: Express, issueDevToken?: DevTokenIssuer): 
   });
   if (issueDevToken) {
     app.post('/demo/token', express.json({ limit: 1_024 }), async (request, response) => {
+      // Minting tokens for anyone is for the developer at this machine only.
+      if (!isLoopbackRequest(request)) {
+        response.status(403).json({ error: 'Dev tokens are minted for loopback clients only.' });
+        return;
+      }
       const userId = (request.body as { userId?: unknown }).userId;
       if (typeof userId !== 'string' || !/^[\w.@-]{1,100}$/.test(userId)) {
         response.status(400).json({ error: 'userId must be 1-100 letters, digits, ".", "@", "_" or "-"' });

@@ -46,7 +46,10 @@ describe('RabbitMQ outage', () => {
     );
     expect(burst.filter((response) => response.errors)).toEqual([]);
     const readiness = await fetch(testApp.url.replace('/graphql', '/readyz'));
+    expect(readiness.status).toBe(200);
     expect(((await readiness.json()) as { checks: { rabbitmq: boolean } }).checks.rabbitmq).toBe(false);
+    const health = await fetch(testApp.url.replace('/graphql', '/healthz'));
+    expect(((await health.json()) as { status: string }).status).toBe('degraded');
 
     const em = testApp.app.orm.em.fork();
     const waiting = async () => {

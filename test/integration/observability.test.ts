@@ -31,8 +31,8 @@ describe('logs and metrics', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     for (const series of [
-      'poltrona_graphql_operation_duration_seconds_count{operation="Reserve",type="mutation",outcome="ok"} 1',
-      'poltrona_graphql_operation_duration_seconds_count{operation="Reserve",type="mutation",outcome="SEAT_UNAVAILABLE"} 1',
+      'poltrona_graphql_operation_duration_seconds_count{field="reserve",type="mutation",outcome="ok"} 1',
+      'poltrona_graphql_operation_duration_seconds_count{field="reserve",type="mutation",outcome="SEAT_UNAVAILABLE"} 1',
       'poltrona_reserve_outcomes_total{outcome="held"} 1',
       'poltrona_reserve_outcomes_total{outcome="SEAT_UNAVAILABLE"} 1',
       'poltrona_seat_lock_conflicts_total 1',
@@ -42,6 +42,9 @@ describe('logs and metrics', () => {
       'poltrona_active_subscriptions ',
       'poltrona_websocket_connections ',
       'poltrona_database_pool_used ',
+      'poltrona_dependency_up{dependency="postgres"} 1',
+      'poltrona_dependency_up{dependency="redis"} 1',
+      'poltrona_dependency_up{dependency="rabbitmq"} 1',
       'poltrona_process_resident_memory_bytes ',
     ]) {
       expect(text).toContain(series);
@@ -76,5 +79,26 @@ describe('logs and metrics', () => {
       .join('\n');
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(token.split('.')[2]);
+  });
+
+  it('labels metrics from closed sets only: client-chosen operation names and refused documents add no series', async () => {
+    const metricsText = async () => (await fetch(testApp.url.replace('/graphql', '/metrics'))).text();
+    const operationSeries = (text: string) =>
+      text.split('\n').filter((line) => line.startsWith('poltrona_graphql_operation_duration_seconds'));
+    // One of each kind first, so the series that legitimately exist are there already.
+    await testApp.graphql('query Warm { __typename }');
+    await testApp.graphql('query { __typename');
+    await testApp.graphql('{ nope }');
+    const before = operationSeries(await metricsText());
+    for (let index = 0; index < 9; index += 1) {
+      await testApp.graphql(`query Attacker${index}x${'y'.repeat(index * 10)} { __typename }`);
+      await testApp.graphql(`query Broken${index} { __typename`);
+      await testApp.graphql(`query Invalid${index} { field${index} }`);
+    }
+    const after = operationSeries(await metricsText());
+    expect(after.length).toBe(before.length);
+    expect(after.join('\n')).not.toContain('Attacker');
+    expect(after.join('\n')).not.toContain('Broken');
+    expect(after.join('\n')).not.toContain('field1');
   });
 });

@@ -178,8 +178,18 @@ describe('reserve while Redis is unreachable', () => {
     const responses = await race(testApp, oneSeatRequests(session).slice(0, 100));
     expect(await expectSingleHolders(testApp, session, responses)).toBe(1);
 
-    const readiness = await fetch(testApp.url.replace('/graphql', '/readyz'));
-    expect(readiness.status).toBe(503);
+    // Degraded, not down: bookings go on, so the process stays ready and says why it is degraded.
+    const base = testApp.url.replace('/graphql', '');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({
+      status: 'degraded',
+      checks: { postgres: true, redis: false, rabbitmq: true },
+    });
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+      'poltrona_dependency_up{dependency="redis"} 0',
+    );
 
     await proxy.restore();
     const direct = new Redis('redis://127.0.0.1:6379/8');

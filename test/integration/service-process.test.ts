@@ -25,7 +25,10 @@ describe('service processes', () => {
   it('serves GraphQL and health checks, and exits 0 on SIGTERM', async () => {
     const service = await startService(environment());
     try {
-      expect(await (await fetch(`${service.baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`${service.baseUrl}/healthz`)).json()).toEqual({
+        status: 'ok',
+        checks: { postgres: true, redis: true, rabbitmq: true },
+      });
       const ready = await fetch(`${service.baseUrl}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({

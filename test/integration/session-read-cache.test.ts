@@ -57,6 +57,42 @@ describe('seat-map read cache', () => {
     expect(after.availableSeats).toBe(2);
   });
 
+  it('shows a change to a session asked for by its upper-case id, in variables or in the document', async () => {
+    const session = await createSession(writer, { rows: 1, seatsPerRow: 3 });
+    const upperCaseId = session.id.toUpperCase();
+    const inline = `{ session(id: "${upperCaseId}") { availableSeats seats { id status version } } }`;
+    const inlineSeatMap = async (app: TestApp) => {
+      const response = await app.graphql<SeatMap>(inline);
+      expect(response.errors).toBeUndefined();
+      return response.data!.session;
+    };
+    for (const app of [writer, reader]) {
+      expect((await seatMap(app, upperCaseId)).seats[0].status).toBe('AVAILABLE');
+      expect((await inlineSeatMap(app)).seats[0].status).toBe('AVAILABLE');
+      // Cached, and shared with the lower-case spelling.
+      expect(await queriesOf(app, () => seatMap(app, upperCaseId))).toBe(0);
+      expect(await queriesOf(app, () => seatMap(app, session.id))).toBe(0);
+      expect(await queriesOf(app, () => inlineSeatMap(app))).toBe(0);
+    }
+
+    const reserved = await writer.graphql(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      await writer.token(uniqueUser()),
+    );
+    expect(reserved.errors).toBeUndefined();
+    // The process that committed the change drops the results at once; another, on its event.
+    expect((await seatMap(writer, upperCaseId)).seats[0].status).toBe('RESERVED');
+    expect((await inlineSeatMap(writer)).seats[0].status).toBe('RESERVED');
+    await eventually(
+      async () =>
+        (await seatMap(reader, upperCaseId)).seats[0].status === 'RESERVED' &&
+        (await inlineSeatMap(reader)).seats[0].status === 'RESERVED',
+      5_000,
+      'the reader to show the seat RESERVED',
+    );
+  });
+
   it('shows a new session and a change in a cached session list at once', async () => {
     // A time window of our own, so other tests' sessions stay out of the list.
     const base = Date.UTC(2091, 0, 1) + Math.floor(Math.random() * 1_000_000) * 60_000;

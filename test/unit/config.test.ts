@@ -28,9 +28,44 @@ describe('configuration', () => {
     ['AUTH_PUBLIC_KEY', 'not a pem'],
     ['CORS_ORIGINS', 'https://ok.example, nonsense'],
     ['LOG_LEVEL', 'loud'],
+    ['TRUSTED_PROXIES', '10.0.0.1, not-an-address'],
+    ['TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['WS_MAX_CONNECTIONS_PER_CLIENT', '0'],
+    ['WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 'many'],
+    ['SESSION_CACHE_MAX_BYTES', '-1'],
+    ['DATABASE_POOL_ACQUIRE_TIMEOUT_MS', '20000'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it.each(['production', 'staging', 'preview', 'Development'])(
+    'refuses to start with NODE_ENV=%s and no key, naming the variable',
+    (nodeEnv) => {
+      expect(() => loadConfig({ NODE_ENV: nodeEnv })).toThrow(ConfigError);
+      expect(() => loadConfig({ NODE_ENV: nodeEnv })).toThrow('AUTH_PUBLIC_KEY');
+    },
+  );
+
+  it.each([undefined, '', 'development', 'test'])('makes a dev key with NODE_ENV=%s', (nodeEnv) => {
+    expect(loadConfig(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }).auth.key).toEqual({
+      kind: 'devKey',
+    });
+  });
+
+  it('reads trusted proxies and connection caps', () => {
+    const config = loadConfig({
+      TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.10 ,::1, fd00::/8',
+      WS_MAX_CONNECTIONS_PER_CLIENT: '5',
+      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '7',
+    });
+    expect(config.trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.10', '::1', 'fd00::/8']);
+    expect(config.websocket).toEqual({ maxConnectionsPerClient: 5, maxSubscriptionsPerConnection: 7 });
+    expect(loadConfig({}).websocket).toEqual({
+      maxConnectionsPerClient: 20,
+      maxSubscriptionsPerConnection: 50,
+    });
+    expect(loadConfig({}).trustedProxies).toEqual([]);
   });
 
   it('requires a real key in production', () => {

@@ -1,6 +1,11 @@
-import { getOperationAST, parse } from 'graphql';
+import { type FormattedExecutionResult, getOperationAST, parse } from 'graphql';
 import { type BookingEvent } from '../../src/booking/booking-events';
-import { ALL_SESSIONS, SessionReadCache, sessionsReadBy } from '../../src/caching/session-read-cache';
+import {
+  ALL_SESSIONS,
+  SessionReadCache,
+  sessionReadCachePlugin,
+  sessionsReadBy,
+} from '../../src/caching/session-read-cache';
 
 function operation(query: string) {
   return getOperationAST(parse(query))!;
@@ -14,6 +19,11 @@ function seatEvent(sessionId: string): BookingEvent {
 }
 
 const result = (label: string) => ({ data: { session: { label } } });
+
+/** A cache keeping results for `maxAgeMilliseconds`, within the default byte budget. */
+function cacheFor(maxAgeMilliseconds: number, maxBytes = 64 * 1_024 * 1_024): SessionReadCache {
+  return new SessionReadCache({ maxAgeMilliseconds, maxBytes });
+}
 
 describe('sessionsReadBy', () => {
   it('names the sessions of queries made only of session and seats root fields', () => {
@@ -31,6 +41,17 @@ describe('sessionsReadBy', () => {
     ]);
   });
 
+  it('names sessions in lower case, as their events do, however the query spells their ids', () => {
+    expect(
+      sessionsReadBy(
+        operation('query ($id: ID!) { session(id: $id) { id } seats(sessionId: "S2") { id } }'),
+        {
+          id: 'ABC-S1',
+        },
+      ),
+    ).toEqual(['abc-s1', 's2']);
+  });
+
   it('refuses anything else: other fields, fragments at the root, mutations, missing ids', () => {
     expect(sessionsReadBy(operation('{ session(id: "s1") { id } myReservations { id } }'), {})).toBeNull();
     expect(sessionsReadBy(operation('{ ...on Query { session(id: "s1") { id } } }'), {})).toBeNull();
@@ -45,7 +66,7 @@ describe('SessionReadCache', () => {
   });
 
   it('reuses a finished result until a change to its session', () => {
-    const cache = new SessionReadCache(60_000);
+    const cache = cacheFor(60_000);
     const flight = cache.begin('key', ['s1']);
     cache.finish('key', flight, result('one'), Number.POSITIVE_INFINITY);
     expect(cache.lookup('key')).toEqual(result('one'));
@@ -56,7 +77,7 @@ describe('SessionReadCache', () => {
   });
 
   it('drops session lists on a change to any session and on a new session, seat maps only on their own', () => {
-    const cache = new SessionReadCache(60_000);
+    const cache = cacheFor(60_000);
     const store = (key: string, dependencies: string[]) =>
       cache.finish(key, cache.begin(key, dependencies), result(key), Number.POSITIVE_INFINITY);
     store('list', [ALL_SESSIONS]);
@@ -71,7 +92,7 @@ describe('SessionReadCache', () => {
   });
 
   it('lets identical requests wait for one execution, and stores nothing read before a change', async () => {
-    const cache = new SessionReadCache(60_000);
+    const cache = cacheFor(60_000);
     const flight = cache.begin('key', ['s1']);
     const waiter = cache.inFlight('key');
     cache.invalidate([seatEvent('s1')]);
@@ -84,7 +105,7 @@ describe('SessionReadCache', () => {
 
   it('ends a result at its horizon and at the maximum age, and stores no failure', () => {
     jest.useFakeTimers({ now: 1_000_000 });
-    const cache = new SessionReadCache(1_000);
+    const cache = cacheFor(1_000);
     cache.finish('hold', cache.begin('hold', ['s1']), result('held'), 1_000_300);
     cache.finish('age', cache.begin('age', ['s1']), result('aged'), Number.POSITIVE_INFINITY);
     cache.finish('failed', cache.begin('failed', ['s1']), null, Number.POSITIVE_INFINITY);
@@ -98,14 +119,14 @@ describe('SessionReadCache', () => {
   });
 
   it('is off with a maximum age of 0', () => {
-    const cache = new SessionReadCache(0);
+    const cache = cacheFor(0);
     expect(cache.enabled).toBe(false);
     cache.finish('key', cache.begin('key', ['s1']), result('one'), Number.POSITIVE_INFINITY);
     expect(cache.lookup('key')).toBeNull();
   });
 
   it('keeps at most 1,000 results, pushing out the oldest', () => {
-    const cache = new SessionReadCache(60_000);
+    const cache = cacheFor(60_000);
     for (let index = 0; index <= 1_000; index += 1) {
       cache.finish(`key${index}`, cache.begin(`key${index}`, [`s${index}`]), result(`${index}`), Infinity);
     }
@@ -115,7 +136,7 @@ describe('SessionReadCache', () => {
   });
 
   it("serialises like Apollo, reusing a stored result's JSON", () => {
-    const cache = new SessionReadCache(60_000);
+    const cache = cacheFor(60_000);
     const stored = result('stored');
     cache.finish('key', cache.begin('key', ['s1']), stored, Infinity);
     const apollo = (value: object) => `${JSON.stringify(value)}\n`;
@@ -124,5 +145,88 @@ describe('SessionReadCache', () => {
     expect(cache.stringifyResult(ordered)).toBe(apollo(ordered));
     const other = { errors: [{ message: 'x' }], data: null, extensions: undefined };
     expect(cache.stringifyResult(other)).toBe(apollo(other));
+  });
+
+  it('keeps its results within its byte budget, pushing out the least recently used', () => {
+    // ~1,000 bytes of JSON, counted twice (the JSON and the object), plus the key.
+    const sized = (label: string) => ({ data: { session: { label: label.padEnd(1_000, '.') } } });
+    const cache = cacheFor(60_000, 20_000);
+    for (let index = 0; index < 30; index += 1) {
+      cache.finish(`key${index}`, cache.begin(`key${index}`, [`s${index}`]), sized(`${index}`), Infinity);
+      // key0 is read on every turn: the least recently used go first, not it.
+      expect(cache.lookup('key0')).not.toBeNull();
+      expect(cache.footprint.bytes).toBeLessThanOrEqual(20_000);
+    }
+    expect(cache.footprint.entries).toBeGreaterThanOrEqual(8);
+    expect(cache.footprint.entries).toBeLessThan(10);
+    expect(cache.lookup('key1')).toBeNull();
+    expect(cache.lookup('key29')).not.toBeNull();
+    // Dropped results give their bytes back.
+    cache.invalidate([seatEvent('s29'), seatEvent('s0')]);
+    expect(cache.footprint.entries).toBeLessThan(8);
+    expect(cache.footprint.bytes).toBeLessThanOrEqual(20_000 - 4_000);
+  });
+
+  it('does not store a result bigger than a quarter of its budget', () => {
+    const cache = cacheFor(60_000, 20_000);
+    const big = { data: { session: { label: 'x'.repeat(2_500) } } };
+    cache.finish('big', cache.begin('big', ['s1']), big, Infinity);
+    expect(cache.lookup('big')).toBeNull();
+    expect(cache.footprint).toEqual({ entries: 0, bytes: 0 });
+  });
+});
+
+describe('sessionReadCachePlugin', () => {
+  type Hooks = {
+    responseForOperation(context: unknown): Promise<unknown>;
+    willSendResponse(context: unknown): Promise<void>;
+  };
+
+  /** Sends `query` with `variables` through the plugin; says whether it was answered from the cache. */
+  async function send(
+    cache: SessionReadCache,
+    query: string,
+    variables: Record<string, unknown>,
+    answer: FormattedExecutionResult,
+  ): Promise<boolean> {
+    const plugin = sessionReadCachePlugin(cache);
+    const hooks = (await plugin.requestDidStart!({} as never)) as unknown as Hooks;
+    const cached = await hooks.responseForOperation({
+      operation: operation(query),
+      queryHash: `hash of ${query}`,
+      request: { query, variables },
+    });
+    if (cached) {
+      return true;
+    }
+    await hooks.willSendResponse({
+      response: { body: { kind: 'single', singleResult: answer } },
+      contextValue: { horizon: { validUntil: Infinity } },
+    });
+    return false;
+  }
+
+  const SEAT_MAP = 'query ($id: ID!) { session(id: $id) { id } }';
+
+  it('shares one entry between upper- and lower-case session ids, dropped by the lower-case event', async () => {
+    const cache = cacheFor(60_000);
+    const id = '0190b3c4-7d1e-7abc-8def-0000000000aa';
+    expect(await send(cache, SEAT_MAP, { id: id.toUpperCase() }, result('one'))).toBe(false);
+    expect(await send(cache, SEAT_MAP, { id }, result('one'))).toBe(true);
+    cache.invalidate([seatEvent(id)]);
+    expect(await send(cache, SEAT_MAP, { id: id.toUpperCase() }, result('two'))).toBe(false);
+    // An upper-case id written in the document is its own entry, but dropped all the same.
+    const inline = `{ session(id: "${id.toUpperCase()}") { id } }`;
+    expect(await send(cache, inline, {}, result('two'))).toBe(false);
+    expect(await send(cache, inline, {}, result('two'))).toBe(true);
+    cache.invalidate([seatEvent(id)]);
+    expect(await send(cache, inline, {}, result('three'))).toBe(false);
+  });
+
+  it('ignores variables the operation does not declare, so they make no new entries', async () => {
+    const cache = cacheFor(60_000);
+    expect(await send(cache, SEAT_MAP, { id: 's1' }, result('one'))).toBe(false);
+    expect(await send(cache, SEAT_MAP, { id: 's1', filler: 'x'.repeat(1_000) }, result('one'))).toBe(true);
+    expect(cache.footprint.entries).toBe(1);
   });
 });

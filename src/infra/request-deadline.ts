@@ -1,0 +1,93 @@
+import { requestTimedOut } from '../errors/domain-error';
+
+/**
+ * How much sooner than the request's deadline the database must give up on its work, so
+ * that a transaction is cancelled and rolled back before the 503 is due, not after.
+ */
+const DATABASE_MARGIN_MILLISECONDS = 50;
+
+/**
+ * The time one HTTP request has left, shared by the timer that answers it 503 and by the
+ * transactions doing its work, so that exactly one of two things happens: the work commits
+ * and the real answer is sent, or the request is answered 503 and nothing has committed.
+ *
+ * - {@link expire} (the timer, or a transaction the database cancelled for lack of time)
+ *   answers 503 at once, unless a commit is in flight (the 503 then waits for its outcome) or
+ *   some work has already committed (then no 503 is ever sent: the real answer follows).
+ * - {@link beginCommit} refuses once the time is up, so nothing commits after a 503.
+ */
+export class RequestDeadline {
+  private readonly endsAt: number;
+  private phase: 'running' | 'committed' | 'expired' = 'running';
+  private commitsInFlight = 0;
+  private expiryWaitingForCommit = false;
+
+  /**
+   * @param milliseconds how long the request has, from now
+   * @param answerTimedOut sends the 503; called at most once, never after a commit
+   */
+  constructor(
+    milliseconds: number,
+    private readonly answerTimedOut: () => void,
+  ) {
+    this.endsAt = performance.now() + milliseconds;
+  }
+
+  /** True once the request has been (or is being) answered 503. */
+  get expired(): boolean {
+    return this.phase === 'expired';
+  }
+
+  /** Time left before the 503 is due; negative once it is. */
+  remainingMilliseconds(): number {
+    return this.endsAt - performance.now();
+  }
+
+  /**
+   * How long database work started now may take (statement and lock timeouts): the time
+   * left less a margin. Zero or less means there is no time left for database work.
+   */
+  databaseBudgetMilliseconds(): number {
+    return Math.floor(this.remainingMilliseconds() - DATABASE_MARGIN_MILLISECONDS);
+  }
+
+  /** The time is up: answers 503 now, after the commit in flight fails, or never if work committed. */
+  expire(): void {
+    if (this.phase !== 'running') {
+      return;
+    }
+    if (this.commitsInFlight > 0) {
+      this.expiryWaitingForCommit = true;
+      return;
+    }
+    this.phase = 'expired';
+    this.answerTimedOut();
+  }
+
+  /**
+   * Announces a COMMIT about to be sent; until {@link endCommit} no 503 is answered.
+   *
+   * @throws DomainError TIMEOUT when the time is up: the caller must roll back instead.
+   */
+  beginCommit(): void {
+    if (this.remainingMilliseconds() <= 0) {
+      this.expire();
+    }
+    if (this.phase === 'expired' || this.remainingMilliseconds() <= 0) {
+      throw requestTimedOut();
+    }
+    this.commitsInFlight += 1;
+  }
+
+  /** Reports how the commit announced by {@link beginCommit} ended. */
+  endCommit(committed: boolean): void {
+    this.commitsInFlight -= 1;
+    if (committed) {
+      this.phase = 'committed';
+    }
+    if (this.expiryWaitingForCommit && this.commitsInFlight === 0) {
+      this.expiryWaitingForCommit = false;
+      this.expire();
+    }
+  }
+}
