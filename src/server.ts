@@ -116,12 +116,7 @@ function rootFieldLabel(
   if (!operation) {
     return 'none';
   }
-  const root =
-    operation.operation === 'query'
-      ? schema.getQueryType()
-      : operation.operation === 'mutation'
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
+  const root = schema.getRootType(operation.operation);
   const fields = root?.getFields() ?? {};
   const names = new Set<string>();
   for (const selection of operation.selectionSet.selections) {

@@ -245,12 +245,7 @@ export function measureOperationWithSteps(
     return total;
   };
 
-  const root =
-    operation.operation === 'query'
-      ? schema.getQueryType()
-      : operation.operation === 'mutation'
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
+  const root = schema.getRootType(operation.operation);
   const measured = root ? measureSelections(root, operation.selectionSet) : emptyMeasure();
   return {
     measure: { depth: measured.depth, aliases: measured.aliases, cost: costUnder(measured, undefined) },

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { loadConfig } from '../../src/config';
-import { connectDatabase, migrate } from '../../src/infra/database';
 import { createLogger, type Logger } from '../../src/infra/logger';
 import { uuidv7 } from '../../src/infra/uuid';
 import { type PruneOutcome, RetentionPruner } from '../../src/workers/retention-pruner';
-import { testEnvironment } from '../support/test-app';
+import { connectMigratedTestDatabase } from '../support/test-app';
 
 const OUTBOX_HOURS = 24;
 const INBOX_HOURS = 168;
@@ -15,9 +13,7 @@ describe('retention pruning of the outbox and the inbox', () => {
   let orm: MikroORM;
 
   beforeAll(async () => {
-    const config = loadConfig(testEnvironment());
-    orm = await connectDatabase(config.database);
-    await migrate(orm, config.database.url);
+    orm = await connectMigratedTestDatabase();
   });
 
   afterAll(async () => {

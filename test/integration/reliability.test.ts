@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type ChannelModel, type ConfirmChannel, connect, type Options } from 'amqplib';
-import { loadConfig } from '../../src/config';
 import { encodeEvent } from '../../src/events/event-message';
 import { OutboxRelay } from '../../src/events/outbox-relay';
 import { MAX_DELIVERY_ATTEMPTS, topologyNames } from '../../src/events/topology';
-import { connectDatabase, migrate } from '../../src/infra/database';
 import { createLogger, type Logger } from '../../src/infra/logger';
 import { uuidv7 } from '../../src/infra/uuid';
 import { type RunningConsumer, startConsumer } from '../../src/workers/consumer';
@@ -13,7 +11,7 @@ import { type Receipt, type ReceiptSender } from '../../src/workers/receipt-send
 import { createReceiptsHandler, RECEIPTS_CONSUMER } from '../../src/workers/receipts.worker';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
 import { ClientPool, subscribe } from '../support/subscriptions';
-import { startTestApp, type TestApp, testEnvironment, uniqueUser } from '../support/test-app';
+import { connectMigratedTestDatabase, startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 import { TEST_AMQP_URL } from '../support/test-environment';
 import { eventually } from '../support/wait';
 
@@ -209,9 +207,7 @@ describe('outbox relay when the broker does not confirm', () => {
 
   beforeAll(async () => {
     // Just a migrated database: no application, so no other relay publishes these rows.
-    const config = loadConfig(testEnvironment());
-    orm = await connectDatabase(config.database);
-    await migrate(orm, config.database.url);
+    orm = await connectMigratedTestDatabase();
   });
 
   afterAll(async () => {

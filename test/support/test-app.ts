@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Application, startApplication } from '../../src/app';
+import { type MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../src/config';
+import { connectDatabase, migrate } from '../../src/infra/database';
 import { signToken } from '../../src/infra/dev-keys';
 import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { connect } from 'amqplib';
@@ -63,6 +65,17 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
     ...overrides,
   };
+}
+
+/**
+ * A migrated database of its own, with no application around it (no relay, no consumers):
+ * for tests that drive one component against real PostgreSQL.
+ */
+export async function connectMigratedTestDatabase(): Promise<MikroORM> {
+  const config = loadConfig(testEnvironment());
+  const orm = await connectDatabase(config.database);
+  await migrate(orm, config.database.url);
+  return orm;
 }
 
 /** Sends typed documents with typed variables, or anything else loosely. */
