@@ -1,6 +1,7 @@
 import { dropTestDatabases } from './test-databases';
+import { testRunId } from './test-environment';
 
 /** Removes the databases the run created. */
 export default async function globalTeardown(): Promise<void> {
-  await dropTestDatabases();
+  await dropTestDatabases(testRunId());
 }

@@ -9,7 +9,13 @@ import { connect } from 'amqplib';
 import { type DocumentNode, print } from 'graphql';
 import { deleteTopology } from '../../src/events/topology';
 import { createLogger, type Logger } from '../../src/infra/logger';
-import { TEST_AMQP_URL, TEST_DATABASE_PREFIX, TEST_REDIS_URL, testDatabaseUrl } from './test-environment';
+import {
+  TEST_AMQP_URL,
+  TEST_DATABASE_PREFIX,
+  TEST_REDIS_URL,
+  testDatabaseUrl,
+  testRunId,
+} from './test-environment';
 
 /** A GraphQL response as the client sees it. */
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -52,7 +58,7 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
   return {
     NODE_ENV: 'test',
-    DATABASE_URL: testDatabaseUrl(`${TEST_DATABASE_PREFIX}_${suffix}`),
+    DATABASE_URL: testDatabaseUrl(`${TEST_DATABASE_PREFIX}_${testRunId()}_${suffix}`),
     DATABASE_POOL_SIZE: '10',
     REDIS_URL: TEST_REDIS_URL,
     AMQP_URL: TEST_AMQP_URL,

@@ -7,6 +7,15 @@ export const TEST_DATABASE_PREFIX = 'poltrona_test';
 
 const SERVER_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
+/** The id of this jest run (its start, unix seconds), set by the global setup. */
+export function testRunId(): string {
+  const runId = process.env.TEST_RUN_ID;
+  if (!runId) {
+    throw new Error('TEST_RUN_ID is missing: run the tests through jest (global setup)');
+  }
+  return runId;
+}
+
 export function testDatabaseUrl(database: string): string {
   return `${SERVER_URL}/${database}`;
 }
