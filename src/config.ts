@@ -57,6 +57,8 @@ export interface Config {
     readonly maxAliases: number;
     readonly maxCost: number;
     readonly maxTokens: number;
+    /** Field selections and fragment spreads in one document, checked before validation. */
+    readonly maxSelections: number;
     readonly maxBodyBytes: number;
     readonly executionTimeoutMilliseconds: number;
     readonly introspection: boolean;
@@ -301,6 +303,7 @@ export function loadConfig(env: Environment = process.env): Config {
       maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1_000),
       maxCost: integer(env, 'GRAPHQL_MAX_COST', 25_000, 10, 10_000_000),
       maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 5_000, 50, 1_000_000),
+      maxSelections: integer(env, 'GRAPHQL_MAX_SELECTIONS', 300, 10, 100_000),
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1_024, 1_024, 10 * 1_024 * 1_024),
       executionTimeoutMilliseconds,
       introspection: boolean(env, 'GRAPHQL_INTROSPECTION', DEV_KEY_ENVIRONMENTS.has(nodeEnv)),

@@ -9,10 +9,11 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import {
   type ExecutionArgs,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   type GraphQLSchema,
   Kind,
@@ -41,6 +42,7 @@ import { SharedSubscriptions, type SubscriberSink } from './events/shared-subscr
 import { type SessionReadCache, sessionReadCachePlugin } from './caching/session-read-cache';
 import { executionTimeout, requestDeadlineOf } from './security/execution-timeout';
 import { type RequestGuard } from './security/request-guard';
+import { checkDocumentSize, checkDocumentSourceSize } from './security/operation-limits';
 import { mountGraphQLIde } from './web/graphql-ide';
 import { type DevTokenIssuer, mountSeatMapPage } from './web/seat-map-page';
 
@@ -213,7 +215,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
                 logger.info(
                   {
                     requestId: contextValue.requestId,
-                    operationName: operationName ?? 'anonymous',
+                    // Client text: bounded, so a 64 KB name cannot swell every log line.
+                    operationName: (operationName ?? 'anonymous').slice(0, 100),
                     operationType: operation?.operation,
                     userId: contextValue.viewer?.userId,
                     durationMs: Math.round(seconds * 1_000_000) / 1_000,
@@ -231,15 +234,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           requestDidStart: async () => ({
             didResolveOperation: async ({ document, operation, request, contextValue }) => {
               if (!operation) {
-                throw requestRefusal(
-                  new DomainError(
-                    ErrorCode.BadUserInput,
-                    request.operationName
-                      ? `The document has no operation named "${request.operationName}".`
-                      : 'The document has several operations: say which one with operationName.',
-                    { field: 'operationName' },
-                  ),
-                );
+                throw operationNotFound(request.operationName);
               }
               if (operation.operation === 'subscription') {
                 throw requestRefusal(
@@ -273,6 +268,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         : []),
       executionTimeout(endpoint.limits.executionTimeoutMilliseconds),
       express.json({ limit: endpoint.limits.maxBodyBytes }),
+      documentSizeGuard(endpoint.limits),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => {
           const requestId = requestIdOf(req);
@@ -327,6 +323,24 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   };
 }
 
+/**
+ * Refuses documents with too many selections before Apollo validates them (validation's cost
+ * grows with the square of the selections; Apollo's hooks cannot answer 400 before it).
+ */
+function documentSizeGuard(limits: Config['limits']): RequestHandler {
+  return (request, response, next) => {
+    const body = request.body as { query?: unknown } | undefined;
+    const query = request.method === 'GET' ? request.query.query : body?.query;
+    const refused = typeof query === 'string' ? checkDocumentSourceSize(query, limits) : undefined;
+    if (!refused) {
+      next();
+      return;
+    }
+    const { status, body: answer } = refusalResponse(refused.originalError as DomainError);
+    response.status(status).json(answer);
+  };
+}
+
 /** Oversized or unreadable bodies get a GraphQL-shaped refusal instead of an HTML page. */
 const bodyErrors: ErrorRequestHandler = (
   error: { status?: number; type?: string },
@@ -349,13 +363,27 @@ const bodyErrors: ErrorRequestHandler = (
   }
 };
 
-function withCode(error: GraphQLError, code: string): GraphQLError {
+/** graphql-js's own error, answered under one of the table's codes. */
+function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
-    extensions: { ...error.extensions, code },
+    extensions: { ...error.extensions, code: ERROR_CODE_TABLE[code].extensionCode },
   });
+}
+
+/** The refusal of an `operationName` the document does not contain (or of an ambiguous document). */
+function operationNotFound(operationName: string | null | undefined): GraphQLError {
+  return requestRefusal(
+    new DomainError(
+      ErrorCode.BadUserInput,
+      operationName
+        ? `The document has no operation named "${operationName.slice(0, 100)}".`
+        : 'The document has several operations: say which one with operationName.',
+      { field: 'operationName' },
+    ),
+  );
 }
 
 /**
@@ -384,10 +412,11 @@ function socketSink(socket: WebSocket, id: string): SubscriberSink {
 
 interface ConnectionState {
   viewer: Viewer | null;
-  /** Cancels the close at token expiry. */
-  cancelExpiry?: () => void;
-  /** The user's connection count to give back at close (set once counted). */
-  countedUser?: string;
+}
+
+/** The connection budget a socket holds: its address's, until `connection_init` names a user. */
+interface ConnectionSlot {
+  key: string;
 }
 
 /**
@@ -424,14 +453,21 @@ function serveWebsockets(
       }
     },
   });
+  const slots = new WeakMap<WebSocket, ConnectionSlot>();
   wsServer.on('connection', (socket, request) => {
-    const key = addressKey(request);
+    const slot: ConnectionSlot = { key: addressKey(request) };
     // Upgrades that passed verifyClient together may still overshoot: the count decides.
-    if (!connections.acquire(key)) {
+    if (!connections.acquire(slot.key)) {
       socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'Too many connections');
       return;
     }
-    socket.once('close', () => connections.release(key));
+    slots.set(socket, slot);
+    metrics.openSockets.inc();
+    // Whatever happens to the connection (even mid-handshake), its slot goes back here.
+    socket.once('close', () => {
+      connections.release(slot.key);
+      metrics.openSockets.dec();
+    });
   });
   const states = new WeakMap<object, ConnectionState>();
   const validationRules = endpoint.limits.introspection
@@ -450,6 +486,7 @@ function serveWebsockets(
       schema: endpoint.schema,
       subscribe: (args) => shared.subscribe(args, sinks.get(args)),
       onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
         const state: ConnectionState = { viewer: null };
         const value = ctx.connectionParams?.authorization;
         if (typeof value === 'string') {
@@ -461,32 +498,29 @@ function serveWebsockets(
             return false;
           }
         }
+        const slot = slots.get(socket);
+        // The client may have gone while its token was being verified: nothing to set up.
+        if (socket.readyState !== WebSocket.OPEN || !slot) {
+          return false;
+        }
         if (state.viewer) {
+          // From now on the connection counts against its user, not its address: many users
+          // may share one address (NAT, offices).
           const userKey = `user:${state.viewer.userId}`;
           if (!connections.acquire(userKey)) {
-            ctx.extra.socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'Too many connections');
+            socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'Too many connections');
             return false;
           }
-          state.countedUser = userKey;
+          connections.release(slot.key);
+          slot.key = userKey;
           // Tokens always carry `exp` (the verifier requires it), however far away it is.
-          const socket = ctx.extra.socket;
-          state.cancelExpiry = callAt(state.viewer.expiresAt, () =>
+          const cancelExpiry = callAt(state.viewer.expiresAt, () =>
             socket.close(CloseCode.Unauthorized, 'Token expired'),
           );
+          socket.once('close', cancelExpiry);
         }
         states.set(ctx, state);
-        metrics.openSockets.inc();
         return true;
-      },
-      onClose: (ctx) => {
-        const state = states.get(ctx);
-        if (state) {
-          state.cancelExpiry?.();
-          if (state.countedUser) {
-            connections.release(state.countedUser);
-          }
-          metrics.openSockets.dec();
-        }
       },
       onOperation: () => {
         metrics.activeSubscriptions.inc();
@@ -507,7 +541,7 @@ function serveWebsockets(
             ),
           ];
         }
-        // The same codes Apollo gives these failures over HTTP.
+        // The same steps, codes and messages as over HTTP.
         let document;
         try {
           document = parse(payload.query, { maxTokens: endpoint.limits.maxTokens });
@@ -515,21 +549,30 @@ function serveWebsockets(
           return [
             withCode(
               error instanceof GraphQLError ? error : new GraphQLError('Syntax error'),
-              'GRAPHQL_PARSE_FAILED',
+              ErrorCode.GraphQLParseFailed,
             ),
           ];
         }
+        const tooLarge = checkDocumentSize(document, endpoint.limits.maxSelections);
+        if (tooLarge) {
+          return [tooLarge];
+        }
         const validationErrors = validate(endpoint.schema, document, validationRules);
         if (validationErrors.length > 0) {
-          return validationErrors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+          return validationErrors.map((error) => withCode(error, ErrorCode.GraphQLValidationFailed));
         }
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) {
-          return [
-            new GraphQLError('Unknown or ambiguous operation name.', {
-              extensions: { code: 'BAD_USER_INPUT' },
-            }),
-          ];
+          return [operationNotFound(payload.operationName)];
+        }
+        const variables = getVariableValues(
+          endpoint.schema,
+          operation.variableDefinitions ?? [],
+          payload.variables ?? {},
+          { maxErrors: 10 },
+        );
+        if (variables.errors) {
+          return variables.errors.map((error) => withCode(error, ErrorCode.BadUserInput));
         }
         const state = states.get(ctx) ?? { viewer: null };
         const address = endpoint.clientAddress(ctx.extra.request);

@@ -28,9 +28,9 @@ export type CursorKey<Parts extends readonly CursorPart[]> = {
   -readonly [Index in keyof Parts]: CursorValue<Parts[Index]>;
 };
 
-// Timestamps as `toISOString()` writes them for years 0000-9999: what the DateTime scalar
-// accepts, so every stored `startsAt` this API hands out, and within PostgreSQL's range.
-const TIMESTAMP_PART = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// Timestamps as `toISOString()` writes them for years 1970-9999: every `startsAt` or
+// `createdAt` this API hands out, and safely within PostgreSQL's range (year 0000 is not).
+const TIMESTAMP_PART = /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 // Each part as the API writes it; anything else is a cursor the API did not hand out.
 const PART_DECODERS: { readonly [Part in CursorPart]: (text: string) => CursorValue<Part> | undefined } = {

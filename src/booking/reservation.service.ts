@@ -506,9 +506,10 @@ export class ReservationService {
   }
 
   /**
-   * Serialises the user's reserves. Only that user's own reserves take this lock, so waiting
-   * past lock_timeout means too many of them are in flight at once: a rate limit, not a seat
-   * conflict.
+   * Serialises the user's reserves. The lock is keyed by a 32-bit hash of the user id, so
+   * besides the user's own reserves only a rare colliding user shares it; waiting past
+   * lock_timeout therefore means too many reserves in flight on that key: a rate limit
+   * (retry shortly), not a seat conflict.
    */
   private async lockUserHolds(tx: EntityManager, userId: string): Promise<void> {
     try {

@@ -145,6 +145,16 @@ export function createErrorFormatter(logError: ErrorLogger) {
         extensions: { ...extensions, code: ERROR_CODE_TABLE[protocolCode].extensionCode },
       };
     }
+    // Apollo's own refusals without a code (a persisted query whose hash does not match) carry
+    // a 4xx status: the client's mistake, not ours.
+    const status =
+      error instanceof GraphQLError ? (error.extensions.http as { status?: number })?.status : undefined;
+    if (formatted.path === undefined && typeof status === 'number' && status >= 400 && status < 500) {
+      return {
+        message: formatted.message,
+        extensions: { code: ERROR_CODE_TABLE[ErrorCode.BadRequest].extensionCode },
+      };
+    }
     logError(original ?? error);
     return { message: INTERNAL_MESSAGE, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };

@@ -40,12 +40,16 @@ function viewerFrom(payload: JWTPayload): Viewer {
   if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
     throw unauthenticated('The token has no usable subject.');
   }
+  // jwtVerify's requiredClaims guarantees a numeric `exp`; one past the end of time is refused.
+  const expiresAt = new Date((payload.exp as number) * 1_000);
+  if (!Number.isFinite(expiresAt.getTime())) {
+    throw unauthenticated('The token expires too far in the future.');
+  }
   const roles = payload.roles;
   return {
     userId,
     isAdmin: Array.isArray(roles) && roles.includes('admin'),
-    // jwtVerify's requiredClaims guarantees a numeric `exp`.
-    expiresAt: new Date((payload.exp as number) * 1_000),
+    expiresAt,
   };
 }
 

@@ -7,6 +7,9 @@ const MAX_TIMER_MILLISECONDS = 2 ** 31 - 1;
  */
 export function callAt(when: Date, callback: () => void, now: () => number = Date.now): () => void {
   let timer: NodeJS.Timeout | undefined;
+  if (!Number.isFinite(when.getTime())) {
+    throw new RangeError('callAt needs a valid date');
+  }
   const arm = () => {
     const remaining = when.getTime() - now();
     if (remaining <= 0) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { captureLogs } from '../support/log-capture';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -78,6 +79,36 @@ describe('client mistakes get clear client errors', () => {
     expect((await mint()).status).toBe(200);
     expect((await mint({ 'x-forwarded-for': '203.0.113.9' })).status).toBe(403);
     expect((await mint({ forwarded: 'for=203.0.113.9' })).status).toBe(403);
+    // DNS rebinding: a page of another site whose name now points at 127.0.0.1.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const { port } = new URL(base);
+      const outgoing = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/demo/token',
+          method: 'POST',
+          headers: { host: `evil.example:${port}`, 'content-type': 'application/json' },
+        },
+        (incoming) => {
+          incoming.resume();
+          resolve(incoming.statusCode ?? 0);
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(JSON.stringify({ userId: 'alice' }));
+    });
+    expect(rebound).toBe(403);
+  });
+
+  it('answers a persisted query whose hash does not match with 400 BAD_REQUEST, logging nothing', async () => {
+    const answer = await post(testApp, {
+      query: '{ __typename }',
+      extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors?.[0].extensions.code).toBe('BAD_REQUEST');
+    expect(logs.lines().filter((line) => line.level === 50)).toEqual([]);
   });
 });
 

@@ -26,6 +26,8 @@ describe('cursors the API did not hand out', () => {
   it.each([
     ['a date before year 0', base64url(['-010000-01-01T00:00:00.000Z', NIL_ID])],
     ['a date after year 9999', base64url(['+100000-01-01T00:00:00.000Z', NIL_ID])],
+    ['year 0000, which PostgreSQL cannot store', base64url(['0000-06-01T00:00:00.000Z', NIL_ID])],
+    ['a date before 1970', base64url(['1969-12-31T23:59:59.999Z', NIL_ID])],
     ['a non-canonical date', base64url(['2030-01-01T00:00:00Z', NIL_ID])],
   ])('sessions(after:) with %s is BAD_USER_INPUT, logged as nothing unexpected', async (_name, after) => {
     const before = errorLines().length;

@@ -68,6 +68,30 @@ describe('operation limits', () => {
     expect(await sessionFootprint(testApp, session.id)).toEqual(before);
   });
 
+  it('refuses a document with too many selections before validating it, over HTTP and websocket', async () => {
+    // graphql-js's overlapping-fields rule is quadratic: 400 repeated fields cost it a large part of a second.
+    const query = `{ ${Array.from({ length: 400 }, () => 'sessions { edges { cursor } }').join(' ')} }`;
+    const response = await testApp.graphql(query);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0].extensions).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      limit: 'selections',
+      max: 300,
+    });
+    const client = openClient(websocketUrl(testApp.url));
+    try {
+      const refused = await new Promise<unknown>((resolve) => {
+        client.subscribe(
+          { query },
+          { next: () => undefined, error: resolve, complete: () => resolve('complete') },
+        );
+      });
+      expect((refused as { extensions: { limit: string } }[])[0].extensions.limit).toBe('selections');
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('refuses a too costly list query', async () => {
     const response = await testApp.graphql(
       `{ sessions(first: 100) { edges { node { seats { session { seats { id } } } } } } }`,

@@ -99,6 +99,55 @@ describe('websocket connection and subscription caps', () => {
     await closeAll(opened);
   });
 
+  it('counts signed-in users per user, not per address: many users may share one address', async () => {
+    const headers = { 'x-forwarded-for': '198.51.100.50' };
+    const opened: Handshake[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      opened.push(await handshake(testApp.url, { headers, token: await testApp.token(uniqueUser()) }));
+    }
+    expect(opened.map((result) => result.outcome)).toEqual(['open', 'open', 'open', 'open', 'open']);
+    await closeAll(opened);
+  });
+
+  it('gives the slot back when a client goes away in the middle of connection_init', async () => {
+    const token = await testApp.token(uniqueUser());
+    const headers = { 'x-forwarded-for': '198.51.100.60' };
+    for (let attempt = 0; attempt < 8; attempt += 1) {
+      // connection_init, then gone before the server could answer.
+      await new Promise<void>((resolve) => {
+        const socket = new WebSocket(websocketUrl(testApp.url), 'graphql-transport-ws', { headers });
+        socket.on('error', () => undefined);
+        socket.on('open', () => {
+          socket.send(
+            JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+          );
+          socket.terminate();
+        });
+        socket.on('close', () => resolve());
+      });
+    }
+    const again = await eventually(async () => {
+      const result = await handshake(testApp.url, { headers, token });
+      return result.outcome === 'open' ? result : false;
+    });
+    await closeAll([again]);
+  });
+
+  it('refuses bad variables of a subscribe message as BAD_USER_INPUT, like HTTP', async () => {
+    const client = openClient(websocketUrl(testApp.url));
+    try {
+      const errors = await new Promise<unknown>((resolve) => {
+        client.subscribe(
+          { query: SEAT_CHANGES, variables: { sessionId: { not: 'an id' } } },
+          { next: () => undefined, error: resolve, complete: () => resolve('complete') },
+        );
+      });
+      expect((errors as { extensions: { code: string } }[])[0].extensions.code).toBe('BAD_USER_INPUT');
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('answers RATE_LIMITED to a subscription beyond the per-connection cap', async () => {
     const session = await createSession(testApp, { rows: 1, seatsPerRow: 2 });
     const client = openClient(websocketUrl(testApp.url));
@@ -158,6 +207,19 @@ describe('tokens and long-lived connections', () => {
     const token = await tokenWithoutExpiry(uniqueUser());
     const response = await testApp.graphql('{ myReservations { id } }', {}, token);
     expect(response.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(await handshake(testApp.url, { token })).toEqual({ outcome: 'closed', code: 4403 });
+  });
+
+  it('refuses a token whose exp lies past the end of time', async () => {
+    const key = await importPKCS8(testPrivateKey(), 'RS256');
+    const token = await new SignJWT({ roles: [] })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
+      .setSubject(uniqueUser())
+      .setExpirationTime(9_469_076_175_469)
+      .sign(key);
+    expect((await testApp.graphql('{ myReservations { id } }', {}, token)).errors?.[0].extensions.code).toBe(
+      'UNAUTHENTICATED',
+    );
     expect(await handshake(testApp.url, { token })).toEqual({ outcome: 'closed', code: 4403 });
   });
 

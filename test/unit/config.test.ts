@@ -34,6 +34,7 @@ describe('configuration', () => {
     ['WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 'many'],
     ['SESSION_CACHE_MAX_BYTES', '-1'],
     ['DATABASE_POOL_ACQUIRE_TIMEOUT_MS', '20000'],
+    ['GRAPHQL_MAX_SELECTIONS', '5'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -29,4 +29,8 @@ describe('callAt', () => {
     jest.advanceTimersByTime(10_000);
     expect(cancelled).not.toHaveBeenCalled();
   });
+
+  it('refuses an invalid date instead of spinning on it', () => {
+    expect(() => callAt(new Date(Number.NaN), () => undefined)).toThrow(RangeError);
+  });
 });

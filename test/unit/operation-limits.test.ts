@@ -3,6 +3,8 @@ import { type DocumentNode, type GraphQLSchema, getOperationAST, parse, visit } 
 import { MAX_SEATS_PER_SESSION } from '../../src/booking/room-size';
 import { buildGraphQLSchema } from '../../src/schema/build-schema';
 import {
+  checkDocumentSize,
+  checkDocumentSourceSize,
   checkOperationLimits,
   measureOperation,
   measureOperationWithSteps,
@@ -247,5 +249,34 @@ describe('rootFieldCount', () => {
     expect(count('{ session(id: "x") { id } session(id: "x") { movie } }')).toBe(1);
     expect(count('{ ...F ...F } fragment F on Query { a: __typename b: __typename }')).toBe(2);
     expect(count(doublingChain(30, 'a: __typename'))).toBe(1);
+  });
+});
+
+describe('document size before validation', () => {
+  const limits = { maxSelections: 300, maxTokens: 100_000 };
+  const repeated = (count: number) =>
+    `{ ${Array.from({ length: count }, () => 'sessions { edges { cursor } }').join(' ')} }`;
+
+  it('counts field selections, spreads and inline fragments in every definition', () => {
+    expect(checkDocumentSize(parse(repeated(100)), 300)).toBeUndefined();
+    expect(checkDocumentSize(parse(repeated(101)), 300)?.extensions).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      limit: 'selections',
+      max: 300,
+      http: { status: 400 },
+    });
+    const spreads = `{ ...F ... on Query { __typename } } fragment F on Query { ${'__typename '.repeat(297)} }`;
+    expect(checkDocumentSize(parse(spreads), 300)).toBeUndefined();
+    expect(checkDocumentSize(parse(spreads.replace('{ ...F', '{ ...F ...F')), 300)).toBeDefined();
+  });
+
+  it('judges the text the same way, parsing only texts with many names', () => {
+    expect(checkDocumentSourceSize(repeated(100), limits)).toBeUndefined();
+    expect(checkDocumentSourceSize(repeated(101), limits)?.extensions).toMatchObject({ limit: 'selections' });
+    // Many names, few selections (arguments, a long string): parsed, then allowed.
+    const names = Array.from({ length: 400 }, (_, index) => `word${index}`).join(' ');
+    expect(checkDocumentSourceSize(`{ __typename } # ${names}`, limits)).toBeUndefined();
+    // Not a document: left to the transport's parser and its GRAPHQL_PARSE_FAILED.
+    expect(checkDocumentSourceSize(`{ ${names}`, limits)).toBeUndefined();
   });
 });
