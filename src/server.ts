@@ -11,12 +11,12 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import {
+  type DocumentNode,
   type ExecutionArgs,
   getOperationAST,
   getVariableValues,
   GraphQLError,
   type GraphQLSchema,
-  Kind,
   type OperationDefinitionNode,
   NoSchemaIntrospectionCustomRule,
   parse,
@@ -42,7 +42,7 @@ import { SharedSubscriptions, type SubscriberSink } from './events/shared-subscr
 import { type SessionReadCache, sessionReadCachePlugin } from './caching/session-read-cache';
 import { executionTimeout, requestDeadlineOf } from './security/execution-timeout';
 import { type RequestGuard } from './security/request-guard';
-import { checkDocumentSize, checkDocumentSourceSize } from './security/operation-limits';
+import { checkDocumentSize, checkDocumentSourceSize, rootFields } from './security/operation-limits';
 import { mountGraphQLIde } from './web/graphql-ide';
 import { type DevTokenIssuer, mountSeatMapPage } from './web/seat-map-page';
 
@@ -108,30 +108,24 @@ const OUTCOMES: ReadonlySet<string> = new Set(
 );
 
 /**
- * The root field an operation asks for, as a metric label: a name from the schema, `multiple`
- * or `none`; never text the client chose (operation names and unknown fields stay out of labels).
+ * The root field an operation runs, as a metric label: a name from the schema, `multiple` or
+ * `none`; never text the client chose (operation names and unknown fields stay out of labels).
  */
 function rootFieldLabel(
   schema: GraphQLSchema,
+  document: DocumentNode | undefined,
   operation: OperationDefinitionNode | undefined | null,
 ): string {
-  if (!operation) {
+  if (!document || !operation) {
     return 'none';
   }
-  const root = schema.getRootType(operation.operation);
-  const fields = root?.getFields() ?? {};
-  const names = new Set<string>();
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD) {
-      return 'multiple';
-    }
-    names.add(selection.name.value);
-  }
+  const names = new Set(rootFields(document, operation).values());
   if (names.size !== 1) {
     return names.size === 0 ? 'none' : 'multiple';
   }
   const [name] = names;
-  return name === '__typename' || Object.hasOwn(fields, name) ? name : 'none';
+  const known = schema.getRootType(operation.operation)?.getFields() ?? {};
+  return name === '__typename' || Object.hasOwn(known, name) ? name : 'none';
 }
 
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
@@ -190,7 +184,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           requestDidStart: async ({ contextValue }) => {
             const started = process.hrtime.bigint();
             return {
-              willSendResponse: async ({ operation, operationName, response, errors }) => {
+              willSendResponse: async ({ document, operation, operationName, response, errors }) => {
                 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
                 const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
                 // The formatted errors carry the contract's codes; raw ones are a fallback.
@@ -206,7 +200,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
                 // Labels from closed sets only: client text would grow the series without bound.
                 options.metrics.operationDuration.observe(
                   {
-                    field: rootFieldLabel(endpoint.schema, operation),
+                    field: rootFieldLabel(endpoint.schema, document, operation),
                     type: operation?.operation ?? 'none',
                     outcome,
                   },

@@ -255,25 +255,27 @@ export function measureOperationWithSteps(
 }
 
 /**
- * What an operation costs against the rate budget (DESIGN.md §5.1): each root field it runs
- * is 1, `__typename` and introspection included, through inline fragments and fragments
- * spread at the root; a document is at least 1. Fields are counted by response name, as
- * GraphQL runs them: two selections of one name (allowed only when identical) run once, and
- * so does a fragment spread twice.
+ * The root fields an operation runs, by response name (alias or name) to field name: through
+ * inline fragments and fragments spread at the root, `__typename` and introspection included.
+ * Two selections of one response name (allowed only when identical) run once, and so does a
+ * fragment spread twice.
  */
-export function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
+export function rootFields(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): ReadonlyMap<string, string> {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) {
       fragments.set(definition.name.value, definition);
     }
   }
-  const responseNames = new Set<string>();
+  const fields = new Map<string, string>();
   const spreadFragments = new Set<string>();
   const collect = (selectionSet: SelectionSetNode): void => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        responseNames.add(selection.alias?.value ?? selection.name.value);
+        fields.set(selection.alias?.value ?? selection.name.value, selection.name.value);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         collect(selection.selectionSet);
       } else if (!spreadFragments.has(selection.name.value)) {
@@ -286,7 +288,15 @@ export function rootFieldCount(document: DocumentNode, operation: OperationDefin
     }
   };
   collect(operation.selectionSet);
-  return Math.max(1, responseNames.size);
+  return fields;
+}
+
+/**
+ * What an operation costs against the rate budget (DESIGN.md §5.1): each root field it runs
+ * (see {@link rootFields}) is 1; a document is at least 1.
+ */
+export function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
+  return Math.max(1, rootFields(document, operation).size);
 }
 
 /**
