@@ -113,6 +113,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
     GRAPHQL_MAX_COST: '1000000',
+    // Every benchmark client connects from this one address.
+    WS_MAX_CONNECTIONS_PER_CLIENT: '100000',
     ...env,
   };
   const { child, baseUrl } = await spawnServer(environment);
