@@ -131,17 +131,18 @@ export async function startApplication(
       return row.age ?? 0;
     },
   );
-  // The pg Pool behind MikroORM (created on connect): checked-out clients are the total
-  // minus the idle ones.
-  const pool = () => orm.em.getConnection().getNativeClient();
-  metrics.gaugeAtScrape('poltrona_database_pool_used', 'PostgreSQL connections in use.', async () => {
-    const { totalCount, idleCount } = await pool();
-    return totalCount - idleCount;
-  });
+  // The pg Pool behind MikroORM (connected by now): clients checked out are the total minus
+  // the idle ones. Read once, so a scrape never opens a connection (or reopens a closed pool).
+  const pool = await orm.em.getConnection().getNativeClient();
+  metrics.gaugeAtScrape(
+    'poltrona_database_pool_used',
+    'PostgreSQL connections in use.',
+    () => pool.totalCount - pool.idleCount,
+  );
   metrics.gaugeAtScrape(
     'poltrona_database_pool_free',
     'PostgreSQL connections idle in the pool.',
-    async () => (await pool()).idleCount,
+    () => pool.idleCount,
   );
 
   // Run on every (re)connection, in this order: topology, then consumers, then the relay, so
