@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * `npm run bench:compare -- <git ref> [scenario …]`: before/after in the same run. Builds the
- * server of `<ref>` in a temporary worktree (sharing this checkout's node_modules), then runs
- * each scenario (default: all) against that server and against this checkout's, one right
- * after the other, with the same benchmark client.
+ * server of `<ref>` in a temporary worktree (sharing this checkout's node_modules when both
+ * lock files agree, else installing `<ref>`'s own with `npm ci`), then runs each scenario
+ * (default: all) against that server and against this checkout's, one right after the other,
+ * with the same benchmark client. Both servers run on this checkout's Node
+ * (`process.execPath`).
  */
 const ROOT = join(__dirname, '..', '..');
 const SCENARIOS = ['reserve', 'stampede', 'seat-map', 'mixed-reads', 'fan-out'];
@@ -30,10 +32,20 @@ const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, stdio:
 let failed = 0;
 try {
   git('worktree', 'add', '--detach', before, ref);
-  symlinkSync(join(ROOT, 'node_modules'), join(before, 'node_modules'));
+  const lockFile = (root: string) => readFileSync(join(root, 'package-lock.json'), 'utf8');
+  if (lockFile(before) === lockFile(ROOT)) {
+    symlinkSync(join(ROOT, 'node_modules'), join(before, 'node_modules'));
+  } else {
+    // Other dependencies (e.g. another ORM major): the ref gets its own, as locked then.
+    console.log(`\n=== ${ref} locks other dependencies: npm ci in ${before}`);
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: before,
+      stdio: 'inherit',
+    });
+  }
   execFileSync(
     process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    [join(before, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
     {
       cwd: before,
       stdio: 'inherit',

@@ -131,17 +131,18 @@ export async function startApplication(
       return row.age ?? 0;
     },
   );
-  const pool = () =>
-    (orm.em.getConnection().getKnex().client as { pool?: { numUsed(): number; numFree(): number } }).pool;
+  // The pg Pool behind MikroORM (connected by now): clients checked out are the total minus
+  // the idle ones. Read once, so a scrape never opens a connection (or reopens a closed pool).
+  const pool = await orm.em.getConnection().getNativeClient();
   metrics.gaugeAtScrape(
     'poltrona_database_pool_used',
     'PostgreSQL connections in use.',
-    () => pool()?.numUsed() ?? 0,
+    () => pool.totalCount - pool.idleCount,
   );
   metrics.gaugeAtScrape(
     'poltrona_database_pool_free',
     'PostgreSQL connections idle in the pool.',
-    () => pool()?.numFree() ?? 0,
+    () => pool.idleCount,
   );
 
   // Run on every (re)connection, in this order: topology, then consumers, then the relay, so
@@ -261,7 +262,10 @@ export async function startApplication(
   }
   const server = await createHttpServer({ logger, metrics, health, graphql });
   const port = await server.listen(config.port);
-  logger.info({ port, role: config.role }, `Poltrona listening on http://localhost:${port}/graphql`);
+  logger.info(
+    { port, role: config.role, node: process.version },
+    `Poltrona listening on http://localhost:${port}/graphql`,
+  );
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { type Configuration, defineConfig, type Options } from '@mikro-orm/postgresql';
+import { type PoolConfig } from 'pg';
 import { type Config } from './config';
 import { ENTITIES } from './entities';
 
@@ -13,25 +15,30 @@ import { ENTITIES } from './entities';
  * `transactionWithin`).
  */
 export function createOrmOptions(database: Config['database']): Options {
-  // __filename ends in .ts under ts-node and jest: there the migrations are read as
-  // TypeScript. MikroORM cannot tell on its own under @swc/jest and would find none.
+  // __filename ends in .ts under jest and the CLI's @swc-node loader: there the migrations are
+  // read as TypeScript. MikroORM cannot tell on its own under @swc/jest and would find none.
   const runningTypeScript = __filename.endsWith('.ts');
   return defineConfig({
     clientUrl: database.url,
     entities: ENTITIES,
+    // The entities use legacy decorators with emitted type metadata (as in MikroORM 6).
+    metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
-    discovery: { disableDynamicFileAccess: true },
     preferTs: runningTypeScript,
-    // knex would otherwise wait 60 s for a free connection, far past any request's deadline.
-    pool: { min: 0, max: database.poolSize, acquireTimeoutMillis: database.poolAcquireTimeoutMilliseconds },
+    pool: { min: 0, max: database.poolSize },
+    // Passed as they are to the pg Pool: every connection starts with these settings.
     driverOptions: {
-      connection: {
-        statement_timeout: database.statementTimeoutMilliseconds,
-        lock_timeout: database.lockTimeoutMilliseconds,
-        // A transaction whose client stopped talking (a stuck process) must not keep its locks.
-        idle_in_transaction_session_timeout: database.idleInTransactionTimeoutMilliseconds,
-      },
-    },
+      statement_timeout: database.statementTimeoutMilliseconds,
+      lock_timeout: database.lockTimeoutMilliseconds,
+      // A transaction whose client stopped talking (a stuck process) must not keep its locks.
+      idle_in_transaction_session_timeout: database.idleInTransactionTimeoutMilliseconds,
+      // Bounds the wait for a free pooled connection too (pg-pool applies it to queued
+      // requests), which would otherwise be unbounded, far past any request's deadline.
+      connectionTimeoutMillis: database.poolAcquireTimeoutMilliseconds,
+    } satisfies PoolConfig,
+    // MikroORM 7 no longer adds `on update cascade` to foreign keys by default; the existing
+    // migrations have it, so keep it (else the schema check reports drift).
+    schemaGenerator: { defaultUpdateRule: 'cascade' },
     forceUtcTimezone: true,
     allowGlobalContext: false,
     debug: false,
@@ -55,6 +62,6 @@ export function createOrmOptions(database: Config['database']): Options {
  * connection of `config` starts with, as {@link createOrmOptions} set it.
  */
 export function startingStatementTimeout(config: Configuration): number {
-  const driverOptions = config.get('driverOptions') as { connection?: { statement_timeout?: number } };
-  return driverOptions.connection?.statement_timeout ?? 0;
+  const { statement_timeout: statementTimeout } = config.get('driverOptions') as PoolConfig;
+  return typeof statementTimeout === 'number' ? statementTimeout : 0;
 }

@@ -1,4 +1,5 @@
-import { Entity, Index, ManyToOne, type Opt, PrimaryKeyProp, Property, type Ref } from '@mikro-orm/core';
+import { type Opt, PrimaryKeyProp, type Ref } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { Reservation } from './reservation.entity';
 import { Seat } from './seat.entity';
 
@@ -17,10 +18,12 @@ import { Seat } from './seat.entity';
 export class ReservationSeat {
   [PrimaryKeyProp]?: ['reservation', 'seat'];
 
-  @ManyToOne(() => Reservation, { primary: true, ref: true })
+  // 'no action' as in the migrations: MikroORM 7 would otherwise make a foreign key that is
+  // part of the primary key `on delete cascade`.
+  @ManyToOne(() => Reservation, { primary: true, ref: true, deleteRule: 'no action' })
   reservation!: Ref<Reservation>;
 
-  @ManyToOne(() => Seat, { primary: true, ref: true })
+  @ManyToOne(() => Seat, { primary: true, ref: true, deleteRule: 'no action' })
   seat!: Ref<Seat>;
 
   @Property({ type: 'boolean' })

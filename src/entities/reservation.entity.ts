@@ -1,17 +1,15 @@
+import { Collection, type Opt, type Ref } from '@mikro-orm/core';
 import {
   Check,
-  Collection,
   Entity,
   Enum,
   Index,
   ManyToOne,
   OneToMany,
-  type Opt,
   PrimaryKey,
   Property,
-  type Ref,
   Unique,
-} from '@mikro-orm/core';
+} from '@mikro-orm/decorators/legacy';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { DateTimeScalar } from '../schema/date-time.scalar';

@@ -1,14 +1,13 @@
+import { type Opt, type Ref } from '@mikro-orm/core';
 import {
   Check,
   Entity,
   Index,
   ManyToOne,
   OneToOne,
-  type Opt,
   PrimaryKey,
   Property,
-  type Ref,
-} from '@mikro-orm/core';
+} from '@mikro-orm/decorators/legacy';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { DateTimeScalar } from '../schema/date-time.scalar';

@@ -1,14 +1,5 @@
-import {
-  Check,
-  Entity,
-  Enum,
-  ManyToOne,
-  type Opt,
-  PrimaryKey,
-  Property,
-  type Ref,
-  Unique,
-} from '@mikro-orm/core';
+import { type Opt, type Ref } from '@mikro-orm/core';
+import { Check, Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { uuidv7 } from '../infra/uuid';
 import { SeatStatus } from './enums';
 import { Session } from './session.entity';

@@ -1,4 +1,5 @@
-import { Check, Entity, Index, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { type Opt } from '@mikro-orm/core';
+import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { DateTimeScalar } from '../schema/date-time.scalar';

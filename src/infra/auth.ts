@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, importSPKI, type JWTPayload, jwtVerify, type KeyLike } from 'jose';
+import { createRemoteJWKSet, importSPKI, type JWTPayload, jwtVerify, type CryptoKey } from 'jose';
 import { type Config } from '../config';
 import { unauthenticated } from '../errors/domain-error';
 import { loadOrCreateDevKeyPair } from './dev-keys';
@@ -16,7 +16,7 @@ export interface Viewer {
 /** Turns a bearer token into a {@link Viewer}, or throws UNAUTHENTICATED. */
 export type TokenVerifier = (token: string) => Promise<Viewer>;
 
-type VerificationKey = KeyLike | ReturnType<typeof createRemoteJWKSet>;
+type VerificationKey = CryptoKey | ReturnType<typeof createRemoteJWKSet>;
 
 const MAX_USER_ID_LENGTH = 200;
 
@@ -62,7 +62,7 @@ export async function createTokenVerifier(auth: Config['auth']): Promise<TokenVe
   return async (token) => {
     let payload: JWTPayload;
     try {
-      const result = await jwtVerify(token, key as KeyLike, {
+      const result = await jwtVerify(token, key as CryptoKey, {
         algorithms: ['RS256'],
         issuer: auth.issuer,
         audience: auth.audience,

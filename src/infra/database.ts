@@ -46,7 +46,7 @@ export async function migrate(orm: MikroORM, databaseUrl: string): Promise<strin
   await lockClient.connect();
   try {
     await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const applied = await orm.getMigrator().up();
+    const applied = await orm.migrator.up();
     return applied.map((migration) => migration.name);
   } finally {
     await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);

@@ -12,10 +12,10 @@ describe('migrations', () => {
   });
 
   it('are applied and agree with the entities (run `npm run migration:create` after changing one)', async () => {
-    const migrator = testApp.app.orm.getMigrator();
-    expect(await migrator.getPendingMigrations()).toEqual([]);
-    expect((await migrator.getExecutedMigrations()).length).toBeGreaterThan(0);
-    expect(await migrator.checkMigrationNeeded()).toBe(false);
+    const migrator = testApp.app.orm.migrator;
+    expect(await migrator.getPending()).toEqual([]);
+    expect((await migrator.getExecuted()).length).toBeGreaterThan(0);
+    expect(await migrator.checkSchema()).toBe(false);
   });
 
   it('let the database itself refuse a second live reservation of a seat', async () => {

@@ -110,11 +110,12 @@ describe('a request that times out', () => {
   });
 
   it('waits for a pooled connection and idles in a transaction only for a bounded time', async () => {
-    const knexClient = testApp.app.orm.em.getConnection().getKnex().client as {
-      pool: { acquireTimeoutMillis: number };
+    // The pg Pool bounds a queued wait for a connection by its connectionTimeoutMillis.
+    const pool = (await testApp.app.orm.em.getConnection().getNativeClient()) as unknown as {
+      options: { connectionTimeoutMillis: number };
     };
     // DATABASE_POOL_ACQUIRE_TIMEOUT_MS defaults to half the request timeout here.
-    expect(knexClient.pool.acquireTimeoutMillis).toBe(500);
+    expect(pool.options.connectionTimeoutMillis).toBe(500);
     const [setting] = await testApp.app.orm.em
       .fork()
       .execute<{ idle_in_transaction_session_timeout: string }[]>('show idle_in_transaction_session_timeout');

@@ -11,7 +11,7 @@ export async function countQueries<Result>(
   let queries = 0;
   const config = app.orm.config;
   const previous = config.get('onQuery');
-  config.set('onQuery', (sql: string, params: unknown[]) => {
+  config.set('onQuery', (sql: string, params: readonly unknown[]) => {
     if (!/outbox_event|'EXPIRED'/.test(sql)) {
       queries += 1;
     }
