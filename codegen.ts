@@ -14,7 +14,8 @@ const config: CodegenConfig = {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: {
-        scalars: { DateTime: 'string' },
+        // IDs are UUID strings and DateTimes ISO-8601 strings, in variables and in results.
+        scalars: { ID: 'string', DateTime: 'string' },
         enumsAsTypes: true,
         useTypeImports: true,
       },

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createSession } from '../support/factories';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
@@ -10,9 +11,16 @@ describe('live seat-map page in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
+    const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+    if (!existsSync(executablePath)) {
+      throw new Error(
+        `No Chromium at ${executablePath}: install Debian's chromium (apt-get install chromium; ` +
+          '.ci/run does it) or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+      );
+    }
     testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) });
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath,
       args: [
         '--no-sandbox',
         '--disable-gpu',
