@@ -36,9 +36,9 @@ export type ReserveInput = {
   /** Retry key (1-200 visible ASCII characters): the same key from the same user returns the first reservation. */
   idempotencyKey?: string | null | undefined;
   /** 1 to 10 distinct seats of that session. */
-  seatIds: Array<string | number>;
+  seatIds: Array<string>;
   /** UUID of the session. */
-  sessionId: string | number;
+  sessionId: string;
 };
 
 /** Whether a seat can be reserved. */
@@ -58,21 +58,21 @@ export type ReserveMutationVariables = Exact<{
 export type ReserveMutation = { reserve: { id: string, userId: string, status: ReservationStatus, expiresAt: string, createdAt: string, totalCents: number, seats: Array<{ id: string, label: string, status: SeatStatus, version: number }> } };
 
 export type ConfirmPaymentMutationVariables = Exact<{
-  reservationId: string | number;
+  reservationId: string;
 }>;
 
 
 export type ConfirmPaymentMutation = { confirmPayment: { id: string, userId: string, amountCents: number, createdAt: string, reservation: { id: string, status: ReservationStatus }, session: { id: string }, seats: Array<{ id: string, label: string, status: SeatStatus, version: number }> } };
 
 export type CancelReservationMutationVariables = Exact<{
-  reservationId: string | number;
+  reservationId: string;
 }>;
 
 
 export type CancelReservationMutation = { cancelReservation: { id: string, status: ReservationStatus, seats: Array<{ id: string, status: SeatStatus, version: number }> } };
 
 export type ReservationQueryVariables = Exact<{
-  id: string | number;
+  id: string;
 }>;
 
 
@@ -86,7 +86,7 @@ export type MyReservationsQueryVariables = Exact<{
 export type MyReservationsQuery = { myReservations: Array<{ id: string, status: ReservationStatus, expiresAt: string, totalCents: number, session: { id: string, movie: string }, seats: Array<{ id: string, label: string, status: SeatStatus }> }> };
 
 export type SalesHistoryQueryVariables = Exact<{
-  userId?: string | number | null | undefined;
+  userId?: string | null | undefined;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -95,7 +95,7 @@ export type SalesHistoryQueryVariables = Exact<{
 export type SalesHistoryQuery = { salesHistory: { edges: Array<{ cursor: string, node: { id: string, userId: string, amountCents: number, createdAt: string, reservation: { id: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ReservationUpdatedSubscriptionVariables = Exact<{
-  reservationId: string | number;
+  reservationId: string;
 }>;
 
 
@@ -112,14 +112,14 @@ export type SessionsQueryVariables = Exact<{
 export type SessionsQuery = { sessions: { edges: Array<{ cursor: string, node: { id: string, movie: string, room: string, startsAt: string, priceCents: number, availableSeats: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type SeatMapQueryVariables = Exact<{
-  id: string | number;
+  id: string;
 }>;
 
 
 export type SeatMapQuery = { session: { id: string, movie: string, room: string, startsAt: string, priceCents: number, rows: number, seatsPerRow: number, availableSeats: number, seats: Array<{ id: string, label: string, row: string, number: number, status: SeatStatus, version: number }> } | null };
 
 export type SeatsQueryVariables = Exact<{
-  sessionId: string | number;
+  sessionId: string;
 }>;
 
 
@@ -133,7 +133,7 @@ export type CreateSessionMutationVariables = Exact<{
 export type CreateSessionMutation = { createSession: { id: string, movie: string, room: string, startsAt: string, priceCents: number, rows: number, seatsPerRow: number, availableSeats: number, seats: Array<{ id: string, label: string, status: SeatStatus, version: number }> } };
 
 export type SeatStatusChangedSubscriptionVariables = Exact<{
-  sessionId: string | number;
+  sessionId: string;
 }>;
 
 

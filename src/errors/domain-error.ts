@@ -1,5 +1,5 @@
 /**
- * Error codes of the public contract (DESIGN.md §5). Services throw {@link DomainError}s
+ * Error codes of the public contract (docs/contract.md, "Error codes"). Services throw {@link DomainError}s
  * with one of these; `graphql-error-formatter.ts` maps them to `extensions.code`.
  */
 export enum ErrorCode {

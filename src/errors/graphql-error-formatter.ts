@@ -4,7 +4,7 @@ import { DomainError, ErrorCode } from './domain-error';
 
 /** How one code is answered; see {@link ERROR_CODE_TABLE}. */
 export interface ErrorCodeAnswer {
-  /** `extensions.code` on the wire: always one of the contract's codes (DESIGN.md §5). */
+  /** `extensions.code` on the wire: always one of the contract's codes (docs/contract.md). */
   readonly extensionCode: string;
   /**
    * The HTTP status when this error refuses the whole request before execution (parse,
@@ -45,7 +45,7 @@ const PROTOCOL_CODES: ReadonlyMap<string, ErrorCode> = new Map([
   ['BAD_REQUEST', ErrorCode.BadRequest],
   ['PERSISTED_QUERY_NOT_FOUND', ErrorCode.BadRequest],
   ['PERSISTED_QUERY_NOT_SUPPORTED', ErrorCode.BadRequest],
-  // An operationName the document does not contain (DESIGN.md §5.1).
+  // An operationName the document does not contain (docs/contract.md, "Limits").
   ['OPERATION_RESOLUTION_FAILURE', ErrorCode.BadUserInput],
   ['RATE_LIMITED', ErrorCode.RateLimited],
 ]);

@@ -45,7 +45,7 @@ export async function buildGraphQLSchema(
   return describeRootTypes(schema);
 }
 
-/** What each root type is for: type-graphql has no way to describe them (DESIGN.md §4 asks for it). */
+/** What each root type is for: type-graphql has no way to describe them (the contract asks for it: docs/contract.md). */
 const ROOT_TYPE_DESCRIPTIONS = {
   query: 'Reads: sessions and their seat maps (public), your reservations and sales (bearer token).',
   mutation:

@@ -33,5 +33,5 @@ export class ConnectionCounter {
   }
 }
 
-/** graphql-ws close code for "too many connections from this client" (DESIGN.md §5.1). */
+/** graphql-ws close code for "too many connections from this client" (docs/contract.md, "Limits"). */
 export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;

@@ -292,7 +292,7 @@ export function rootFields(
 }
 
 /**
- * What an operation costs against the rate budget (DESIGN.md §5.1): each root field it runs
+ * What an operation costs against the rate budget (docs/contract.md, "Limits"): each root field it runs
  * (see {@link rootFields}) is 1; a document is at least 1.
  */
 export function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {

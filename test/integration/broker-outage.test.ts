@@ -5,7 +5,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 import { eventually, sleep } from '../support/wait';
 
-/** DESIGN.md §6.3: RabbitMQ away for a while loses nothing; subscribers converge. */
+/** Guarantee (docs/contract.md): RabbitMQ away for a while loses nothing; subscribers converge. */
 describe('RabbitMQ outage', () => {
   let proxy: TcpProxy;
   let testApp: TestApp;

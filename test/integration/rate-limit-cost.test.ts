@@ -4,7 +4,7 @@ import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 import { sleep } from '../support/wait';
 
 /**
- * Rate budgets count root fields, not documents (DESIGN.md §5.1): each root field costs 1, so
+ * Rate budgets count root fields, not documents (docs/contract.md, "Limits"): each root field costs 1, so
  * aliasing mutations into one document spends as much of the budget as sending them apart.
  */
 describe('rate limits count root fields', () => {

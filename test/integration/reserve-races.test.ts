@@ -5,7 +5,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { type GraphQLResponse, startTestApp, type TestApp } from '../support/test-app';
 
 /**
- * DESIGN.md §6.1: any number of concurrent reserves over overlapping seats leave each seat
+ * Guarantee (docs/contract.md): any number of concurrent reserves over overlapping seats leave each seat
  * with at most one live reservation, every loser gets SEAT_UNAVAILABLE, and nothing else
  * fails — also when Redis is flushed or unreachable, because PostgreSQL decides.
  */

@@ -48,7 +48,7 @@ describe('GraphQL schema', () => {
     }
   });
 
-  it('has every type, field, argument and enum value of DESIGN.md §4 with the same types', async () => {
+  it('has every type, field, argument and enum value of the contract (test/fixtures/contract.graphql) with the same types', async () => {
     const contract = buildSchema(readFileSync(join(__dirname, '..', 'fixtures', 'contract.graphql'), 'utf8'));
     const actual = await buildGraphQLSchema();
     const problems: string[] = [];
@@ -114,7 +114,7 @@ describe('GraphQL schema', () => {
       if (type.name.startsWith('__') || ['String', 'Int', 'Boolean', 'ID', 'Float'].includes(type.name)) {
         continue;
       }
-      // The root types too (DESIGN.md §4.3).
+      // The root types too (docs/contract.md).
       if (!type.description) {
         undocumented.push(type.name);
       }
