@@ -330,7 +330,7 @@ function documentSizeGuard(limits: Config['limits']): RequestHandler {
       next();
       return;
     }
-    const { status, body: answer } = refusalResponse(refused.originalError as DomainError);
+    const { status, body: answer } = refusalResponse(refused);
     response.status(status).json(answer);
   };
 }
@@ -549,7 +549,7 @@ function serveWebsockets(
         }
         const tooLarge = checkDocumentSize(document, endpoint.limits.maxSelections);
         if (tooLarge) {
-          return [tooLarge];
+          return [requestRefusal(tooLarge)];
         }
         const validationErrors = validate(endpoint.schema, document, validationRules);
         if (validationErrors.length > 0) {

@@ -305,7 +305,7 @@ export function rootFieldCount(document: DocumentNode, operation: OperationDefin
  * "fields can be merged" rule is quadratic in the selections: a 10 KB document of repeated
  * fields would otherwise hold the event loop for a large part of a second.
  */
-export function checkDocumentSize(document: DocumentNode, maxSelections: number): GraphQLError | undefined {
+export function checkDocumentSize(document: DocumentNode, maxSelections: number): DomainError | undefined {
   let selections = 0;
   const pending: SelectionSetNode[] = [];
   for (const definition of document.definitions) {
@@ -316,12 +316,10 @@ export function checkDocumentSize(document: DocumentNode, maxSelections: number)
   for (let set = pending.pop(); set; set = pending.pop()) {
     selections += set.selections.length;
     if (selections > maxSelections) {
-      return requestRefusal(
-        new DomainError(
-          ErrorCode.GraphQLValidationFailed,
-          `The document has more than ${maxSelections} selections; send a smaller one.`,
-          { limit: 'selections', max: maxSelections },
-        ),
+      return new DomainError(
+        ErrorCode.GraphQLValidationFailed,
+        `The document has more than ${maxSelections} selections; send a smaller one.`,
+        { limit: 'selections', max: maxSelections },
       );
     }
     for (const selection of set.selections) {
@@ -345,7 +343,7 @@ const NAME = /[_A-Za-z][_0-9A-Za-z]*/g;
 export function checkDocumentSourceSize(
   source: string,
   limits: { readonly maxSelections: number; readonly maxTokens: number },
-): GraphQLError | undefined {
+): DomainError | undefined {
   let names = 0;
   NAME.lastIndex = 0;
   while (NAME.exec(source) !== null) {

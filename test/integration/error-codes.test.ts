@@ -5,6 +5,7 @@ import {
   CREATE_SESSION,
   createSession,
   insertStartedSession,
+  expectNothingLeftBehind,
   lockedSeatCount,
   RESERVE,
   sessionFootprint,
@@ -27,18 +28,8 @@ describe('error codes', () => {
     await testApp.stop();
   });
 
-  async function expectUntouched(session: SessionFixture, act: () => Promise<void>): Promise<void> {
-    const before = await sessionFootprint(testApp, session.id);
-    await act();
-    expect(await sessionFootprint(testApp, session.id)).toEqual(before);
-    expect(
-      await lockedSeatCount(
-        testApp,
-        session.id,
-        session.seats.map((seat) => seat.id),
-      ),
-    ).toBe(0);
-  }
+  const expectUntouched = (session: SessionFixture, act: () => Promise<void>): Promise<void> =>
+    expectNothingLeftBehind(testApp, session, act);
 
   async function reserveError(token: string, input: Record<string, unknown>) {
     const response = await testApp.graphql(RESERVE, { input }, token);

@@ -93,3 +93,24 @@ export async function lockedSeatCount(
   }
   return testApp.app.redis.exists(...seatIds.map((seatId) => SeatLocks.key(sessionId, seatId)));
 }
+
+/**
+ * Runs `act` and checks it left the session as it was: no reservation, link, sale, outbox row
+ * or changed seat, and no Redis lock on any of its seats.
+ */
+export async function expectNothingLeftBehind(
+  testApp: TestApp,
+  session: SessionFixture,
+  act: () => Promise<void>,
+): Promise<void> {
+  const before = await sessionFootprint(testApp, session.id);
+  await act();
+  expect(await sessionFootprint(testApp, session.id)).toEqual(before);
+  expect(
+    await lockedSeatCount(
+      testApp,
+      session.id,
+      session.seats.map((seat) => seat.id),
+    ),
+  ).toBe(0);
+}

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
-import { type DocumentNode, type GraphQLSchema, getOperationAST, parse, visit } from 'graphql';
+import { type GraphQLSchema, getOperationAST, parse } from 'graphql';
 import { MAX_SEATS_PER_SESSION } from '../../src/booking/room-size';
 import { buildGraphQLSchema } from '../../src/schema/build-schema';
+import { doublingChain, nodeCount } from '../support/graphql-documents';
+import { type DomainError } from '../../src/errors/domain-error';
+import { requestRefusal } from '../../src/errors/graphql-error-formatter';
 import {
   checkDocumentSize,
   checkDocumentSourceSize,
@@ -19,25 +22,6 @@ const DEFAULT_LIMITS = { maxDepth: 10, maxAliases: 15, maxCost: 25_000 };
  * microsecond. Work is asserted in steps, never in wall-clock time.
  */
 const STEPS_WITHIN_100_MILLISECONDS = 100_000;
-
-function nodeCount(document: DocumentNode): number {
-  let count = 0;
-  visit(document, {
-    enter: () => {
-      count += 1;
-    },
-  });
-  return count;
-}
-
-/** `{ ...F1 }` and fragments F1..F{levels}, each spreading the next twice; the last holds `body`. */
-function doublingChain(levels: number, body: string): string {
-  const fragments = Array.from({ length: levels - 1 }, (_, index) => {
-    const next = `F${index + 2}`;
-    return `fragment F${index + 1} on Query { ...${next} ...${next} }`;
-  });
-  return `{ ...F1 } ${fragments.join(' ')} fragment F${levels} on Query { ${body} }`;
-}
 
 describe('operation limits', () => {
   let schema: GraphQLSchema;
@@ -256,10 +240,12 @@ describe('document size before validation', () => {
   const limits = { maxSelections: 300, maxTokens: 100_000 };
   const repeated = (count: number) =>
     `{ ${Array.from({ length: count }, () => 'sessions { edges { cursor } }').join(' ')} }`;
+  // What the transports answer with (the refusal's wire shape).
+  const answered = (refusal: DomainError | undefined) => refusal && requestRefusal(refusal);
 
   it('counts field selections, spreads and inline fragments in every definition', () => {
     expect(checkDocumentSize(parse(repeated(100)), 300)).toBeUndefined();
-    expect(checkDocumentSize(parse(repeated(101)), 300)?.extensions).toMatchObject({
+    expect(answered(checkDocumentSize(parse(repeated(101)), 300))?.extensions).toMatchObject({
       code: 'GRAPHQL_VALIDATION_FAILED',
       limit: 'selections',
       max: 300,
@@ -272,7 +258,9 @@ describe('document size before validation', () => {
 
   it('judges the text the same way, parsing only texts with many names', () => {
     expect(checkDocumentSourceSize(repeated(100), limits)).toBeUndefined();
-    expect(checkDocumentSourceSize(repeated(101), limits)?.extensions).toMatchObject({ limit: 'selections' });
+    expect(answered(checkDocumentSourceSize(repeated(101), limits))?.extensions).toMatchObject({
+      limit: 'selections',
+    });
     // Many names, few selections (arguments, a long string): parsed, then allowed.
     const names = Array.from({ length: 400 }, (_, index) => `word${index}`).join(' ');
     expect(checkDocumentSourceSize(`{ __typename } # ${names}`, limits)).toBeUndefined();

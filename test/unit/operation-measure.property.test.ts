@@ -21,9 +21,9 @@ import {
   parse,
   type SelectionSetNode,
   type ValueNode,
-  visit,
 } from 'graphql';
 import { buildGraphQLSchema } from '../../src/schema/build-schema';
+import { nodeCount } from '../support/graphql-documents';
 import {
   DEFAULT_LIST_SIZE,
   LIST_SIZES,
@@ -151,16 +151,6 @@ function randomDocument(
   const body = selectionSet(query, 4, -1);
   const header = variableDefinitions.length > 0 ? `query (${variableDefinitions.join(', ')}) ` : '';
   return { source: `${header}{ ${body} } ${fragments.join(' ')}`, variables };
-}
-
-function nodeCount(document: DocumentNode): number {
-  let count = 0;
-  visit(document, {
-    enter: () => {
-      count += 1;
-    },
-  });
-  return count;
 }
 
 /**
