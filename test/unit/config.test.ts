@@ -35,6 +35,10 @@ describe('configuration', () => {
     ['SESSION_CACHE_MAX_BYTES', '-1'],
     ['DATABASE_POOL_ACQUIRE_TIMEOUT_MS', '20000'],
     ['GRAPHQL_MAX_SELECTIONS', '5'],
+    ['DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', '10'],
+    ['OUTBOX_CONFIRM_TIMEOUT_MS', 'soon'],
+    ['OUTBOX_RETENTION_HOURS', '0'],
+    ['INBOX_RETENTION_HOURS', '-5'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
