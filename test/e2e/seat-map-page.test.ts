@@ -35,7 +35,7 @@ describe('live seat-map page in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await testApp.stop();
+    await testApp?.stop();
   });
 
   async function openSeatMap(sessionId: string): Promise<Page> {
