@@ -88,7 +88,7 @@ export function createContextFactory(
       em,
       viewer,
       authError,
-      loaders: createLoaders(em, repositories, { cache: cacheLoaders, horizon }),
+      loaders: createLoaders(em, repositories, { cache: cacheLoaders }),
       horizon,
       live,
       clientAddress,

@@ -3,11 +3,11 @@ import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
 import { badUserInput, notFound } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
-import { isUuid } from '../infra/uuid';
-import { transactionWithin } from './booking-transaction';
+import { parseId } from '../infra/uuid';
+import { repositoriesOf } from '../repositories';
+import { type BookingTransactions } from './booking-transaction';
 import { decodeCursor, encodeCursor, type Page, pageSize, toPage } from './pagination';
 import { rowLetters } from './seat-label';
-import { type SessionRepository } from './session.repository';
 
 /** What `createSession` needs; shapes are already checked by the input type. */
 export interface CreateSessionCommand {
@@ -29,9 +29,12 @@ export interface SessionListQuery {
 
 /** Sessions and their seat maps. */
 export class SessionService {
-  /** @param onCreated told after each session creation has committed. */
+  /**
+   * @param transactions runs the creation within the request's deadline.
+   * @param onCreated told after each session creation has committed.
+   */
   constructor(
-    private readonly sessions: SessionRepository,
+    private readonly transactions: Pick<BookingTransactions, 'within'>,
     private readonly onCreated: () => void = () => undefined,
   ) {}
 
@@ -56,7 +59,7 @@ export class SessionService {
     if (command.startsAt.getTime() <= Date.now()) {
       throw badUserInput('startsAt', 'startsAt must be in the future.');
     }
-    const created = await transactionWithin(em, deadline, async (tx) => {
+    const created = await this.transactions.within(em, deadline, async (tx) => {
       const session = tx.create(Session, { ...command, movie, room });
       for (let rowIndex = 0; rowIndex < command.rows; rowIndex += 1) {
         const row = rowLetters(rowIndex);
@@ -70,12 +73,12 @@ export class SessionService {
     return created;
   }
 
-  /** @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND. */
-  async getSession(em: EntityManager, sessionId: string): Promise<Session> {
-    if (!isUuid(sessionId)) {
-      throw badUserInput('id', 'id must be a UUID.');
-    }
-    const session = await this.sessions.findById(em, sessionId.toLowerCase());
+  /**
+   * @param field the argument that named the session, for the error.
+   * @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND.
+   */
+  async getSession(em: EntityManager, sessionId: string, field = 'id'): Promise<Session> {
+    const session = await repositoriesOf(em).sessions.findById(parseId(field, sessionId));
     if (!session) {
       throw notFound('Session', sessionId);
     }
@@ -93,7 +96,7 @@ export class SessionService {
       const [startsAt, id] = decodeCursor(query.after, ['timestamp', 'uuid']);
       after = { startsAt, id };
     }
-    const rows = await this.sessions.page(em, {
+    const rows = await repositoriesOf(em).sessions.page({
       first,
       after,
       from: query.from ?? undefined,

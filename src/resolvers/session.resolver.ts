@@ -37,7 +37,7 @@ export class SessionResolver {
 
   @Query(() => [SeatView], { description: "A session's seats, ordered by row, then number." })
   async seats(@Args() { sessionId }: SessionIdArgs, @Ctx() { em, loaders }: Context): Promise<SeatView[]> {
-    const session = await this.sessionService.getSession(em, sessionId);
+    const session = await this.sessionService.getSession(em, sessionId, 'sessionId');
     return loaders.seatsBySession.load(session.id);
   }
 
