@@ -1,4 +1,5 @@
 import { type SeatStatus } from '../entities/enums';
+import { holdRunningSql, seatStatusAsReadSql } from '../entities/hold-rules';
 import { asDate } from '../infra/sql';
 
 /**
@@ -18,6 +19,11 @@ export interface SeatReadModel {
   readonly status: SeatStatus;
   /** Grows by one on every status change: orders the changes of one seat. */
   readonly version: number;
+  /**
+   * When the seat's running hold ends, and with it what readers see of the seat (by the clock
+   * alone, before any event); null when no hold is running.
+   */
+  readonly holdEndsAt: Date | null;
 }
 
 /** The columns of a {@link SeatReadModel} as SQL returns them. */
@@ -29,11 +35,24 @@ export interface SeatReadRow {
   number: number;
   status: SeatStatus;
   version: number;
+  hold_ends_at: Date | string | null;
 }
 
-/** The SQL select list of a {@link SeatReadRow} from the seat row aliased `seat`, stored status. */
-export function seatReadColumns(seat: string): string {
-  return `${seat}.id, ${seat}.session_id, ${seat}.row_index, ${seat}.row, ${seat}.number, ${seat}.status, ${seat}.version`;
+/** The SQL select list of a {@link SeatReadRow} from the seat row aliased `seat`, as read at `now`. */
+export function seatReadColumns(seat: string, now: string): string {
+  return `${seat}.id, ${seat}.session_id, ${seat}.row_index, ${seat}.row, ${seat}.number, ${seat}.version,
+          ${seatStatusAsReadSql(seat, now)} as status,
+          (case when ${seat}.status = 'RESERVED' and ${holdRunningSql(`${seat}.hold_expires_at`, now)}
+                then ${seat}.hold_expires_at end) as hold_ends_at`;
+}
+
+/**
+ * The SQL `returning` list of a {@link SeatReadRow} from a seat row aliased `seat` that the
+ * statement has just changed: its new stored status is the status as read (a new hold runs).
+ */
+export function changedSeatColumns(seat: string): string {
+  return `${seat}.id, ${seat}.session_id, ${seat}.row_index, ${seat}.row, ${seat}.number, ${seat}.version,
+          ${seat}.status, ${seat}.hold_expires_at as hold_ends_at`;
 }
 
 export function toSeatReadModel(row: SeatReadRow): SeatReadModel {
@@ -45,10 +64,6 @@ export function toSeatReadModel(row: SeatReadRow): SeatReadModel {
     number: row.number,
     status: row.status,
     version: row.version,
+    holdEndsAt: row.hold_ends_at === null ? null : asDate(row.hold_ends_at),
   };
-}
-
-/** `now()` of the statement that returned it, read from a `database_now` column. */
-export function databaseNowOf(rows: readonly { database_now: Date | string }[]): Date | null {
-  return rows.length === 0 ? null : asDate(rows[0].database_now);
 }

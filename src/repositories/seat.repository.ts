@@ -1,9 +1,15 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { holdEndedSql, holdRunningSql, seatAvailableSql, seatStatusAsReadSql } from '../entities/hold-rules';
+import { holdEndedSql, holdRunningSql, seatAvailableSql } from '../entities/hold-rules';
 import { type Seat } from '../entities/seat.entity';
 import { CLOCK_NOW_SQL, type Clock, DATABASE_CLOCK } from '../infra/clock';
 import { asDate } from '../infra/sql';
-import { type SeatReadModel, type SeatReadRow, seatReadColumns, toSeatReadModel } from './seat-read-model';
+import {
+  changedSeatColumns,
+  type SeatReadModel,
+  type SeatReadRow,
+  seatReadColumns,
+  toSeatReadModel,
+} from './seat-read-model';
 
 /** A seat a release freed, with the reservation that held it. */
 export type ReleasedSeat = SeatReadModel & { readonly reservationId: string };
@@ -37,7 +43,7 @@ export interface SessionAvailability {
 
 // Returned by every write: the changed seats as readers now see them (a fresh hold runs, so
 // the stored status is the status as read).
-const CHANGED_SEAT = seatReadColumns('s');
+const CHANGED_SEAT = changedSeatColumns('s');
 
 /**
  * Seat queries, bound to one entity manager (`em.getRepository(Seat)`). Raw SQL on purpose:
@@ -54,9 +60,9 @@ export class SeatRepository extends EntityRepository<Seat> {
     clock: Clock = DATABASE_CLOCK,
   ): Promise<SeatReadModel[]> {
     const rows: SeatReadRow[] = await this.getEntityManager().execute(
-      `select seat.id, seat.session_id, seat.row_index, seat.row, seat.number, seat.version,
-              ${seatStatusAsReadSql('seat', CLOCK_NOW_SQL)} as status
-         from seat where session_id = any(array[?]::uuid[])
+      `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+       select ${seatReadColumns('seat', 'clock.now')}
+         from seat, clock where session_id = any(array[?]::uuid[])
         order by session_id, row_index, number`,
       [clock.fixedNow, sessionIds],
     );
@@ -66,9 +72,9 @@ export class SeatRepository extends EntityRepository<Seat> {
   /** Seats by id as read now, ordered by row then number; unknown ids are simply missing. */
   async findByIds(seatIds: readonly string[], clock: Clock = DATABASE_CLOCK): Promise<SeatReadModel[]> {
     const rows: SeatReadRow[] = await this.getEntityManager().execute(
-      `select seat.id, seat.session_id, seat.row_index, seat.row, seat.number, seat.version,
-              ${seatStatusAsReadSql('seat', CLOCK_NOW_SQL)} as status
-         from seat where id = any(array[?]::uuid[]) order by row_index, number`,
+      `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+       select ${seatReadColumns('seat', 'clock.now')}
+         from seat, clock where id = any(array[?]::uuid[]) order by row_index, number`,
       [clock.fixedNow, seatIds],
     );
     return rows.map(toSeatReadModel);
@@ -149,7 +155,6 @@ export class SeatRepository extends EntityRepository<Seat> {
     const rows: (Partial<SeatReadRow> & {
       active_holds: number;
       database_now: Date | string;
-      hold_expires_at: Date | string | null;
     })[] = await this.getEntityManager().execute(
       `with clock as materialized (
          select ${CLOCK_NOW_SQL} as now
@@ -168,7 +173,7 @@ export class SeatRepository extends EntityRepository<Seat> {
                 hold_expires_at = (select now from clock) + make_interval(secs => ?)
            from target
           where s.id = target.id and s.status = 'AVAILABLE'
-         returning ${CHANGED_SEAT}, s.hold_expires_at
+         returning ${CHANGED_SEAT}
        )
        select active.holds as active_holds, clock.now as database_now, held.*
          from active cross join clock left join held on true`,
@@ -180,8 +185,7 @@ export class SeatRepository extends EntityRepository<Seat> {
     return {
       activeHolds: rows[0].active_holds,
       held: held.map(toSeatReadModel),
-      holdExpiresAt:
-        held.length > 0 && held[0].hold_expires_at !== null ? asDate(held[0].hold_expires_at) : null,
+      holdExpiresAt: held.length > 0 && held[0].hold_ends_at !== null ? asDate(held[0].hold_ends_at) : null,
       databaseNow: asDate(rows[0].database_now),
     };
   }

@@ -35,7 +35,7 @@ export class SeatView {
   rowIndex!: number;
 
   /** The GraphQL seat of a read model (whose status is already the status as read). */
-  static of(seat: SeatReadModel): SeatView {
+  static of(seat: Omit<SeatReadModel, 'holdEndsAt'>): SeatView {
     const view = new SeatView();
     view.id = seat.id;
     view.sessionId = seat.sessionId;
