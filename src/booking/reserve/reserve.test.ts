@@ -94,6 +94,20 @@ describe('reserve (use case on PostgreSQL, in-memory locks, manual clock)', () =
     expect(harness.locks.tokens.size).toBe(1);
   });
 
+  it('with an idempotency key, lets PostgreSQL judge a locked seat (it may be the same request)', async () => {
+    const session = await insertSession(orm);
+    const seatIds = [session.seatIds[0]];
+    await reserve(harness.deps, harness.em(), someUser(), { sessionId: session.id, seatIds });
+    await expect(
+      reserve(harness.deps, harness.em(), someUser(), {
+        sessionId: session.id,
+        seatIds,
+        idempotencyKey: 'k',
+      }),
+    ).rejects.toMatchObject({ code: 'SEAT_UNAVAILABLE', details: { seatIds } });
+    expect(harness.lockConflicts()).toBe(0);
+  });
+
   it('expires a hold that ended by the clock and holds its seats again', async () => {
     const session = await insertSession(orm);
     const seatIds = [session.seatIds[0]];
