@@ -5,7 +5,6 @@ import { type BookingEvent } from './booking/booking-events';
 import { type BookingDependencies } from './booking/booking-dependencies';
 import { BookingTransactions } from './booking/booking-transaction';
 import { expireOverdue } from './booking/expire-overdue';
-import { SessionService } from './booking/session.service';
 import { SessionFactsCache } from './caching/session-facts-cache';
 import { DATABASE_CLOCK } from './infra/clock';
 import { startingStatementTimeout } from './mikro-orm.config';
@@ -93,7 +92,6 @@ export async function startApplication(
     sessionCache.invalidate(events);
     relay.onCommitted(events);
   }, startingStatementTimeout(orm.config));
-  const sessionService = new SessionService(transactions, sessionCache.sessionCreated);
   const booking: BookingDependencies = {
     transactions,
     seatLocks: new RedisSeatLockGate(new SeatLocks(redis), {
@@ -223,7 +221,7 @@ export async function startApplication(
   let graphql;
   if (servesApi) {
     const resolvers = new Map<unknown, object>([
-      [SessionResolver, new SessionResolver(sessionService)],
+      [SessionResolver, new SessionResolver({ transactions, onCreated: sessionCache.sessionCreated })],
       [SeatResolver, new SeatResolver()],
       [ReservationResolver, new ReservationResolver(booking)],
       [SaleResolver, new SaleResolver()],

@@ -55,6 +55,7 @@ export function changedSeatColumns(seat: string): string {
           ${seat}.status, ${seat}.hold_expires_at as hold_ends_at`;
 }
 
+/** The read model of a row selected with {@link seatReadColumns} or {@link changedSeatColumns}. */
 export function toSeatReadModel(row: SeatReadRow): SeatReadModel {
   return {
     id: row.id,
