@@ -1,14 +1,14 @@
-import { type MikroORM } from '@mikro-orm/postgresql';
+import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { type OverdueCriteria } from './repositories/reservation.repository';
 import { type Redis } from 'ioredis';
 import { type BookingEvent } from './booking/booking-events';
+import { type BookingDependencies } from './booking/booking-dependencies';
 import { BookingTransactions } from './booking/booking-transaction';
-import { ReservationRepository } from './booking/reservation.repository';
-import { ReservationService } from './booking/reservation.service';
-import { SaleRepository } from './booking/sale.repository';
-import { SaleService } from './booking/sale.service';
-import { SeatRepository } from './booking/seat.repository';
-import { SessionRepository } from './booking/session.repository';
-import { SessionService } from './booking/session.service';
+import { expireOverdue } from './booking/expire-overdue';
+import { SessionFactsCache } from './caching/session-facts-cache';
+import { DATABASE_CLOCK } from './infra/clock';
+import { startingStatementTimeout } from './mikro-orm.config';
+import { repositoriesOf } from './repositories';
 import { type Config } from './config';
 import { createContextFactory } from './context';
 import { AmqpConnection } from './infra/amqp';
@@ -19,7 +19,7 @@ import { createLivePubSub, publishLive } from './infra/live-events';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { createRedisClient } from './infra/redis';
-import { SeatLocks } from './infra/seat-locks';
+import { RedisSeatLockGate, SeatLocks } from './infra/seat-locks';
 import { ReservationResolver } from './resolvers/reservation.resolver';
 import { SaleResolver } from './resolvers/sale.resolver';
 import { SeatResolver } from './resolvers/seat.resolver';
@@ -81,12 +81,6 @@ export async function startApplication(
   const servesApi = config.role !== 'worker';
   const runsWorkers = config.role !== 'api';
 
-  const repositories = {
-    sessions: new SessionRepository(),
-    seats: new SeatRepository(),
-    reservations: new ReservationRepository(),
-    sales: new SaleRepository(),
-  };
   const live = createLivePubSub();
   const metrics = new Metrics();
   // Every process relays the outbox rows it commits at once; polling picks up the rest.
@@ -97,20 +91,21 @@ export async function startApplication(
   const transactions = new BookingTransactions((events) => {
     sessionCache.invalidate(events);
     relay.onCommitted(events);
-  });
-  const sessionService = new SessionService(repositories.sessions, sessionCache.sessionCreated);
-  const saleService = new SaleService(repositories.sales);
-  const reservationService = new ReservationService({
-    ...repositories,
+  }, startingStatementTimeout(orm.config));
+  const booking: BookingDependencies = {
     transactions,
-    seatLocks: new SeatLocks(redis),
+    seatLocks: new RedisSeatLockGate(new SeatLocks(redis), {
+      ttlMilliseconds: config.booking.holdSeconds * 1_000,
+      logger: { warn: (message, details) => logger.warn(details ?? {}, message) },
+      onConflict: () => metrics.lockConflicts.inc(),
+    }),
+    clock: DATABASE_CLOCK,
     holdSeconds: config.booking.holdSeconds,
-    logger: { warn: (message, details) => logger.warn(details ?? {}, message) },
-    observer: {
-      reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }),
-      lockConflict: () => metrics.lockConflicts.inc(),
-    },
-  });
+    sessionFacts: new SessionFactsCache().find,
+    observer: { reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }) },
+  };
+  const expireOverdueNow = (em: EntityManager, criteria: OverdueCriteria) =>
+    expireOverdue(booking, em, criteria);
   metrics.gaugeAtScrape('poltrona_outbox_backlog', 'Outbox events not yet published.', async () => {
     const [row] = await orm.em
       .fork()
@@ -161,7 +156,7 @@ export async function startApplication(
     await amqp.onConnected(new LiveFanout(names, deliver, logger, config.amqp.prefix).attach);
   }
   let consumers: RunningConsumer[] = [];
-  const sweeper = new ExpirySweeper(orm, reservationService, logger);
+  const sweeper = new ExpirySweeper(orm, expireOverdueNow, logger);
   const pruner = new RetentionPruner(orm, logger, {
     ...config.retention,
     onPruned: ({ outboxRows, inboxRows }) => {
@@ -185,7 +180,7 @@ export async function startApplication(
             name: 'expiry',
             queue: names.expiryQueue,
             prefetch: 32,
-            handle: createExpiryHandler(orm, reservationService),
+            handle: createExpiryHandler(orm, expireOverdueNow),
           },
           logger,
           metrics,
@@ -226,10 +221,10 @@ export async function startApplication(
   let graphql;
   if (servesApi) {
     const resolvers = new Map<unknown, object>([
-      [SessionResolver, new SessionResolver(sessionService)],
+      [SessionResolver, new SessionResolver({ transactions, onCreated: sessionCache.sessionCreated })],
       [SeatResolver, new SeatResolver()],
-      [ReservationResolver, new ReservationResolver(reservationService)],
-      [SaleResolver, new SaleResolver(saleService)],
+      [ReservationResolver, new ReservationResolver(booking)],
+      [SaleResolver, new SaleResolver()],
       [SubscriptionResolver, new SubscriptionResolver()],
     ]);
     const schema = await buildGraphQLSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, live);
@@ -241,7 +236,7 @@ export async function startApplication(
     graphql = {
       schema,
       verifyToken,
-      createContext: createContextFactory(orm, verifyToken, repositories, live),
+      createContext: createContextFactory(orm, verifyToken, repositoriesOf, live),
       sessionCache,
       guard: createRequestGuard(schema, config.limits, rateLimiter),
       limits: config.limits,

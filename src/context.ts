@@ -3,6 +3,7 @@ import { DomainError, unauthenticated } from './errors/domain-error';
 import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
 import { type LivePubSub } from './infra/live-events';
 import { type RequestDeadline } from './infra/request-deadline';
+import { reportingHoldEnds } from './caching/hold-end-bridge';
 import { ReadHorizon } from './caching/read-horizon';
 import { createLoaders, type LoaderRepositories, type Loaders } from './resolvers/loaders';
 
@@ -88,7 +89,10 @@ export function createContextFactory(
       em,
       viewer,
       authError,
-      loaders: createLoaders(em, repositories, { cache: cacheLoaders, horizon }),
+      // Transitional (see hold-end-bridge.ts): seat reads tell the horizon when holds end.
+      loaders: createLoaders(em, (fork) => reportingHoldEnds(repositories(fork), horizon), {
+        cache: cacheLoaders,
+      }),
       horizon,
       live,
       clientAddress,

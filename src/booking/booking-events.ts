@@ -1,14 +1,13 @@
-import { type ReservationStatus, type SeatStatus } from '../entities/enums';
+import { ReservationStatus } from '../entities/enums';
+import { type Reservation } from '../entities/reservation.entity';
+import { type ExpiredReservation } from '../repositories/reservation.repository';
+import { type SeatReadModel } from '../repositories/seat-read-model';
 
-/** A seat as of one status change; `version` orders changes of the same seat. */
-export interface SeatSnapshot {
-  readonly id: string;
-  readonly sessionId: string;
-  readonly row: string;
-  readonly number: number;
-  readonly status: SeatStatus;
-  readonly version: number;
-}
+/**
+ * A seat as of one status change: the seat read model without its row position (readers
+ * derive it from `row`); `version` orders changes of the same seat.
+ */
+export type SeatSnapshot = Pick<SeatReadModel, 'id' | 'sessionId' | 'row' | 'number' | 'status' | 'version'>;
 
 /** Seats of one session whose status changed together, in one committed transaction. */
 export interface SeatStatusChangedEvent {
@@ -53,3 +52,68 @@ export type BookingTopic = keyof BookingEventMap;
 export type BookingEvent = {
   [Topic in BookingTopic]: { readonly topic: Topic; readonly payload: BookingEventMap[Topic] };
 }[BookingTopic];
+
+/** The snapshot of a changed seat, as events carry it (exactly these fields: it is stored). */
+export function seatSnapshot(seat: SeatReadModel): SeatSnapshot {
+  return {
+    id: seat.id,
+    sessionId: seat.sessionId,
+    row: seat.row,
+    number: seat.number,
+    status: seat.status,
+    version: seat.version,
+  };
+}
+
+/** The payload of `reservation.*` for `reservation` as it now is. */
+export function reservationChanged(
+  reservation: Reservation,
+  seatIds: readonly string[],
+  changedAt: Date,
+): ReservationChangedEvent {
+  return {
+    reservationId: reservation.id,
+    userId: reservation.userId,
+    sessionId: reservation.session.id,
+    status: reservation.status,
+    seatIds: [...seatIds],
+    totalCents: reservation.totalCents,
+    expiresAt: reservation.expiresAt.toISOString(),
+    changedAt: changedAt.toISOString(),
+  };
+}
+
+/** The payload of `reservation.expired` for a reservation the expiry statement just moved. */
+export function reservationExpired(reservation: ExpiredReservation): ReservationChangedEvent {
+  return {
+    reservationId: reservation.id,
+    userId: reservation.userId,
+    sessionId: reservation.sessionId,
+    status: ReservationStatus.EXPIRED,
+    seatIds: reservation.seatIds,
+    totalCents: reservation.totalCents,
+    expiresAt: reservation.expiresAt.toISOString(),
+    changedAt: reservation.databaseNow.toISOString(),
+  };
+}
+
+/**
+ * The payload of `seat.status-changed` for seats of one session that one transaction changed;
+ * null when none changed (no event then).
+ */
+export function seatStatusChanged(
+  sessionId: string,
+  reservationId: string | null,
+  seats: readonly SeatReadModel[],
+  changedAt: Date,
+): SeatStatusChangedEvent | null {
+  if (seats.length === 0) {
+    return null;
+  }
+  return {
+    sessionId,
+    reservationId,
+    seats: seats.map(seatSnapshot),
+    changedAt: changedAt.toISOString(),
+  };
+}

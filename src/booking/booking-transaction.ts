@@ -3,7 +3,6 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { DomainError, ErrorCode, requestTimedOut } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
-import { startingStatementTimeout } from '../mikro-orm.config';
 import { type BookingEvent, type BookingEventMap, type BookingTopic } from './booking-events';
 
 /** Told about the events of each transaction once it has committed, never before. */
@@ -40,12 +39,15 @@ const LIMIT_TO_BUDGET = `select set_config(name, least(nullif(extract(epoch from
  * up is reported as the timeout (and answers the request 503 unless work already committed).
  * Without a deadline (workers, websockets) it is a plain transaction.
  *
+ * @param statementTimeoutMilliseconds the statement timeout every connection starts with
+ *   (0: unbounded), as the ORM configuration sets it (`startingStatementTimeout`).
  * @throws DomainError TIMEOUT when the time ran out; whatever `work` throws otherwise.
  */
 export async function transactionWithin<Result>(
   em: EntityManager,
   deadline: RequestDeadline | undefined,
   work: (tx: EntityManager) => Promise<Result>,
+  statementTimeoutMilliseconds: number,
 ): Promise<Result> {
   if (!deadline) {
     return em.transactional(work);
@@ -58,7 +60,7 @@ export async function transactionWithin<Result>(
         // The wait for a pooled connection (or earlier work) used up the time.
         throw requestTimedOut();
       }
-      const statementTimeout = startingStatementTimeout(tx.config);
+      const statementTimeout = statementTimeoutMilliseconds;
       if (statementTimeout === 0 || budget < statementTimeout) {
         // Otherwise the connection's own timeouts already end every wait within the budget,
         // and the hot path is spared a round trip.
@@ -91,19 +93,49 @@ function isTimeout(error: unknown): boolean {
   return error instanceof DomainError && error.code === ErrorCode.Timeout;
 }
 
+/**
+ * Thrown by the work of {@link BookingTransactions.run} to roll the whole transaction back and
+ * still answer `outcome` (of the work's result type): the way a use case ends a transaction
+ * that must leave nothing behind, yet is an answer rather than a failure (a stale hold found, a
+ * concurrent use of the same idempotency key).
+ */
+export class RollbackWith<Outcome> extends Error {
+  constructor(readonly outcome: Outcome) {
+    super('Transaction rolled back with an outcome.');
+    this.name = 'RollbackWith';
+  }
+}
+
 // Lock order is fixed (reservation rows, then seats in id order), so deadlocks need unusual
 // interleavings; when PostgreSQL still breaks one, the victim simply runs again.
 const MAX_ATTEMPTS = 3;
 
 /** Runs booking transactions: outbox events, deadlock retries, after-commit notification. */
 export class BookingTransactions {
-  constructor(private readonly onCommitted: CommittedEventsListener) {}
+  /**
+   * @param onCommitted told the events of each transaction once it has committed.
+   * @param statementTimeoutMilliseconds see {@link transactionWithin}.
+   */
+  constructor(
+    private readonly onCommitted: CommittedEventsListener,
+    private readonly statementTimeoutMilliseconds: number,
+  ) {}
+
+  /** Runs `work` in one plain transaction within `deadline` (no events, no retries). */
+  async within<Result>(
+    em: EntityManager,
+    deadline: RequestDeadline | undefined,
+    work: (tx: EntityManager) => Promise<Result>,
+  ): Promise<Result> {
+    return transactionWithin(em, deadline, work, this.statementTimeoutMilliseconds);
+  }
 
   /**
    * Runs `work` in one transaction (flushing the unit of work before commit), retrying it
    * from scratch if PostgreSQL picked it as a deadlock victim. A throw rolls everything back,
    * outbox rows included. With a `deadline` (an HTTP request), the transaction commits before
-   * it or not at all (see {@link transactionWithin}).
+   * it or not at all (see {@link transactionWithin}). Work that throws {@link RollbackWith}
+   * rolls back and answers its outcome.
    *
    * @throws DomainError TIMEOUT when the deadline ran out; whatever `work` throws otherwise.
    */
@@ -115,15 +147,23 @@ export class BookingTransactions {
     for (let attempt = 1; ; attempt += 1) {
       let recorder: EventRecorder | undefined;
       try {
-        const result = await transactionWithin(em, deadline, async (tx) => {
-          recorder = new EventRecorder(tx);
-          return work(tx, recorder);
-        });
+        const result = await transactionWithin(
+          em,
+          deadline,
+          async (tx) => {
+            recorder = new EventRecorder(tx);
+            return work(tx, recorder);
+          },
+          this.statementTimeoutMilliseconds,
+        );
         if (recorder && recorder.events.length > 0) {
           this.onCommitted(recorder.events);
         }
         return result;
       } catch (error) {
+        if (error instanceof RollbackWith) {
+          return error.outcome as Result;
+        }
         if (error instanceof DeadlockException && attempt < MAX_ATTEMPTS) {
           continue;
         }

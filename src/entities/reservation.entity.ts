@@ -1,8 +1,9 @@
-import { Collection, type Opt, type Ref } from '@mikro-orm/core';
+import { Collection, EntityRepositoryType, type Opt, type Ref } from '@mikro-orm/core';
 import {
   Check,
   Entity,
   Enum,
+  Formula,
   Index,
   ManyToOne,
   OneToMany,
@@ -13,13 +14,16 @@ import {
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { DateTimeScalar } from '../schema/date-time.scalar';
+import { ReservationRepository } from '../repositories/reservation.repository';
 import { ReservationStatus } from './enums';
+import { holdEndedSql } from './hold-rules';
 import { ReservationSeat } from './reservation-seat.entity';
 import { Session } from './session.entity';
 
 /** A user's hold on 1–10 seats of one session, until paid, cancelled or expired. */
 @ObjectType({ description: "A user's hold on seats of one session, until paid, cancelled or expired." })
-@Entity({ tableName: 'reservation' })
+// The repository is named lazily: it imports this entity too.
+@Entity({ tableName: 'reservation', repository: () => ReservationRepository })
 @Unique({ name: 'reservation_user_idempotency_key_unique', properties: ['userId', 'idempotencyKey'] })
 @Index({ name: 'reservation_user_status_index', properties: ['userId', 'status'] })
 @Index({ name: 'reservation_status_expires_at_index', properties: ['status', 'expiresAt'] })
@@ -30,6 +34,8 @@ import { Session } from './session.entity';
 })
 @Check({ name: 'reservation_expires_at_check', expression: 'expires_at > created_at' })
 export class Reservation {
+  [EntityRepositoryType]?: ReservationRepository;
+
   @Field(() => ID, { description: 'UUID of the reservation.' })
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = uuidv7();
@@ -66,6 +72,13 @@ export class Reservation {
   /** Token of the Redis seat locks taken for this hold; only its owner may release them. */
   @Property({ type: 'text', nullable: true })
   lockToken: string | null = null;
+
+  /**
+   * Whether the hold has ended by the database clock when this row was read (see
+   * `hold-rules.ts`). Only meaningful while PENDING; never written.
+   */
+  @Formula((columns) => holdEndedSql(columns.expiresAt, 'now()'), { type: 'boolean' })
+  holdEnded?: boolean & Opt;
 
   @OneToMany(() => ReservationSeat, (reservationSeat) => reservationSeat.reservation)
   seats = new Collection<ReservationSeat>(this);

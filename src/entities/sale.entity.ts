@@ -1,4 +1,4 @@
-import { type Opt, type Ref } from '@mikro-orm/core';
+import { EntityRepositoryType, type Opt, type Ref } from '@mikro-orm/core';
 import {
   Check,
   Entity,
@@ -10,16 +10,20 @@ import {
 } from '@mikro-orm/decorators/legacy';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
+import { SaleRepository } from '../repositories/sale.repository';
 import { DateTimeScalar } from '../schema/date-time.scalar';
 import { Reservation } from './reservation.entity';
 import { Session } from './session.entity';
 
 /** The paid, permanent record of a confirmed reservation. At most one per reservation. */
 @ObjectType({ description: 'The paid, permanent record of a confirmed reservation.' })
-@Entity({ tableName: 'sale' })
+// The repository is named lazily: it imports this entity too.
+@Entity({ tableName: 'sale', repository: () => SaleRepository })
 @Index({ name: 'sale_user_id_id_index', properties: ['userId', 'id'] })
 @Check({ name: 'sale_amount_cents_check', expression: 'amount_cents >= 0' })
 export class Sale {
+  [EntityRepositoryType]?: SaleRepository;
+
   @Field(() => ID, { description: 'UUID of the sale.' })
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = uuidv7();

@@ -1,14 +1,16 @@
-import { type Opt, type Ref } from '@mikro-orm/core';
+import { EntityRepositoryType, type Opt, type Ref } from '@mikro-orm/core';
 import { Check, Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { uuidv7 } from '../infra/uuid';
+import { SeatRepository } from '../repositories/seat.repository';
 import { SeatStatus } from './enums';
 import { Session } from './session.entity';
 
 /**
  * A seat of one session. `status` is the stored status; a RESERVED seat whose
- * `holdExpiresAt` has passed counts as AVAILABLE (see `SeatView`).
+ * `holdExpiresAt` has passed counts as AVAILABLE (see `hold-rules.ts`); readers use `SeatReadModel`.
  */
-@Entity({ tableName: 'seat' })
+// The repository is named lazily: it imports this entity too.
+@Entity({ tableName: 'seat', repository: () => SeatRepository })
 @Unique({ name: 'seat_session_position_unique', properties: ['session', 'rowIndex', 'number'] })
 @Check({ name: 'seat_version_check', expression: 'version >= 1' })
 @Check({ name: 'seat_number_check', expression: 'number >= 1' })
@@ -18,6 +20,8 @@ import { Session } from './session.entity';
   expression: `(status = 'RESERVED') = (hold_expires_at is not null)`,
 })
 export class Seat {
+  [EntityRepositoryType]?: SeatRepository;
+
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = uuidv7();
 

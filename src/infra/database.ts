@@ -1,4 +1,4 @@
-import { DriverException, MikroORM } from '@mikro-orm/postgresql';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { type Config } from '../config';
 import { createOrmOptions } from '../mikro-orm.config';
@@ -60,13 +60,6 @@ export async function connectDatabase(database: Config['database']): Promise<Mik
   return MikroORM.init(createOrmOptions(database));
 }
 
-// SQLSTATE lock_not_available: a lock wait outlasted lock_timeout.
-const LOCK_NOT_AVAILABLE = '55P03';
-
-/**
- * True when PostgreSQL gave up waiting for a lock (lock_timeout). MikroORM maps this state
- * to `LockWaitTimeoutException` only for MySQL; on PostgreSQL it stays a `DriverException`.
- */
-export function isLockTimeout(error: unknown): boolean {
-  return error instanceof DriverException && error.code === LOCK_NOT_AVAILABLE;
-}
+// The error helpers live in their own module, so that repositories can use them without
+// loading the ORM configuration (and, through it, every entity).
+export { constraintOf, isLockTimeout } from './database-errors';

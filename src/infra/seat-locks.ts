@@ -78,3 +78,82 @@ export class SeatLocks {
     return this.commands.releaseSeatLocks(keys.length, ...keys, token);
   }
 }
+
+/** What {@link SeatLockGate.acquire} decided. */
+export type SeatLockAcquisition =
+  /** The locks are taken; `token` is null when PostgreSQL alone decides (no locks taken). */
+  | { readonly outcome: 'proceed'; readonly token: string | null }
+  /** Other requests hold some of the seats: turn this one away before PostgreSQL. */
+  | { readonly outcome: 'conflict'; readonly heldSeatIds: string[] };
+
+/**
+ * The fast path in front of PostgreSQL, with its policy: take the seat locks of a reserve,
+ * carry on through PostgreSQL alone when Redis is down (logged, never failed), and count the
+ * requests the locks turn away. Release never fails either: a lock's TTL ends it anyway.
+ */
+export interface SeatLockGate {
+  /**
+   * Takes the locks of all `seatIds`, or none. With `deferConflicts`, seats locked by others
+   * do not turn the request away (the locks may be a concurrent use of the same idempotency
+   * key, which only PostgreSQL can tell): it proceeds without locks.
+   */
+  acquire(
+    sessionId: string,
+    seatIds: readonly string[],
+    options: { readonly deferConflicts: boolean },
+  ): Promise<SeatLockAcquisition>;
+  /** Releases the locks `token` still owns. */
+  release(sessionId: string, seatIds: readonly string[], token: string): Promise<void>;
+}
+
+/** Logs what the caller is not told (degraded Redis, failed lock releases). */
+export interface SeatLockLogger {
+  warn(message: string, details?: Record<string, unknown>): void;
+}
+
+/** The {@link SeatLockGate} over Redis {@link SeatLocks}. */
+export class RedisSeatLockGate implements SeatLockGate {
+  constructor(
+    private readonly locks: Pick<SeatLocks, 'acquire' | 'release'>,
+    private readonly options: {
+      /** How long a lock lives unless released: the hold's length. */
+      readonly ttlMilliseconds: number;
+      readonly logger: SeatLockLogger;
+      /** Told each time the locks turn a request away. */
+      readonly onConflict?: () => void;
+    },
+  ) {}
+
+  async acquire(
+    sessionId: string,
+    seatIds: readonly string[],
+    { deferConflicts }: { readonly deferConflicts: boolean },
+  ): Promise<SeatLockAcquisition> {
+    let result: SeatLockResult;
+    try {
+      result = await this.locks.acquire(sessionId, seatIds, this.options.ttlMilliseconds);
+    } catch (error) {
+      this.options.logger.warn('Redis unavailable: reserving through PostgreSQL alone', {
+        error: String(error),
+      });
+      return { outcome: 'proceed', token: null };
+    }
+    if (result.acquired) {
+      return { outcome: 'proceed', token: result.token };
+    }
+    if (deferConflicts) {
+      return { outcome: 'proceed', token: null };
+    }
+    this.options.onConflict?.();
+    return { outcome: 'conflict', heldSeatIds: result.heldSeatIds };
+  }
+
+  async release(sessionId: string, seatIds: readonly string[], token: string): Promise<void> {
+    try {
+      await this.locks.release(sessionId, seatIds, token);
+    } catch (error) {
+      // The lock's TTL ends it anyway; PostgreSQL stays the judge meanwhile.
+      this.options.logger.warn('Could not release seat locks', { sessionId, error: String(error) });
+    }
+  }
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { badUserInput, DomainError, ErrorCode } from '../errors/domain-error';
 
 let lastMilliseconds = 0;
 let sequence = 0;
@@ -36,4 +37,35 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** True when `value` is a UUID in canonical textual form (any version). */
 export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
+}
+
+/**
+ * The one way an id enters the application: checked as a UUID and lower-cased (ids are matched
+ * case-insensitively; PostgreSQL prints them lower-case, and caches and events key by them).
+ *
+ * @throws DomainError BAD_USER_INPUT with `field`, message `<field> must be a UUID.`
+ */
+export function parseId(field: string, value: string): string {
+  if (!isUuid(value)) {
+    throw badUserInput(field, `${field} must be a UUID.`);
+  }
+  return value.toLowerCase();
+}
+
+/**
+ * {@link parseId} for a list: every malformed one is reported at once, under `field` and in
+ * `details[field]`.
+ *
+ * @throws DomainError BAD_USER_INPUT with `field` and the malformed values.
+ */
+export function parseIds(
+  field: string,
+  values: readonly string[],
+  message = `Each of ${field} must be a UUID.`,
+): string[] {
+  const malformed = values.filter((value) => !isUuid(value));
+  if (malformed.length > 0) {
+    throw new DomainError(ErrorCode.BadUserInput, message, { field, [field]: malformed });
+  }
+  return values.map((value) => value.toLowerCase());
 }

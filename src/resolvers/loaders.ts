@@ -1,23 +1,16 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { type ReservationRepository } from '../booking/reservation.repository';
-import { type SaleRepository } from '../booking/sale.repository';
-import { type SeatFields, type SeatRepository } from '../booking/seat.repository';
-import { type SessionRepository } from '../booking/session.repository';
 import { type Reservation } from '../entities/reservation.entity';
 import { type Sale } from '../entities/sale.entity';
 import { type Session } from '../entities/session.entity';
-import { type ReadHorizon } from '../caching/read-horizon';
-import { SeatStatus } from '../entities/enums';
+import { type Repositories } from '../repositories';
 import { SeatView } from './seat.type';
 
-/** The repositories the loaders read through. */
-export interface LoaderRepositories {
-  readonly sessions: SessionRepository;
-  readonly seats: SeatRepository;
-  readonly reservations: ReservationRepository;
-  readonly sales: SaleRepository;
-}
+/**
+ * Where the loaders read: for each batch, the repositories bound to a fresh fork of the
+ * request's entity manager (`repositoriesOf` in production).
+ */
+export type LoaderRepositories = (em: EntityManager) => Repositories;
 
 /** Batching loaders for one request: each relation costs one query per nesting level. */
 export interface Loaders {
@@ -29,18 +22,6 @@ export interface Loaders {
   readonly saleByReservation: DataLoader<string, Sale | null>;
 }
 
-/** The seats as readers see them now; held ones tell `horizon` when their hold ends. */
-function seatViews(rows: readonly SeatFields[], horizon: ReadHorizon): SeatView[] {
-  const now = Date.now();
-  return rows.map((seat) => {
-    const view = SeatView.of(seat, now);
-    if (view.status === SeatStatus.RESERVED && seat.holdExpiresAt) {
-      horizon.changesAt(seat.holdExpiresAt.getTime());
-    }
-    return view;
-  });
-}
-
 function byKey<Value>(keys: readonly string[], values: Iterable<[string, Value]>, missing: Value): Value[] {
   const map = new Map(values);
   return keys.map((key) => map.get(key) ?? missing);
@@ -50,25 +31,24 @@ function byKey<Value>(keys: readonly string[], values: Iterable<[string, Value]>
 export interface LoaderOptions {
   /** DataLoader's per-key memo: on for one request, off for long-lived subscriptions. */
   readonly cache: boolean;
-  /** Told when what the loaders read changes by the clock alone (a hold ends). */
-  readonly horizon: ReadHorizon;
 }
 
 /**
  * Creates the loaders of one request or subscription. Each batch reads through its own fork
  * of `em`, so a long-lived subscription never serves entities cached by an earlier event;
- * `cache: false` (subscriptions) also turns off DataLoader's own per-key memo.
+ * `cache: false` (subscriptions) also turns off DataLoader's own per-key memo. Seats come as
+ * read models with their status as read, judged by the database clock.
  */
 export function createLoaders(
   em: EntityManager,
   repositories: LoaderRepositories,
-  { cache, horizon }: LoaderOptions,
+  { cache }: LoaderOptions,
 ): Loaders {
-  const { sessions, seats, reservations, sales } = repositories;
   const loaderOptions = { cache };
+  const forked = () => repositories(em.fork());
   return {
     sessionById: new DataLoader(async (ids) => {
-      const rows = await sessions.findByIds(em.fork(), ids);
+      const rows = await forked().sessions.findByIds(ids);
       return byKey<Session | null>(
         ids,
         rows.map((row) => [row.id, row]),
@@ -76,27 +56,20 @@ export function createLoaders(
       );
     }, loaderOptions),
     seatsBySession: new DataLoader(async (ids) => {
-      const views = seatViews(await seats.findBySessions(em.fork(), ids), horizon);
       const grouped = new Map<string, SeatView[]>();
-      for (const view of views) {
-        const list = grouped.get(view.sessionId) ?? [];
-        list.push(view);
-        grouped.set(view.sessionId, list);
+      for (const seat of await forked().seats.findBySessions(ids)) {
+        const list = grouped.get(seat.sessionId) ?? [];
+        list.push(SeatView.of(seat));
+        grouped.set(seat.sessionId, list);
       }
       return ids.map((id) => grouped.get(id) ?? []);
     }, loaderOptions),
     availableSeatsBySession: new DataLoader(async (ids) => {
-      const availability = await seats.availabilityBySessions(em.fork(), ids);
-      return ids.map((id) => {
-        const session = availability.get(id);
-        if (session?.nextHoldEnd) {
-          horizon.changesAt(session.nextHoldEnd.getTime());
-        }
-        return session?.available ?? 0;
-      });
+      const availability = await forked().seats.availabilityBySessions(ids);
+      return ids.map((id) => availability.get(id)?.available ?? 0);
     }, loaderOptions),
     reservationById: new DataLoader(async (ids) => {
-      const rows = await reservations.findByIds(em.fork(), ids);
+      const rows = await forked().reservations.findByIds(ids);
       return byKey<Reservation | null>(
         ids,
         rows.map((row) => [row.id, row]),
@@ -104,11 +77,11 @@ export function createLoaders(
       );
     }, loaderOptions),
     seatsByReservation: new DataLoader(async (ids) => {
-      const fork = em.fork();
-      const seatIdsByReservation = await reservations.seatIdsByReservations(fork, ids);
+      const { reservations, seats } = forked();
+      const seatIdsByReservation = await reservations.seatIdsByReservations(ids);
       const allSeatIds = [...new Set([...seatIdsByReservation.values()].flat())];
       const seatById = new Map(
-        seatViews(await seats.findByIds(fork, allSeatIds), horizon).map((view) => [view.id, view]),
+        (await seats.findByIds(allSeatIds)).map((seat) => [seat.id, SeatView.of(seat)]),
       );
       return ids.map((id) =>
         (seatIdsByReservation.get(id) ?? [])
@@ -118,7 +91,7 @@ export function createLoaders(
       );
     }, loaderOptions),
     saleByReservation: new DataLoader(async (ids) => {
-      const rows = await sales.findByReservations(em.fork(), ids);
+      const rows = await forked().sales.findByReservations(ids);
       return byKey<Sale | null>(
         ids,
         rows.map((row) => [row.reservation.id, row]),

@@ -1,18 +1,16 @@
-import { IsOptional, IsUUID } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { ArgsType, Field, ID } from 'type-graphql';
 import { ReservationStatus } from '../entities/enums';
 
 @ArgsType()
 export class ReservationArgs {
   @Field(() => ID, { description: 'UUID of the reservation.' })
-  @IsUUID('all', { message: 'id must be a UUID' })
   id!: string;
 }
 
 @ArgsType()
 export class ReservationIdArgs {
   @Field(() => ID, { description: 'UUID of the reservation.' })
-  @IsUUID('all', { message: 'reservationId must be a UUID' })
   reservationId!: string;
 }
 

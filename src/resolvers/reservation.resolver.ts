@@ -1,17 +1,23 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { effectiveReservationStatus, type ReservationService } from '../booking/reservation.service';
+import { type BookingDependencies } from '../booking/booking-dependencies';
+import { cancelReservation } from '../booking/cancel-reservation';
+import { confirmPayment } from '../booking/confirm-payment';
+import { getReservation, listMyReservations } from '../booking/reservation-queries';
+import { reserve } from '../booking/reserve/reserve';
 import { type Context, requireViewer } from '../context';
 import { ReservationStatus } from '../entities/enums';
+import { reservationStatusAsRead } from '../entities/hold-rules';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
 import { Session } from '../entities/session.entity';
+import { parseId } from '../infra/uuid';
 import { MyReservationsArgs, ReservationArgs, ReservationIdArgs } from './reservation.args';
 import { ReserveInput } from './reserve.input';
 import { SeatView } from './seat.type';
 
 @Resolver(() => Reservation)
 export class ReservationResolver {
-  constructor(private readonly reservations: ReservationService) {}
+  constructor(private readonly booking: BookingDependencies) {}
 
   @Authorized()
   @Query(() => Reservation, {
@@ -19,7 +25,7 @@ export class ReservationResolver {
     description: 'One reservation: your own, or any for admins. NOT_FOUND if it does not exist.',
   })
   async reservation(@Args() { id }: ReservationArgs, @Ctx() context: Context): Promise<Reservation> {
-    return this.reservations.getReservation(context.em, requireViewer(context), id.toLowerCase());
+    return getReservation(context.em, requireViewer(context), parseId('id', id));
   }
 
   @Authorized()
@@ -28,7 +34,7 @@ export class ReservationResolver {
     @Args() { status }: MyReservationsArgs,
     @Ctx() context: Context,
   ): Promise<Reservation[]> {
-    return this.reservations.listMine(context.em, requireViewer(context), status ?? undefined);
+    return listMyReservations(context.em, requireViewer(context), status ?? undefined);
   }
 
   @Authorized()
@@ -39,7 +45,7 @@ export class ReservationResolver {
     @Arg('input', () => ReserveInput, { description: 'What to hold.' }) input: ReserveInput,
     @Ctx() context: Context,
   ): Promise<Reservation> {
-    return this.reservations.reserve(context.em, requireViewer(context), input, context.deadline);
+    return reserve(this.booking, context.em, requireViewer(context), input, context.deadline);
   }
 
   @Authorized()
@@ -47,10 +53,11 @@ export class ReservationResolver {
     description: 'Pays your PENDING reservation: its seats become SOLD. Repeating it returns the same Sale.',
   })
   async confirmPayment(@Args() { reservationId }: ReservationIdArgs, @Ctx() context: Context): Promise<Sale> {
-    return this.reservations.confirmPayment(
+    return confirmPayment(
+      this.booking,
       context.em,
       requireViewer(context),
-      reservationId.toLowerCase(),
+      parseId('reservationId', reservationId),
       context.deadline,
     );
   }
@@ -61,10 +68,11 @@ export class ReservationResolver {
     @Args() { reservationId }: ReservationIdArgs,
     @Ctx() context: Context,
   ): Promise<Reservation> {
-    return this.reservations.cancelReservation(
+    return cancelReservation(
+      this.booking,
       context.em,
       requireViewer(context),
-      reservationId.toLowerCase(),
+      parseId('reservationId', reservationId),
       context.deadline,
     );
   }
@@ -73,7 +81,7 @@ export class ReservationResolver {
     description: 'Current status; a PENDING reservation past `expiresAt` reads as EXPIRED.',
   })
   status(@Root() reservation: Reservation): ReservationStatus {
-    return effectiveReservationStatus(reservation);
+    return reservationStatusAsRead(reservation);
   }
 
   @FieldResolver(() => Session, { description: 'The session of the seats.' })

@@ -1,25 +1,15 @@
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsOptional,
-  IsUUID,
-  Matches,
-  MaxLength,
-  MinLength,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsOptional, Matches, MaxLength, MinLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
-import { MAX_SEATS_PER_RESERVATION } from '../booking/reservation.service';
+import { MAX_SEATS_PER_RESERVATION } from '../booking/booking-limits';
 
 @InputType({ description: 'Seats to hold, all or none.' })
 export class ReserveInput {
   @Field(() => ID, { description: 'UUID of the session.' })
-  @IsUUID('all', { message: 'sessionId must be a UUID' })
   sessionId!: string;
 
   @Field(() => [ID], { description: `1 to ${MAX_SEATS_PER_RESERVATION} distinct seats of that session.` })
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SEATS_PER_RESERVATION)
-  @IsUUID('all', { each: true, message: 'each of seatIds must be a UUID' })
   seatIds!: string[];
 
   @Field(() => String, {

@@ -1,5 +1,5 @@
 import { Args, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { type SaleService } from '../booking/sale.service';
+import { salesHistory } from '../booking/sales-history';
 import { type Context, requireViewer } from '../context';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
@@ -10,14 +10,12 @@ import { SeatView } from './seat.type';
 
 @Resolver(() => Sale)
 export class SaleResolver {
-  constructor(private readonly sales: SaleService) {}
-
   @Authorized()
   @Query(() => SaleConnection, {
     description: "Sales of a user, newest first. userId defaults to you; another user's needs admin.",
   })
   async salesHistory(@Args() args: SalesHistoryArgs, @Ctx() context: Context): Promise<SaleConnection> {
-    return this.sales.history(context.em, requireViewer(context), { ...args, first: args.first ?? 20 });
+    return salesHistory(context.em, requireViewer(context), { ...args, first: args.first ?? 20 });
   }
 
   @FieldResolver(() => Reservation, { description: 'The confirmed reservation.' })

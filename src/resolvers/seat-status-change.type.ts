@@ -38,7 +38,7 @@ export class SeatStatusChange {
     change.reservationId = event.reservationId;
     change.changedAt = new Date(event.changedAt);
     change.seats = event.seats.map((snapshot) =>
-      SeatView.of({ ...snapshot, rowIndex: rowIndex(snapshot.row), holdExpiresAt: null }),
+      SeatView.of({ ...snapshot, rowIndex: rowIndex(snapshot.row) }),
     );
     views.set(event, change);
     return change;

@@ -1,12 +1,12 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { seatLabel } from '../booking/seat-label';
-import { type SeatFields } from '../booking/seat.repository';
+import { type SeatReadModel } from '../repositories/seat-read-model';
 import { SeatStatus } from '../entities/enums';
 
 /**
- * The GraphQL `Seat`: a read model, not the entity. Seat maps resolve it for hundreds of seats
- * per request, so it is a plain object with every field precomputed (label, the status a
- * reader sees), built without the ORM.
+ * The GraphQL `Seat`: the seat read model ({@link SeatReadModel}) plus its label, not the
+ * entity. Seat maps resolve it for hundreds of seats per request, so it is a plain object with
+ * every field precomputed, built without the ORM.
  */
 @ObjectType('Seat', { description: 'A seat of one session.' })
 export class SeatView {
@@ -34,25 +34,17 @@ export class SeatView {
   /** Position of the row, for ordering (row labels do not sort as strings). */
   rowIndex!: number;
 
-  /**
-   * The seat as a reader sees it at `now`: a RESERVED seat whose hold has ended is AVAILABLE
-   * (the hold is over even before anything marks it).
-   */
-  static of(fields: SeatFields, now: number = Date.now()): SeatView {
+  /** The GraphQL seat of a read model (whose status is already the status as read). */
+  static of(seat: Omit<SeatReadModel, 'holdEndsAt'>): SeatView {
     const view = new SeatView();
-    view.id = fields.id;
-    view.sessionId = fields.sessionId;
-    view.rowIndex = fields.rowIndex;
-    view.row = fields.row;
-    view.number = fields.number;
-    view.version = fields.version;
-    view.label = seatLabel(fields.row, fields.number);
-    view.status =
-      fields.status === SeatStatus.RESERVED &&
-      fields.holdExpiresAt !== null &&
-      fields.holdExpiresAt.getTime() <= now
-        ? SeatStatus.AVAILABLE
-        : fields.status;
+    view.id = seat.id;
+    view.sessionId = seat.sessionId;
+    view.rowIndex = seat.rowIndex;
+    view.row = seat.row;
+    view.number = seat.number;
+    view.version = seat.version;
+    view.label = seatLabel(seat.row, seat.number);
+    view.status = seat.status;
     return view;
   }
 }

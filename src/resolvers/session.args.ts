@@ -1,4 +1,4 @@
-import { IsOptional, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, Max, MaxLength, Min } from 'class-validator';
 import { ArgsType, Field, ID, Int } from 'type-graphql';
 import { MAX_PAGE_SIZE } from '../booking/pagination';
 import { DateTimeScalar } from '../schema/date-time.scalar';
@@ -6,14 +6,12 @@ import { DateTimeScalar } from '../schema/date-time.scalar';
 @ArgsType()
 export class SessionArgs {
   @Field(() => ID, { description: 'UUID of the session.' })
-  @IsUUID('all', { message: 'id must be a UUID' })
   id!: string;
 }
 
 @ArgsType()
 export class SessionIdArgs {
   @Field(() => ID, { description: 'UUID of the session.' })
-  @IsUUID('all', { message: 'sessionId must be a UUID' })
   sessionId!: string;
 }
 

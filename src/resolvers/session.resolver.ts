@@ -10,7 +10,8 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import { type SessionService } from '../booking/session.service';
+import { createSession, type SessionCreationDependencies } from '../booking/create-session';
+import { getSession, listSessions } from '../booking/session-queries';
 import { type Context } from '../context';
 import { Session } from '../entities/session.entity';
 import { ADMIN_ROLE } from './auth-checker';
@@ -21,23 +22,23 @@ import { SeatView } from './seat.type';
 
 @Resolver(() => Session)
 export class SessionResolver {
-  constructor(private readonly sessionService: SessionService) {}
+  constructor(private readonly sessionCreation: SessionCreationDependencies) {}
 
   @Query(() => SessionConnection, {
     description: 'Sessions ordered by `startsAt`, then id. No token needed.',
   })
   async sessions(@Args() args: SessionsArgs, @Ctx() { em }: Context): Promise<SessionConnection> {
-    return this.sessionService.listSessions(em, { ...args, first: args.first ?? 20 });
+    return listSessions(em, { ...args, first: args.first ?? 20 });
   }
 
   @Query(() => Session, { nullable: true, description: 'One session; NOT_FOUND if it does not exist.' })
   async session(@Args() { id }: SessionArgs, @Ctx() { em }: Context): Promise<Session> {
-    return this.sessionService.getSession(em, id);
+    return getSession(em, id);
   }
 
   @Query(() => [SeatView], { description: "A session's seats, ordered by row, then number." })
   async seats(@Args() { sessionId }: SessionIdArgs, @Ctx() { em, loaders }: Context): Promise<SeatView[]> {
-    const session = await this.sessionService.getSession(em, sessionId);
+    const session = await getSession(em, sessionId, 'sessionId');
     return loaders.seatsBySession.load(session.id);
   }
 
@@ -48,7 +49,7 @@ export class SessionResolver {
     input: CreateSessionInput,
     @Ctx() { em, deadline }: Context,
   ): Promise<Session> {
-    return this.sessionService.createSession(em, input, deadline);
+    return createSession(this.sessionCreation, em, input, deadline);
   }
 
   @FieldResolver(() => [SeatView], { name: 'seats', description: 'All seats, ordered by row, then number.' })

@@ -1,5 +1,5 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { type ReservationService } from '../booking/reservation.service';
+import { type ExpireOverdue } from './expiry.worker';
 import { type Logger } from '../infra/logger';
 
 const BATCH = 100;
@@ -15,7 +15,7 @@ export class ExpirySweeper {
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly reservations: ReservationService,
+    private readonly expireOverdue: ExpireOverdue,
     private readonly logger: Logger,
     private readonly periodMilliseconds = 5_000,
   ) {}
@@ -43,7 +43,7 @@ export class ExpirySweeper {
     this.running = (async () => {
       try {
         for (;;) {
-          const expired = await this.reservations.expireOverdue(this.orm.em.fork(), { limit: BATCH });
+          const expired = await this.expireOverdue(this.orm.em.fork(), { limit: BATCH });
           total += expired.length;
           if (expired.length < BATCH) {
             break;

@@ -1,8 +1,12 @@
 import { type ConsumeMessage } from 'amqplib';
-import { type MikroORM } from '@mikro-orm/postgresql';
-import { type ReservationService } from '../booking/reservation.service';
+import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { Reservation } from '../entities/reservation.entity';
 import { decodeEvent, MalformedMessageError } from '../events/event-message';
 import { isUuid } from '../infra/uuid';
+import { type ExpiredReservation, type OverdueCriteria } from '../repositories/reservation.repository';
+
+/** Expires overdue reservations in one transaction (`booking/expire-overdue.ts`, bound to its dependencies). */
+export type ExpireOverdue = (em: EntityManager, criteria: OverdueCriteria) => Promise<ExpiredReservation[]>;
 
 // A message can only be early if a delay queue with a shorter TTL (an older HOLD_SECONDS)
 // still exists; waiting out a short remainder is cheaper than a round trip. Longer ones are
@@ -28,7 +32,7 @@ export class HoldNotOverError extends Error {}
  * database reports and tries again, so a worker whose own clock is off neither acks without
  * effect nor waits too long.
  */
-export function createExpiryHandler(orm: MikroORM, reservations: Pick<ReservationService, 'expireOverdue'>) {
+export function createExpiryHandler(orm: MikroORM, expireOverdue: ExpireOverdue) {
   return async (message: ConsumeMessage): Promise<void> => {
     const { event } = decodeEvent(message);
     if (event.topic !== 'reservation.created' || !isUuid(event.payload.reservationId)) {
@@ -36,11 +40,14 @@ export function createExpiryHandler(orm: MikroORM, reservations: Pick<Reservatio
     }
     const { reservationId } = event.payload;
     for (let attempt = 1; ; attempt += 1) {
-      const expired = await reservations.expireOverdue(orm.em.fork(), { reservationIds: [reservationId] });
+      const expired = await expireOverdue(orm.em.fork(), { reservationIds: [reservationId] });
       if (expired.length > 0) {
         return;
       }
-      const remaining = await remainingHoldMilliseconds(orm, reservationId);
+      const remaining = await orm.em
+        .fork()
+        .getRepository(Reservation)
+        .remainingHoldMilliseconds(reservationId);
       if (remaining === null || remaining > MAX_EARLY_WAIT_MILLISECONDS) {
         // Not PENDING any more (confirmed, cancelled, expired by someone else), or the sweeper's.
         return;
@@ -53,14 +60,4 @@ export function createExpiryHandler(orm: MikroORM, reservations: Pick<Reservatio
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, remaining) + WAIT_MARGIN_MILLISECONDS));
     }
   };
-}
-
-/** Time left on a PENDING reservation's hold by the database clock; null if it is not PENDING. */
-async function remainingHoldMilliseconds(orm: MikroORM, reservationId: string): Promise<number | null> {
-  const rows: { remaining: number }[] = await orm.em.fork().execute(
-    `select ceil(extract(epoch from (expires_at - now())) * 1000)::float8 as remaining
-         from reservation where id = ? and status = 'PENDING'`,
-    [reservationId],
-  );
-  return rows.length === 0 ? null : rows[0].remaining;
 }

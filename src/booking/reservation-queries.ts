@@ -1,0 +1,42 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { type ReservationStatus } from '../entities/enums';
+import { type Reservation } from '../entities/reservation.entity';
+import { forbidden, notFound } from '../errors/domain-error';
+import { repositoriesOf } from '../repositories';
+import { type Caller } from './caller';
+
+/**
+ * True when `caller` may read `reservation`: its owner, or an admin.
+ */
+export function mayRead(caller: Caller, reservation: Pick<Reservation, 'userId'>): boolean {
+  return reservation.userId === caller.userId || caller.isAdmin;
+}
+
+/**
+ * A reservation the caller may see (owner or admin).
+ *
+ * @throws DomainError NOT_FOUND, FORBIDDEN.
+ */
+export async function getReservation(
+  em: EntityManager,
+  caller: Caller,
+  reservationId: string,
+): Promise<Reservation> {
+  const reservation = await repositoriesOf(em).reservations.findById(reservationId);
+  if (!reservation) {
+    throw notFound('Reservation', reservationId);
+  }
+  if (!mayRead(caller, reservation)) {
+    throw forbidden('This reservation belongs to another user.');
+  }
+  return reservation;
+}
+
+/** The caller's reservations, newest first (at most 200), optionally in one status as read. */
+export async function listMyReservations(
+  em: EntityManager,
+  caller: Caller,
+  status?: ReservationStatus,
+): Promise<Reservation[]> {
+  return repositoriesOf(em).reservations.findForUser(caller.userId, status);
+}

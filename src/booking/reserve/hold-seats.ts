@@ -1,0 +1,152 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { type Reservation } from '../../entities/reservation.entity';
+import { DomainError, ErrorCode, rateLimited } from '../../errors/domain-error';
+import { isLockTimeout } from '../../infra/database-errors';
+import { type RequestDeadline } from '../../infra/request-deadline';
+import { uuidv7 } from '../../infra/uuid';
+import { repositoriesOf } from '../../repositories';
+import { type SessionFacts } from '../../repositories/session.repository';
+import { type BookingDependencies } from '../booking-dependencies';
+import { reservationChanged, seatStatusChanged } from '../booking-events';
+import { MAX_ACTIVE_HOLDS_PER_USER } from '../booking-limits';
+import { type EventRecorder, RollbackWith } from '../booking-transaction';
+import { type Caller } from '../caller';
+import { explainUnavailable } from './explain-unavailable';
+
+/** How one reserve request holds its seats. */
+export interface HoldRequest {
+  readonly caller: Caller;
+  readonly session: SessionFacts;
+  /** Canonical (lower-case, sorted). */
+  readonly seatIds: readonly string[];
+  readonly idempotencyKey: string | null;
+  /** The Redis locks' token; null when PostgreSQL alone decides. */
+  readonly lockToken: string | null;
+  readonly deadline: RequestDeadline | undefined;
+}
+
+/**
+ * How a hold transaction ended. Only `held` commits; the others rolled back, leaving nothing.
+ */
+export type HoldAttempt =
+  | { readonly kind: 'held'; readonly reservation: Reservation }
+  /** Some wanted seats are blocked only by ended holds. */
+  | { readonly kind: 'stale-hold' }
+  /** A concurrent first use of the idempotency key committed while this one waited. */
+  | { readonly kind: 'key-used'; readonly previous: Reservation };
+
+// Seconds a user whose own reserves queue up on their per-user lock should wait.
+const USER_LOCK_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Step 3 of reserve: one transaction that holds all the seats or none, and records the
+ * reservation with its events. Statements, in order: the per-user lock (which also tells
+ * whether the session has started), the idempotency key re-check (with a key only), the
+ * conditional hold, the insert.
+ *
+ * @throws DomainError SESSION_CLOSED, RATE_LIMITED, LIMIT_EXCEEDED, and those of
+ *   {@link explainUnavailable}.
+ */
+export async function attemptHold(
+  deps: BookingDependencies,
+  em: EntityManager,
+  request: HoldRequest,
+): Promise<HoldAttempt> {
+  return deps.transactions.run(em, request.deadline, (tx, events) =>
+    holdInTransaction(deps, tx, events, request),
+  );
+}
+
+async function holdInTransaction(
+  deps: BookingDependencies,
+  tx: EntityManager,
+  events: EventRecorder,
+  { caller, session, seatIds, idempotencyKey, lockToken }: HoldRequest,
+): Promise<HoldAttempt> {
+  const { reservations, seats } = repositoriesOf(tx);
+  await lockUserHolds(deps, tx, caller.userId, session);
+  if (idempotencyKey !== null) {
+    // A concurrent first use of this key may have committed while this one waited for the
+    // user's lock; under READ COMMITTED this new statement sees it.
+    const previous = await reservations.findByIdempotencyKey(caller.userId, idempotencyKey);
+    if (previous) {
+      throw new RollbackWith<HoldAttempt>({ kind: 'key-used', previous });
+    }
+  }
+  const outcome = await seats.holdAvailableWithinLimit(
+    {
+      userId: caller.userId,
+      maxActiveHolds: MAX_ACTIVE_HOLDS_PER_USER,
+      sessionId: session.id,
+      seatIds,
+      holdSeconds: deps.holdSeconds,
+    },
+    deps.clock,
+  );
+  if (outcome.activeHolds >= MAX_ACTIVE_HOLDS_PER_USER) {
+    throw new DomainError(
+      ErrorCode.LimitExceeded,
+      `You already hold ${MAX_ACTIVE_HOLDS_PER_USER} pending reservations; pay or cancel one first.`,
+      { limit: MAX_ACTIVE_HOLDS_PER_USER },
+    );
+  }
+  if (outcome.held.length < seatIds.length) {
+    const heldIds = new Set(outcome.held.map((seat) => seat.id));
+    const missing = seatIds.filter((seatId) => !heldIds.has(seatId));
+    // Seats it did hold are rolled back with the rest.
+    throw new RollbackWith<HoldAttempt>(await explainUnavailable(tx, session.id, missing, deps.clock));
+  }
+  const { databaseNow, holdExpiresAt } = outcome;
+  const reservation = await reservations.insertPending({
+    id: uuidv7(),
+    userId: caller.userId,
+    sessionId: session.id,
+    seatIds,
+    expiresAt: holdExpiresAt as Date,
+    createdAt: databaseNow,
+    totalCents: session.priceCents * seatIds.length,
+    idempotencyKey,
+    lockToken,
+  });
+  events.record('reservation.created', reservationChanged(reservation, seatIds, databaseNow));
+  const change = seatStatusChanged(session.id, reservation.id, outcome.held, databaseNow);
+  if (change) {
+    events.record('seat.status-changed', change);
+  }
+  return { kind: 'held', reservation };
+}
+
+/**
+ * Serialises the user's reserves, and refuses a session that has started (by the clock). The
+ * lock is keyed by a 32-bit hash of the user id, so besides the user's own reserves only a
+ * rare colliding user shares it; waiting past lock_timeout therefore means too many reserves
+ * in flight on that key: a rate limit (retry shortly), not a seat conflict.
+ */
+async function lockUserHolds(
+  deps: BookingDependencies,
+  tx: EntityManager,
+  userId: string,
+  session: SessionFacts,
+): Promise<void> {
+  let sessionStarted: boolean;
+  try {
+    ({ sessionStarted } = await repositoriesOf(tx).reservations.lockUserHolds(
+      userId,
+      session.startsAt,
+      deps.clock,
+    ));
+  } catch (error) {
+    if (isLockTimeout(error)) {
+      throw rateLimited(
+        'Too many of your reservations are in progress at once; retry shortly.',
+        USER_LOCK_RETRY_AFTER_SECONDS,
+      );
+    }
+    throw error;
+  }
+  if (sessionStarted) {
+    throw new DomainError(ErrorCode.SessionClosed, 'The session has already started.', {
+      sessionId: session.id,
+    });
+  }
+}

@@ -1,0 +1,148 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { type Reservation } from '../../entities/reservation.entity';
+import { DomainError, notFound } from '../../errors/domain-error';
+import { isLockTimeout } from '../../infra/database-errors';
+import { type RequestDeadline } from '../../infra/request-deadline';
+import { parseId } from '../../infra/uuid';
+import { repositoriesOf } from '../../repositories';
+import { ReservationConflict } from '../../repositories/reservation.repository';
+import { type SessionFacts } from '../../repositories/session.repository';
+import { type BookingDependencies } from '../booking-dependencies';
+import { seatUnavailable } from '../booking-errors';
+import { type Caller } from '../caller';
+import { expireOverdue } from '../expire-overdue';
+import { attemptHold, type HoldAttempt, type HoldRequest } from './hold-seats';
+import { replayReservation } from './idempotent-replay';
+import { validateSeatSelection } from './validate-selection';
+
+/** What `reserve` asks for. */
+export interface ReserveCommand {
+  readonly sessionId: string;
+  readonly seatIds: readonly string[];
+  readonly idempotencyKey?: string | null;
+}
+
+/**
+ * Holds all `seatIds` of one session for `holdSeconds`, or none of them.
+ *
+ * With an `idempotencyKey`, every use of the key by the caller (concurrent ones included, and
+ * retries after any failure) answers with the one reservation it made.
+ *
+ * Steps: validate the selection, replay a used key, read the session, take the Redis seat
+ * locks, hold in one PostgreSQL transaction (expiring ended holds in the way and trying once
+ * more), and on any failure release the locks.
+ *
+ * @param deadline the HTTP request's: the hold commits before it or not at all.
+ * @throws DomainError BAD_USER_INPUT, NOT_FOUND, SESSION_CLOSED, SEAT_UNAVAILABLE (with
+ *   `seatIds`), LIMIT_EXCEEDED, RATE_LIMITED (too many of the caller's reserves at once),
+ *   TIMEOUT. On any error nothing is left behind: no row, lock or event.
+ */
+export async function reserve(
+  deps: BookingDependencies,
+  em: EntityManager,
+  caller: Caller,
+  command: ReserveCommand,
+  deadline?: RequestDeadline,
+): Promise<Reservation> {
+  try {
+    const reservation = await reserveOnce(deps, em, caller, command, deadline);
+    deps.observer?.reserved('held');
+    return reservation;
+  } catch (error) {
+    deps.observer?.reserved(error instanceof DomainError ? error.code : 'INTERNAL_SERVER_ERROR');
+    throw error;
+  }
+}
+
+async function reserveOnce(
+  deps: BookingDependencies,
+  em: EntityManager,
+  caller: Caller,
+  command: ReserveCommand,
+  deadline: RequestDeadline | undefined,
+): Promise<Reservation> {
+  const seatIds = validateSeatSelection(command.seatIds);
+  const sessionId = parseId('sessionId', command.sessionId);
+  const idempotencyKey = command.idempotencyKey ?? null;
+  const { reservations } = repositoriesOf(em);
+  if (idempotencyKey !== null) {
+    const previous = await reservations.findByIdempotencyKey(caller.userId, idempotencyKey);
+    if (previous) {
+      return replayReservation(em, previous, sessionId, seatIds);
+    }
+  }
+  const session = await (deps.sessionFacts ?? readSessionFacts)(em, sessionId);
+  if (!session) {
+    throw notFound('Session', sessionId);
+  }
+
+  const locks = await deps.seatLocks.acquire(session.id, seatIds, {
+    deferConflicts: idempotencyKey !== null,
+  });
+  if (locks.outcome === 'conflict') {
+    throw seatUnavailable(locks.heldSeatIds);
+  }
+  const request: HoldRequest = { caller, session, seatIds, idempotencyKey, lockToken: locks.token, deadline };
+  let attempt: Awaited<ReturnType<typeof holdSeats>>;
+  try {
+    attempt = await holdSeats(deps, em, request);
+  } catch (error) {
+    await releaseLocks(deps, request);
+    if (error instanceof ReservationConflict && error.kind === 'seat-taken') {
+      // The conditional update makes this unreachable; the index is the last line of defence.
+      throw seatUnavailable(seatIds);
+    }
+    if (isLockTimeout(error)) {
+      // Other transactions kept these seats locked past lock_timeout: they are being taken.
+      throw seatUnavailable(seatIds);
+    }
+    if (idempotencyKey !== null && error instanceof ReservationConflict && error.kind === 'idempotency-key') {
+      // A concurrent request with the same key won; answer with its reservation.
+      const previous = await repositoriesOf(em.fork()).reservations.findByIdempotencyKey(
+        caller.userId,
+        idempotencyKey,
+      );
+      if (previous) {
+        return replayReservation(em, previous, sessionId, seatIds);
+      }
+    }
+    throw error;
+  }
+  if (attempt.kind === 'key-used') {
+    await releaseLocks(deps, request);
+    return replayReservation(em, attempt.previous, sessionId, seatIds);
+  }
+  return attempt.reservation;
+}
+
+/**
+ * Holds the seats; when ended holds are in the way, expires them (in a transaction of their
+ * own, keeping the lock order reservation -> seats) and tries once more.
+ */
+async function holdSeats(
+  deps: BookingDependencies,
+  em: EntityManager,
+  request: HoldRequest,
+): Promise<Exclude<HoldAttempt, { kind: 'stale-hold' }>> {
+  const first = await attemptHold(deps, em, request);
+  if (first.kind !== 'stale-hold') {
+    return first;
+  }
+  await expireOverdue(deps, em, { holdingSeatIds: request.seatIds }, request.deadline);
+  const second = await attemptHold(deps, em, request);
+  if (second.kind === 'stale-hold') {
+    // Someone else took the freed seat first.
+    throw seatUnavailable(request.seatIds);
+  }
+  return second;
+}
+
+async function releaseLocks(deps: BookingDependencies, request: HoldRequest): Promise<void> {
+  if (request.lockToken) {
+    await deps.seatLocks.release(request.session.id, request.seatIds, request.lockToken);
+  }
+}
+
+function readSessionFacts(em: EntityManager, sessionId: string): Promise<SessionFacts | null> {
+  return repositoriesOf(em).sessions.findFacts(sessionId);
+}

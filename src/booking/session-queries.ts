@@ -1,0 +1,48 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { type Session } from '../entities/session.entity';
+import { badUserInput, notFound } from '../errors/domain-error';
+import { parseId } from '../infra/uuid';
+import { repositoriesOf } from '../repositories';
+import { decodeCursor, encodeCursor, type Page, pageSize, toPage } from './pagination';
+
+/** What `sessions` asks for. */
+export interface SessionListQuery {
+  readonly first: number;
+  readonly after?: string | null;
+  readonly from?: Date | null;
+  readonly to?: Date | null;
+}
+
+/**
+ * One session by id.
+ *
+ * @param field the argument that named the session, for the error.
+ * @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND.
+ */
+export async function getSession(em: EntityManager, sessionId: string, field = 'id'): Promise<Session> {
+  const session = await repositoriesOf(em).sessions.findById(parseId(field, sessionId));
+  if (!session) {
+    throw notFound('Session', sessionId);
+  }
+  return session;
+}
+
+/** Sessions by `startsAt` (from inclusive, to exclusive), then id. */
+export async function listSessions(em: EntityManager, query: SessionListQuery): Promise<Page<Session>> {
+  const first = pageSize(query.first);
+  if (query.from && query.to && query.from >= query.to) {
+    throw badUserInput('to', 'to must be later than from.');
+  }
+  let after: { startsAt: Date; id: string } | undefined;
+  if (query.after) {
+    const [startsAt, id] = decodeCursor(query.after, ['timestamp', 'uuid']);
+    after = { startsAt, id };
+  }
+  const rows = await repositoriesOf(em).sessions.page({
+    first,
+    after,
+    from: query.from ?? undefined,
+    to: query.to ?? undefined,
+  });
+  return toPage(rows, first, (session) => encodeCursor([session.startsAt, session.id]));
+}

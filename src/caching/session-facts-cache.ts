@@ -1,0 +1,34 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { Session } from '../entities/session.entity';
+import { type SessionFacts } from '../repositories/session.repository';
+
+const DEFAULT_LIMIT = 10_000;
+
+/**
+ * The immutable facts of sessions (start, price), kept in memory: sessions never change once
+ * created, so no invalidation is needed; only the size is bounded (oldest out first). Spares
+ * PostgreSQL a query on the hot reserve path (stampedes on one session).
+ */
+export class SessionFactsCache {
+  private readonly facts = new Map<string, SessionFacts>();
+
+  constructor(private readonly limit = DEFAULT_LIMIT) {}
+
+  /** The facts of `sessionId`, from memory when seen before; null when it does not exist. */
+  readonly find = async (em: EntityManager, sessionId: string): Promise<SessionFacts | null> => {
+    const cached = this.facts.get(sessionId);
+    if (cached) {
+      return cached;
+    }
+    const facts = await em.getRepository(Session).findFacts(sessionId);
+    if (!facts) {
+      return null;
+    }
+    if (this.facts.size >= this.limit) {
+      // Map keeps insertion order: the first key is the oldest.
+      this.facts.delete(this.facts.keys().next().value as string);
+    }
+    this.facts.set(sessionId, facts);
+    return facts;
+  };
+}

@@ -1,0 +1,22 @@
+import { DriverException } from '@mikro-orm/postgresql';
+
+// SQLSTATE lock_not_available: a lock wait outlasted lock_timeout.
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * True when PostgreSQL gave up waiting for a lock (lock_timeout). MikroORM maps this state
+ * to `LockWaitTimeoutException` only for MySQL; on PostgreSQL it stays a `DriverException`.
+ */
+export function isLockTimeout(error: unknown): boolean {
+  return error instanceof DriverException && error.code === LOCK_NOT_AVAILABLE;
+}
+
+/**
+ * The name of the constraint a PostgreSQL error is about (a unique index, a check, a foreign
+ * key), as the server reports it: repositories translate violations by this name, never by
+ * the message text. MikroORM's exceptions keep the driver error's fields.
+ */
+export function constraintOf(error: unknown): string | undefined {
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  return typeof constraint === 'string' ? constraint : undefined;
+}

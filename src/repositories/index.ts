@@ -1,0 +1,31 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { Reservation } from '../entities/reservation.entity';
+import { Sale } from '../entities/sale.entity';
+import { Seat } from '../entities/seat.entity';
+import { Session } from '../entities/session.entity';
+import { type ReservationRepository } from './reservation.repository';
+import { type SaleRepository } from './sale.repository';
+import { type SeatRepository } from './seat.repository';
+import { type SessionRepository } from './session.repository';
+
+/** The booking repositories, all bound to one entity manager (a request's fork, or a transaction). */
+export interface Repositories {
+  readonly sessions: SessionRepository;
+  readonly seats: SeatRepository;
+  readonly reservations: ReservationRepository;
+  readonly sales: SaleRepository;
+}
+
+/**
+ * The repositories bound to `em`. Each entity declares its repository
+ * (`@Entity({ repository })`), so `em.getRepository` returns it typed; MikroORM keeps one
+ * instance per entity manager, so calling this again on the same `em` is cheap.
+ */
+export function repositoriesOf(em: EntityManager): Repositories {
+  return {
+    sessions: em.getRepository(Session),
+    seats: em.getRepository(Seat),
+    reservations: em.getRepository(Reservation),
+    sales: em.getRepository(Sale),
+  };
+}

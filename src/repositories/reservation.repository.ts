@@ -1,0 +1,278 @@
+import { EntityRepository, raw, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { ReservationStatus } from '../entities/enums';
+import { holdEndedSql, holdRunningSql } from '../entities/hold-rules';
+import { ReservationSeat } from '../entities/reservation-seat.entity';
+import { Reservation } from '../entities/reservation.entity';
+import { CLOCK_NOW_SQL, type Clock, DATABASE_CLOCK } from '../infra/clock';
+import { constraintOf } from '../infra/database-errors';
+import { asDate } from '../infra/sql';
+
+/** A reservation locked for the rest of the transaction, judged by the clock. */
+export interface LockedReservation {
+  readonly reservation: Reservation;
+  /** PENDING with its hold ended: over even if nothing marked it yet. */
+  readonly overdue: boolean;
+  readonly databaseNow: Date;
+}
+
+/** A reservation that {@link ReservationRepository.expireOverdue} just moved to EXPIRED. */
+export interface ExpiredReservation {
+  readonly id: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly expiresAt: Date;
+  readonly totalCents: number;
+  readonly seatIds: string[];
+  readonly databaseNow: Date;
+}
+
+/** Which overdue reservations to expire. */
+export type OverdueCriteria =
+  | { readonly reservationIds: readonly string[] }
+  | { readonly holdingSeatIds: readonly string[] }
+  | { readonly limit: number };
+
+/** What {@link ReservationRepository.insertPending} writes. */
+export interface NewPendingReservation {
+  readonly id: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly seatIds: readonly string[];
+  readonly expiresAt: Date;
+  /** Also its `updatedAt`. */
+  readonly createdAt: Date;
+  readonly totalCents: number;
+  readonly idempotencyKey: string | null;
+  readonly lockToken: string | null;
+}
+
+/**
+ * A unique index refused a new reservation. The transaction is aborted by then, so this is
+ * thrown (to roll it back), and the caller answers after the rollback.
+ */
+export class ReservationConflict extends Error {
+  constructor(
+    /** `idempotency-key`: the user already used the key; `seat-taken`: a seat is live elsewhere. */
+    readonly kind: 'idempotency-key' | 'seat-taken',
+  ) {
+    super(`The new reservation conflicts with another one (${kind}).`);
+    this.name = 'ReservationConflict';
+  }
+}
+
+// The unique indexes a new reservation can hit, by name (migrations name them).
+const CONFLICTS_BY_CONSTRAINT: Readonly<Record<string, ReservationConflict['kind']>> = {
+  reservation_user_idempotency_key_unique: 'idempotency-key',
+  reservation_seat_live_seat_unique: 'seat-taken',
+};
+
+// Per-user advisory locks live in their own key space: (namespace, hash of the user id).
+const USER_HOLDS_LOCK_NAMESPACE = 7_204;
+
+/** Reservation queries, bound to one entity manager (`em.getRepository(Reservation)`). */
+export class ReservationRepository extends EntityRepository<Reservation> {
+  /** Reads and row-locks one reservation (`FOR UPDATE`); null when it does not exist. */
+  async lockForUpdate(
+    reservationId: string,
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<LockedReservation | null> {
+    const em = this.getEntityManager();
+    const rows: (Record<string, unknown> & { overdue: boolean; database_now: Date | string })[] =
+      await em.execute(
+        `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+       select r.*, ${holdEndedSql('r.expires_at', 'clock.now')} as hold_ended,
+              (r.status = 'PENDING' and ${holdEndedSql('r.expires_at', 'clock.now')}) as overdue,
+              clock.now as database_now
+         from reservation r, clock where r.id = ? for update of r`,
+        [clock.fixedNow, reservationId],
+      );
+    if (rows.length === 0) {
+      return null;
+    }
+    const { overdue, database_now: databaseNow, ...columns } = rows[0];
+    const reservation = em.map(Reservation, columns);
+    return { reservation, overdue, databaseNow: asDate(databaseNow) };
+  }
+
+  /**
+   * Takes a transaction-scoped lock on the user, so that concurrent reserves of one user are
+   * counted against the pending-holds limit one after the other. A separate statement on
+   * purpose: under READ COMMITTED a statement sees the snapshot taken when it started, so a
+   * count in the locking statement would miss what the previous lock holder committed while
+   * this one waited.
+   *
+   * The same statement tells whether a session starting at `sessionStartsAt` has started by
+   * `clock`: the check needs the database clock, and this statement runs anyway.
+   */
+  async lockUserHolds(
+    userId: string,
+    sessionStartsAt: Date,
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<{ sessionStarted: boolean }> {
+    const [row]: { session_started: boolean }[] = await this.getEntityManager().execute(
+      `select pg_advisory_xact_lock(?, hashtext(?)) as locked,
+              (?::timestamptz <= ${CLOCK_NOW_SQL}) as session_started`,
+      [USER_HOLDS_LOCK_NAMESPACE, userId, sessionStartsAt, clock.fixedNow],
+    );
+    return { sessionStarted: row.session_started };
+  }
+
+  /**
+   * Inserts a PENDING reservation and its live links to `seatIds` in one statement (no unit
+   * of work: this is the hottest write), and returns it as a managed entity.
+   *
+   * @throws ReservationConflict when a unique index refuses it (the transaction is aborted).
+   */
+  async insertPending(pending: NewPendingReservation): Promise<Reservation> {
+    const em = this.getEntityManager();
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await em.execute(
+        `with created as (
+           insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at,
+                                    total_cents, idempotency_key, lock_token)
+           values (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)
+           returning *
+         ), linked as (
+           insert into reservation_seat (reservation_id, seat_id, live)
+           select created.id, seat_id, true from created, unnest(array[?]::uuid[]) as seat_id
+         )
+         select *, false as hold_ended from created`,
+        [
+          pending.id,
+          pending.userId,
+          pending.sessionId,
+          pending.expiresAt,
+          pending.createdAt,
+          pending.createdAt,
+          pending.totalCents,
+          pending.idempotencyKey,
+          pending.lockToken,
+          pending.seatIds,
+        ],
+      );
+    } catch (error) {
+      const kind =
+        error instanceof UniqueConstraintViolationException
+          ? CONFLICTS_BY_CONSTRAINT[constraintOf(error) ?? '']
+          : undefined;
+      throw kind ? new ReservationConflict(kind) : error;
+    }
+    return em.map(Reservation, rows[0]);
+  }
+
+  /** Moves overdue PENDING reservations to EXPIRED (seats are released separately). */
+  async expireOverdue(
+    criteria: OverdueCriteria,
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<ExpiredReservation[]> {
+    let filter: string;
+    let parameters: unknown[];
+    if ('reservationIds' in criteria) {
+      if (criteria.reservationIds.length === 0) {
+        return [];
+      }
+      filter = 'r.id = any(array[?]::uuid[])';
+      parameters = [criteria.reservationIds];
+    } else if ('holdingSeatIds' in criteria) {
+      filter = `r.id in (select reservation_id from reservation_seat
+                          where seat_id = any(array[?]::uuid[]) and live)`;
+      parameters = [criteria.holdingSeatIds];
+    } else {
+      // Oldest first, skipping rows another expirer has locked: sweepers never queue up.
+      filter = `r.id in (select id from reservation, clock
+                          where status = 'PENDING' and ${holdEndedSql('expires_at', 'clock.now')}
+                          order by expires_at limit ? for update of reservation skip locked)`;
+      parameters = [criteria.limit];
+    }
+    const rows: {
+      id: string;
+      user_id: string;
+      session_id: string;
+      expires_at: Date | string;
+      total_cents: number;
+      seat_ids: string[];
+      database_now: Date | string;
+    }[] = await this.getEntityManager().execute(
+      `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+       update reservation r set status = 'EXPIRED', updated_at = clock.now
+         from clock
+        where r.status = 'PENDING' and ${holdEndedSql('r.expires_at', 'clock.now')} and ${filter}
+       returning r.id, r.user_id, r.session_id, r.expires_at, r.total_cents, clock.now as database_now,
+                 array(select seat_id from reservation_seat where reservation_id = r.id order by seat_id) as seat_ids`,
+      [clock.fixedNow, ...parameters],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      userId: row.user_id,
+      sessionId: row.session_id,
+      expiresAt: asDate(row.expires_at),
+      totalCents: row.total_cents,
+      seatIds: row.seat_ids,
+      databaseNow: asDate(row.database_now),
+    }));
+  }
+
+  /** Time left on a PENDING reservation's hold by the database clock; null if it is not PENDING. */
+  async remainingHoldMilliseconds(reservationId: string): Promise<number | null> {
+    const rows: { remaining: number }[] = await this.getEntityManager().execute(
+      `select ceil(extract(epoch from (expires_at - now())) * 1000)::float8 as remaining
+         from reservation where id = ? and status = 'PENDING'`,
+      [reservationId],
+    );
+    return rows.length === 0 ? null : rows[0].remaining;
+  }
+
+  async findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<Reservation | null> {
+    return this.findOne({ userId, idempotencyKey });
+  }
+
+  async findById(reservationId: string): Promise<Reservation | null> {
+    return this.findOne({ id: reservationId });
+  }
+
+  async findByIds(reservationIds: readonly string[]): Promise<Reservation[]> {
+    return this.find({ id: { $in: [...reservationIds] } });
+  }
+
+  /**
+   * The user's reservations, newest first (at most 200). `status` filters on the status a
+   * reader sees, by the database clock: an overdue PENDING reservation counts as EXPIRED.
+   */
+  async findForUser(userId: string, status?: ReservationStatus): Promise<Reservation[]> {
+    const where =
+      status === undefined
+        ? { userId }
+        : status === ReservationStatus.PENDING
+          ? { userId, status, [raw((alias: string) => holdRunningSql(`${alias}.expires_at`, 'now()'))]: [] }
+          : status === ReservationStatus.EXPIRED
+            ? {
+                userId,
+                $or: [
+                  { status: ReservationStatus.EXPIRED },
+                  {
+                    status: ReservationStatus.PENDING,
+                    [raw((alias: string) => holdEndedSql(`${alias}.expires_at`, 'now()'))]: [],
+                  },
+                ],
+              }
+            : { userId, status };
+    return this.find(where, { orderBy: { id: 'desc' }, limit: 200 });
+  }
+
+  /** Seat ids of each reservation (every seat it ever held, live or not), sorted. */
+  async seatIdsByReservations(reservationIds: readonly string[]): Promise<Map<string, string[]>> {
+    const links = await this.getEntityManager().find(
+      ReservationSeat,
+      { reservation: { $in: [...reservationIds] } },
+      { orderBy: { seat: 'asc' } },
+    );
+    const byReservation = new Map<string, string[]>();
+    for (const link of links) {
+      const seatIds = byReservation.get(link.reservation.id) ?? [];
+      seatIds.push(link.seat.id);
+      byReservation.set(link.reservation.id, seatIds);
+    }
+    return byReservation;
+  }
+}

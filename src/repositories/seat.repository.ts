@@ -1,0 +1,256 @@
+import { EntityRepository } from '@mikro-orm/postgresql';
+import { holdEndedSql, holdRunningSql, seatAvailableSql } from '../entities/hold-rules';
+import { type Seat } from '../entities/seat.entity';
+import { CLOCK_NOW_SQL, type Clock, DATABASE_CLOCK } from '../infra/clock';
+import { asDate } from '../infra/sql';
+import {
+  changedSeatColumns,
+  type SeatReadModel,
+  type SeatReadRow,
+  seatReadColumns,
+  toSeatReadModel,
+} from './seat-read-model';
+
+/** A seat a release freed, with the reservation that held it. */
+export type ReleasedSeat = SeatReadModel & { readonly reservationId: string };
+
+/** Why a requested seat could not be held (see {@link SeatRepository.describe}). */
+export interface SeatDiagnosis {
+  readonly id: string;
+  readonly sessionId: string;
+  /** RESERVED by a hold that has ended: the hold can be expired and the seat taken. */
+  readonly staleHold: boolean;
+}
+
+/** What {@link SeatRepository.holdAvailableWithinLimit} did. */
+export interface HoldOutcome {
+  /** The user's running holds, as counted before this one. */
+  readonly activeHolds: number;
+  /** The seats it moved to RESERVED (fewer than asked: some could not be held). */
+  readonly held: SeatReadModel[];
+  /** End of the new hold; null when nothing was held. */
+  readonly holdExpiresAt: Date | null;
+  /** The clock's `now` for this transaction. */
+  readonly databaseNow: Date;
+}
+
+/** How many seats of a session can be reserved now, and when that changes by the clock. */
+export interface SessionAvailability {
+  readonly available: number;
+  /** End of the earliest hold still running, if any. */
+  readonly nextHoldEnd: Date | null;
+}
+
+// Returned by every write: the changed seats as readers now see them (a fresh hold runs, so
+// the stored status is the status as read).
+const CHANGED_SEAT = changedSeatColumns('s');
+
+/**
+ * Seat queries, bound to one entity manager (`em.getRepository(Seat)`). Raw SQL on purpose:
+ * seat maps and the reserve path are the hottest reads and writes, and hydrating hundreds of
+ * managed entities per request (identity map, change-tracking snapshots) costs more than the
+ * query itself. Every statement that changes seats first locks them in id order (a
+ * materialised `FOR UPDATE` CTE), so concurrent transactions over overlapping seats queue
+ * instead of deadlocking. Lock order across tables: reservation rows, then seat rows.
+ */
+export class SeatRepository extends EntityRepository<Seat> {
+  /** Seats of the given sessions as read now, ordered by session, row, then number. */
+  async findBySessions(
+    sessionIds: readonly string[],
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<SeatReadModel[]> {
+    const rows: SeatReadRow[] = await this.getEntityManager().execute(
+      `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+       select ${seatReadColumns('seat', 'clock.now')}
+         from seat, clock where session_id = any(array[?]::uuid[])
+        order by session_id, row_index, number`,
+      [clock.fixedNow, sessionIds],
+    );
+    return rows.map(toSeatReadModel);
+  }
+
+  /** Seats by id as read now, ordered by row then number; unknown ids are simply missing. */
+  async findByIds(seatIds: readonly string[], clock: Clock = DATABASE_CLOCK): Promise<SeatReadModel[]> {
+    const rows: SeatReadRow[] = await this.getEntityManager().execute(
+      `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+       select ${seatReadColumns('seat', 'clock.now')}
+         from seat, clock where id = any(array[?]::uuid[]) order by row_index, number`,
+      [clock.fixedNow, seatIds],
+    );
+    return rows.map(toSeatReadModel);
+  }
+
+  /**
+   * Per session: the seats counted as available now (ended holds count), and when the next
+   * running hold ends (the count grows then by the clock alone). Sessions without seats are
+   * missing.
+   */
+  async availabilityBySessions(
+    sessionIds: readonly string[],
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<Map<string, SessionAvailability>> {
+    const rows: { session_id: string; available: number; next_hold_end: Date | string | null }[] =
+      await this.getEntityManager().execute(
+        `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+         select session_id,
+                count(*) filter (where ${seatAvailableSql('seat', 'clock.now')})::int as available,
+                min(hold_expires_at) filter (where status = 'RESERVED'
+                                               and ${holdRunningSql('hold_expires_at', 'clock.now')})
+                  as next_hold_end
+           from seat, clock
+          where session_id = any(array[?]::uuid[])
+          group by session_id`,
+        [clock.fixedNow, sessionIds],
+      );
+    return new Map(
+      rows.map((row) => [
+        row.session_id,
+        {
+          available: row.available,
+          nextHoldEnd: row.next_hold_end === null ? null : asDate(row.next_hold_end),
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Per session: when its earliest running hold ends, i.e. when what a reader sees of its
+   * seats next changes by the clock alone. Sessions without a running hold are missing.
+   */
+  async nextHoldEndBySessions(
+    sessionIds: readonly string[],
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<Map<string, Date>> {
+    const availability = await this.availabilityBySessions(sessionIds, clock);
+    const ends = new Map<string, Date>();
+    for (const [sessionId, { nextHoldEnd }] of availability) {
+      if (nextHoldEnd) {
+        ends.set(sessionId, nextHoldEnd);
+      }
+    }
+    return ends;
+  }
+
+  /**
+   * Unless the user already has `maxActiveHolds` PENDING reservations still running, moves
+   * the AVAILABLE seats among `seatIds` of `sessionId` to RESERVED until now + `holdSeconds`
+   * (by `clock`), in one statement. Returns the user's running holds as counted, and only the
+   * seats it moved: fewer than asked means some were unavailable, unknown, or of another
+   * session (none are moved when the limit is reached).
+   *
+   * Run it after the per-user lock (`ReservationRepository.lockUserHolds`): its snapshot is
+   * then taken after the previous holder of that lock committed, so the count includes that
+   * holder's reservation.
+   */
+  async holdAvailableWithinLimit(
+    hold: {
+      readonly userId: string;
+      readonly maxActiveHolds: number;
+      readonly sessionId: string;
+      readonly seatIds: readonly string[];
+      readonly holdSeconds: number;
+    },
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<HoldOutcome> {
+    const rows: (Partial<SeatReadRow> & {
+      active_holds: number;
+      database_now: Date | string;
+    })[] = await this.getEntityManager().execute(
+      `with clock as materialized (
+         select ${CLOCK_NOW_SQL} as now
+       ), active as materialized (
+         select count(*)::int as holds from reservation, clock
+          where user_id = ? and status = 'PENDING' and ${holdRunningSql('expires_at', 'clock.now')}
+       ), target as materialized (
+         select id from seat
+          where id = any(array[?]::uuid[]) and session_id = ?
+            and (select holds from active) < ?
+          order by id
+            for update
+       ), held as (
+         update seat s
+            set status = 'RESERVED', version = s.version + 1,
+                hold_expires_at = (select now from clock) + make_interval(secs => ?)
+           from target
+          where s.id = target.id and s.status = 'AVAILABLE'
+         returning ${CHANGED_SEAT}
+       )
+       select active.holds as active_holds, clock.now as database_now, held.*
+         from active cross join clock left join held on true`,
+      [clock.fixedNow, hold.userId, hold.seatIds, hold.sessionId, hold.maxActiveHolds, hold.holdSeconds],
+    );
+    const held = rows.filter(
+      (row): row is (typeof rows)[number] & SeatReadRow => row.id !== null && row.id !== undefined,
+    );
+    return {
+      activeHolds: rows[0].active_holds,
+      held: held.map(toSeatReadModel),
+      holdExpiresAt: held.length > 0 && held[0].hold_ends_at !== null ? asDate(held[0].hold_ends_at) : null,
+      databaseNow: asDate(rows[0].database_now),
+    };
+  }
+
+  /**
+   * Why seats could not be held: each requested seat that exists, with its session and
+   * whether it is held by a reservation that has ended (by `clock`).
+   */
+  async describe(seatIds: readonly string[], clock: Clock = DATABASE_CLOCK): Promise<SeatDiagnosis[]> {
+    const rows: { id: string; session_id: string; stale_hold: boolean }[] =
+      await this.getEntityManager().execute(
+        `select id, session_id,
+              (status = 'RESERVED' and ${holdEndedSql('hold_expires_at', CLOCK_NOW_SQL)}) as stale_hold
+         from seat where id = any(array[?]::uuid[])`,
+        [clock.fixedNow, seatIds],
+      );
+    return rows.map((row) => ({ id: row.id, sessionId: row.session_id, staleHold: row.stale_hold }));
+  }
+
+  /** Moves the seats held by `reservationId` to SOLD. */
+  async sellHeldBy(reservationId: string): Promise<SeatReadModel[]> {
+    const rows: SeatReadRow[] = await this.getEntityManager().execute(
+      `with target as materialized (
+         select s.id from seat s
+           join reservation_seat rs on rs.seat_id = s.id
+          where rs.reservation_id = ? and rs.live
+          order by s.id
+            for update of s
+       )
+       update seat s
+          set status = 'SOLD', version = s.version + 1, hold_expires_at = null
+         from target
+        where s.id = target.id and s.status = 'RESERVED'
+       returning ${CHANGED_SEAT}`,
+      [reservationId],
+    );
+    return rows.map(toSeatReadModel);
+  }
+
+  /**
+   * Frees the seats held by the given reservations (cancelled or expired): seats go back to
+   * AVAILABLE and the reservation-seat links stop being live.
+   */
+  async releaseHeldBy(reservationIds: readonly string[]): Promise<ReleasedSeat[]> {
+    if (reservationIds.length === 0) {
+      return [];
+    }
+    const rows: (SeatReadRow & { reservation_id: string })[] = await this.getEntityManager().execute(
+      `with target as materialized (
+         select s.id, rs.reservation_id from seat s
+           join reservation_seat rs on rs.seat_id = s.id
+          where rs.reservation_id = any(array[?]::uuid[]) and rs.live
+          order by s.id
+            for update of s
+       ), unlinked as (
+         update reservation_seat set live = false
+          where reservation_id = any(array[?]::uuid[]) and live
+       )
+       update seat s
+          set status = 'AVAILABLE', version = s.version + 1, hold_expires_at = null
+         from target
+        where s.id = target.id and s.status = 'RESERVED'
+       returning ${CHANGED_SEAT}, target.reservation_id`,
+      [reservationIds, reservationIds],
+    );
+    return rows.map((row) => ({ ...toSeatReadModel(row), reservationId: row.reservation_id }));
+  }
+}
