@@ -15,10 +15,11 @@ import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
 import { loadOrCreateDevKeyPair, signToken } from './infra/dev-keys';
 import { connectDatabase, migrate } from './infra/database';
-import { createLivePubSub, publishLive } from './infra/live-events';
+import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { createRedisClient } from './infra/redis';
+import { isUuid } from './infra/uuid';
 import { SeatLocks } from './infra/seat-locks';
 import { ReservationResolver } from './resolvers/reservation.resolver';
 import { SaleResolver } from './resolvers/sale.resolver';
@@ -26,12 +27,17 @@ import { SeatResolver } from './resolvers/seat.resolver';
 import { SessionResolver } from './resolvers/session.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { buildGraphQLSchema } from './schema/build-schema';
-import { createHttpServer, type DependencyHealth } from './server';
+import { createHttpServer, GRAPHQL_PATH } from './transports/http-server';
+import { type DependencyHealth } from './transports/health-routes';
+import { SubscriptionSignals } from './transports/subscription-signals';
+import { createOperationPipeline } from './pipeline/operation-pipeline';
 import { RateLimiter } from './security/rate-limiter';
 import { createRequestGuard } from './security/request-guard';
 import { createClientAddressResolver } from './security/client-address';
-import { LiveFanout } from './events/live-fanout';
-import { SessionReadCache } from './caching/session-read-cache';
+import { LiveFanout } from './live/live-fanout';
+import { type NextHoldEnd, SessionReadCache } from './caching/session-read-cache';
+import { sessionReadCachePlugin } from './caching/session-read-cache-plugin';
+import { ALL_SESSIONS } from './caching/session-reads';
 import { OutboxRelay } from './events/outbox-relay';
 import { declareTopology, MAX_DELIVERY_ATTEMPTS, topologyNames, type TopologyNames } from './events/topology';
 import { type RunningConsumer, startConsumer } from './workers/consumer';
@@ -54,6 +60,11 @@ export interface Application {
   readonly sweeper: ExpirySweeper;
   /** Reused results of public session queries (seat maps). */
   readonly sessionCache: SessionReadCache;
+  /**
+   * Says when each websocket subscription is registered with the live pub-sub: tests wait on
+   * it before committing the events they expect.
+   */
+  readonly subscriptionSignals: SubscriptionSignals;
   /** Graceful stop: drain HTTP and websockets, then close Redis, RabbitMQ and PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -93,7 +104,10 @@ export async function startApplication(
   const relay = new OutboxRelay(orm, names, logger, {
     confirmTimeoutMilliseconds: config.amqp.confirmTimeoutMilliseconds,
   });
-  const sessionCache = new SessionReadCache(config.sessionCache);
+  const sessionCache = new SessionReadCache(config.sessionCache, {
+    nextHoldEnd: nextHoldEndFrom(orm, repositories.seats),
+  });
+  const subscriptionSignals = new SubscriptionSignals();
   const transactions = new BookingTransactions((events) => {
     sessionCache.invalidate(events);
     relay.onCommitted(events);
@@ -238,12 +252,22 @@ export async function startApplication(
       mutation: config.rateLimit.mutationsPerMinute,
       read: config.rateLimit.readsPerMinute,
     });
+    const createContext = createContextFactory(orm, verifyToken, repositories, live);
     graphql = {
       schema,
       verifyToken,
-      createContext: createContextFactory(orm, verifyToken, repositories, live),
-      sessionCache,
-      guard: createRequestGuard(schema, config.limits, rateLimiter),
+      createContext,
+      pipeline: createOperationPipeline({
+        schema,
+        limits: config.limits,
+        guard: createRequestGuard(schema, config.limits, rateLimiter),
+        createContext,
+      }),
+      responseCache: {
+        plugin: sessionReadCachePlugin(sessionCache),
+        stringifyResult: sessionCache.stringifyResult,
+      },
+      subscriptionSignals,
       limits: config.limits,
       corsOrigins: config.corsOrigins,
       clientAddress: createClientAddressResolver(config.trustedProxies),
@@ -264,7 +288,7 @@ export async function startApplication(
   const port = await server.listen(config.port);
   logger.info(
     { port, role: config.role, node: process.version },
-    `Poltrona listening on http://localhost:${port}/graphql`,
+    `Poltrona listening on http://localhost:${port}${GRAPHQL_PATH}`,
   );
 
   let stopping: Promise<void> | null = null;
@@ -277,6 +301,7 @@ export async function startApplication(
     topology: names,
     sweeper,
     sessionCache,
+    subscriptionSignals,
     stop: () => {
       stopping ??= (async () => {
         await server.close();
@@ -289,5 +314,29 @@ export async function startApplication(
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * The response cache's {@link NextHoldEnd} port, from the seats' availability (computed in
+ * SQL). A list of sessions depends on every session: then every session's holds count.
+ */
+function nextHoldEndFrom(orm: MikroORM, seats: SeatRepository): NextHoldEnd {
+  return async (sessionIds) => {
+    const em = orm.em.fork();
+    // Ids come from the client's query: one that is no UUID names no session (and no seat).
+    const ids = sessionIds.includes(ALL_SESSIONS)
+      ? (await em.execute<{ id: string }[]>('select id from session')).map((row) => row.id)
+      : sessionIds.filter(isUuid);
+    if (ids.length === 0) {
+      return null;
+    }
+    let earliest: Date | null = null;
+    for (const { nextHoldEnd } of (await seats.availabilityBySessions(em, ids)).values()) {
+      if (nextHoldEnd && (!earliest || nextHoldEnd < earliest)) {
+        earliest = nextHoldEnd;
+      }
+    }
+    return earliest;
   };
 }

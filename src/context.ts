@@ -1,7 +1,7 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, unauthenticated } from './errors/domain-error';
 import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
-import { type LivePubSub } from './infra/live-events';
+import { type LivePubSub } from './live/live-pubsub';
 import { type RequestDeadline } from './infra/request-deadline';
 import { ReadHorizon } from './caching/read-horizon';
 import { createLoaders, type LoaderRepositories, type Loaders } from './resolvers/loaders';
@@ -15,8 +15,6 @@ export interface Context {
   /** Why the sent token was rejected; reported only where identity is needed. */
   readonly authError: DomainError | null;
   readonly loaders: Loaders;
-  /** Until when what this request has read stays true by itself (response caching). */
-  readonly horizon: ReadHorizon;
   /** This process's source of committed events, for subscriptions. */
   readonly live: LivePubSub;
   /** The caller's network address (rate limits for anonymous callers). */
@@ -83,13 +81,13 @@ export function createContextFactory(
       }
       authError = error;
     }
-    const horizon = new ReadHorizon();
     return {
       em,
       viewer,
       authError,
-      loaders: createLoaders(em, repositories, { cache: cacheLoaders, horizon }),
-      horizon,
+      // MERGE: the booking branch drops `horizon` from createLoaders; the response cache now
+      // asks the data when holds end, so nothing reads this one.
+      loaders: createLoaders(em, repositories, { cache: cacheLoaders, horizon: new ReadHorizon() }),
       live,
       clientAddress,
       requestId,
