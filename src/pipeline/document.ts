@@ -47,7 +47,7 @@ export function validationRules(limits: Pick<DocumentLimits, 'introspection'>): 
   return limits.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
 }
 
-/** Validates `document` against `schema`; the errors carry GRAPHQL_VALIDATION_FAILED. */
+/** Validates `document` against `schema`; the errors carry the table's validation code. */
 export function validateDocument(
   schema: GraphQLSchema,
   document: DocumentNode,

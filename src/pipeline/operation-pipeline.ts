@@ -56,7 +56,7 @@ export type PreparedOperation =
       readonly operation: OperationDefinitionNode;
       readonly errors?: undefined;
     }
-  | { readonly args?: undefined; readonly errors: readonly GraphQLError[] };
+  | { readonly args?: undefined; readonly operation?: undefined; readonly errors: readonly GraphQLError[] };
 
 /** An operation Apollo has parsed and validated itself, about to run (HTTP). */
 export interface ResolvedOperation {
