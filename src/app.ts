@@ -13,7 +13,6 @@ import { type Config } from './config';
 import { createContextFactory } from './context';
 import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
-import { loadOrCreateDevKeyPair, signToken } from './infra/dev-keys';
 import { connectDatabase, migrate } from './infra/database';
 import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
@@ -27,16 +26,12 @@ import { SeatResolver } from './resolvers/seat.resolver';
 import { SessionResolver } from './resolvers/session.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { buildGraphQLSchema } from './schema/build-schema';
-import { createHttpServer, GRAPHQL_PATH } from './transports/http-server';
+import { createHttpServer, GRAPHQL_PATH, type GraphQLEndpointOptions } from './transports/http-server';
 import { type DependencyHealth } from './transports/health-routes';
 import { SubscriptionSignals } from './transports/subscription-signals';
-import { createOperationPipeline } from './pipeline/operation-pipeline';
-import { RateLimiter } from './security/rate-limiter';
-import { createRequestGuard } from './security/request-guard';
-import { createClientAddressResolver } from './security/client-address';
+import { assembleGraphQLEndpoint } from './transports/graphql-endpoint';
 import { LiveFanout } from './live/live-fanout';
 import { type NextHoldEnd, SessionReadCache } from './caching/session-read-cache';
-import { sessionReadCachePlugin } from './caching/session-read-cache-plugin';
 import { ALL_SESSIONS } from './caching/session-reads';
 import { OutboxRelay } from './events/outbox-relay';
 import { declareTopology, MAX_DELIVERY_ATTEMPTS, topologyNames, type TopologyNames } from './events/topology';
@@ -237,7 +232,7 @@ export async function startApplication(
   };
   metrics.watchDependencies(health);
 
-  let graphql;
+  let graphql: GraphQLEndpointOptions | undefined;
   if (servesApi) {
     const resolvers = new Map<unknown, object>([
       [SessionResolver, new SessionResolver(sessionService)],
@@ -248,41 +243,15 @@ export async function startApplication(
     ]);
     const schema = await buildGraphQLSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, live);
     const verifyToken = await createTokenVerifier(config.auth);
-    const rateLimiter = new RateLimiter(redis, config.amqp.prefix, {
-      mutation: config.rateLimit.mutationsPerMinute,
-      read: config.rateLimit.readsPerMinute,
-    });
-    const createContext = createContextFactory(orm, verifyToken, repositories, live);
-    graphql = {
+    graphql = assembleGraphQLEndpoint({
+      config,
       schema,
+      redis,
       verifyToken,
-      createContext,
-      pipeline: createOperationPipeline({
-        schema,
-        limits: config.limits,
-        guard: createRequestGuard(schema, config.limits, rateLimiter),
-        createContext,
-      }),
-      responseCache: {
-        plugin: sessionReadCachePlugin(sessionCache),
-        stringifyResult: sessionCache.stringifyResult,
-      },
+      createContext: createContextFactory(orm, verifyToken, repositories, live),
+      sessionCache,
       subscriptionSignals,
-      limits: config.limits,
-      corsOrigins: config.corsOrigins,
-      clientAddress: createClientAddressResolver(config.trustedProxies),
-      websocket: config.websocket,
-      issueDevToken:
-        config.auth.key.kind === 'devKey'
-          ? (userId: string, admin: boolean) =>
-              signToken(loadOrCreateDevKeyPair().privateKeyPem, {
-                userId,
-                admin,
-                issuer: config.auth.issuer,
-                audience: config.auth.audience,
-              })
-          : undefined,
-    };
+    });
   }
   const server = await createHttpServer({ logger, metrics, health, graphql });
   const port = await server.listen(config.port);
