@@ -18,7 +18,6 @@ import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { createRedisClient } from './infra/redis';
-import { isUuid } from './infra/uuid';
 import { SeatLocks } from './infra/seat-locks';
 import { ReservationResolver } from './resolvers/reservation.resolver';
 import { SaleResolver } from './resolvers/sale.resolver';
@@ -31,8 +30,8 @@ import { type DependencyHealth } from './transports/health-routes';
 import { SubscriptionSignals } from './transports/subscription-signals';
 import { assembleGraphQLEndpoint } from './transports/graphql-endpoint';
 import { LiveFanout } from './live/live-fanout';
-import { type NextHoldEnd, SessionReadCache } from './caching/session-read-cache';
-import { ALL_SESSIONS } from './caching/session-reads';
+import { SessionReadCache } from './caching/session-read-cache';
+import { HoldEndIndex } from './caching/hold-ends';
 import { OutboxRelay } from './events/outbox-relay';
 import { declareTopology, MAX_DELIVERY_ATTEMPTS, topologyNames, type TopologyNames } from './events/topology';
 import { type RunningConsumer, startConsumer } from './workers/consumer';
@@ -99,11 +98,12 @@ export async function startApplication(
   const relay = new OutboxRelay(orm, names, logger, {
     confirmTimeoutMilliseconds: config.amqp.confirmTimeoutMilliseconds,
   });
-  const sessionCache = new SessionReadCache(config.sessionCache, {
-    nextHoldEnd: nextHoldEndFrom(orm, repositories.seats),
-  });
+  // The cache's results end with the holds they show, known from the committed events.
+  const holdEnds = new HoldEndIndex();
+  const sessionCache = new SessionReadCache(config.sessionCache, { nextHoldEnd: holdEnds.nextHoldEnd });
   const subscriptionSignals = new SubscriptionSignals();
   const transactions = new BookingTransactions((events) => {
+    holdEnds.record(events);
     sessionCache.invalidate(events);
     relay.onCommitted(events);
   });
@@ -164,6 +164,7 @@ export async function startApplication(
   if (servesApi) {
     // Other processes' changes: drop cached reads first, so a subscriber who refetches sees them.
     const deliver = (events: readonly BookingEvent[]) => {
+      holdEnds.record(events);
       sessionCache.invalidate(events);
       publishLive(live, events);
     };
@@ -219,6 +220,22 @@ export async function startApplication(
   await amqp.onConnected(relay.attach);
   relay.start();
   await amqp.start();
+  if (servesApi) {
+    // Holds already running; later ones come with their events (the fan-out queue is bound by
+    // now when the broker answered). MERGE: a booking repository method would own this read.
+    const running = await orm.em
+      .fork()
+      .execute<{ id: string; session_id: string; expires_at: Date | string }[]>(
+        `select id, session_id, expires_at from reservation where status = 'PENDING' and expires_at > now()`,
+      );
+    holdEnds.load(
+      running.map((row) => ({
+        reservationId: row.id,
+        sessionId: row.session_id,
+        endsAt: new Date(row.expires_at),
+      })),
+    );
+  }
 
   const health = async (): Promise<DependencyHealth> => {
     const [postgres, redisUp] = await Promise.all([
@@ -283,29 +300,5 @@ export async function startApplication(
       })();
       return stopping;
     },
-  };
-}
-
-/**
- * The response cache's {@link NextHoldEnd} port, from the seats' availability (computed in
- * SQL). A list of sessions depends on every session: then every session's holds count.
- */
-function nextHoldEndFrom(orm: MikroORM, seats: SeatRepository): NextHoldEnd {
-  return async (sessionIds) => {
-    const em = orm.em.fork();
-    // Ids come from the client's query: one that is no UUID names no session (and no seat).
-    const ids = sessionIds.includes(ALL_SESSIONS)
-      ? (await em.execute<{ id: string }[]>('select id from session')).map((row) => row.id)
-      : sessionIds.filter(isUuid);
-    if (ids.length === 0) {
-      return null;
-    }
-    let earliest: Date | null = null;
-    for (const { nextHoldEnd } of (await seats.availabilityBySessions(em, ids)).values()) {
-      if (nextHoldEnd && (!earliest || nextHoldEnd < earliest)) {
-        earliest = nextHoldEnd;
-      }
-    }
-    return earliest;
   };
 }
