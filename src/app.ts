@@ -13,9 +13,8 @@ import { type Config } from './config';
 import { createContextFactory } from './context';
 import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
-import { loadOrCreateDevKeyPair, signToken } from './infra/dev-keys';
 import { connectDatabase, migrate } from './infra/database';
-import { createLivePubSub, publishLive } from './infra/live-events';
+import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { createRedisClient } from './infra/redis';
@@ -26,12 +25,13 @@ import { SeatResolver } from './resolvers/seat.resolver';
 import { SessionResolver } from './resolvers/session.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { buildGraphQLSchema } from './schema/build-schema';
-import { createHttpServer, type DependencyHealth } from './server';
-import { RateLimiter } from './security/rate-limiter';
-import { createRequestGuard } from './security/request-guard';
-import { createClientAddressResolver } from './security/client-address';
-import { LiveFanout } from './events/live-fanout';
+import { createHttpServer, GRAPHQL_PATH, type GraphQLEndpointOptions } from './transports/http-server';
+import { type DependencyHealth } from './transports/health-routes';
+import { SubscriptionSignals } from './transports/subscription-signals';
+import { assembleGraphQLEndpoint } from './transports/graphql-endpoint';
+import { LiveFanout } from './live/live-fanout';
 import { SessionReadCache } from './caching/session-read-cache';
+import { HoldEndIndex } from './caching/hold-ends';
 import { OutboxRelay } from './events/outbox-relay';
 import { declareTopology, MAX_DELIVERY_ATTEMPTS, topologyNames, type TopologyNames } from './events/topology';
 import { type RunningConsumer, startConsumer } from './workers/consumer';
@@ -54,6 +54,11 @@ export interface Application {
   readonly sweeper: ExpirySweeper;
   /** Reused results of public session queries (seat maps). */
   readonly sessionCache: SessionReadCache;
+  /**
+   * Says when each websocket subscription is registered with the live pub-sub: tests wait on
+   * it before committing the events they expect.
+   */
+  readonly subscriptionSignals: SubscriptionSignals;
   /** Graceful stop: drain HTTP and websockets, then close Redis, RabbitMQ and PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -87,8 +92,12 @@ export async function startApplication(
   const relay = new OutboxRelay(orm, names, logger, {
     confirmTimeoutMilliseconds: config.amqp.confirmTimeoutMilliseconds,
   });
-  const sessionCache = new SessionReadCache(config.sessionCache);
+  // The cache's results end with the holds they show, known from the committed events.
+  const holdEnds = new HoldEndIndex();
+  const sessionCache = new SessionReadCache(config.sessionCache, { nextHoldEnd: holdEnds.nextHoldEnd });
+  const subscriptionSignals = new SubscriptionSignals();
   const transactions = new BookingTransactions((events) => {
+    holdEnds.record(events);
     sessionCache.invalidate(events);
     relay.onCommitted(events);
   }, startingStatementTimeout(orm.config));
@@ -150,6 +159,7 @@ export async function startApplication(
   if (servesApi) {
     // Other processes' changes: drop cached reads first, so a subscriber who refetches sees them.
     const deliver = (events: readonly BookingEvent[]) => {
+      holdEnds.record(events);
       sessionCache.invalidate(events);
       publishLive(live, events);
     };
@@ -205,6 +215,11 @@ export async function startApplication(
   await amqp.onConnected(relay.attach);
   relay.start();
   await amqp.start();
+  if (servesApi) {
+    // Holds already running; later ones come with their events (the fan-out queue is bound by
+    // now when the broker answered).
+    holdEnds.load(await repositoriesOf(orm.em.fork()).reservations.findRunningHolds());
+  }
 
   const health = async (): Promise<DependencyHealth> => {
     const [postgres, redisUp] = await Promise.all([
@@ -218,7 +233,7 @@ export async function startApplication(
   };
   metrics.watchDependencies(health);
 
-  let graphql;
+  let graphql: GraphQLEndpointOptions | undefined;
   if (servesApi) {
     const resolvers = new Map<unknown, object>([
       [SessionResolver, new SessionResolver({ transactions, onCreated: sessionCache.sessionCreated })],
@@ -229,37 +244,21 @@ export async function startApplication(
     ]);
     const schema = await buildGraphQLSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, live);
     const verifyToken = await createTokenVerifier(config.auth);
-    const rateLimiter = new RateLimiter(redis, config.amqp.prefix, {
-      mutation: config.rateLimit.mutationsPerMinute,
-      read: config.rateLimit.readsPerMinute,
-    });
-    graphql = {
+    graphql = assembleGraphQLEndpoint({
+      config,
       schema,
+      redis,
       verifyToken,
       createContext: createContextFactory(orm, verifyToken, repositoriesOf, live),
       sessionCache,
-      guard: createRequestGuard(schema, config.limits, rateLimiter),
-      limits: config.limits,
-      corsOrigins: config.corsOrigins,
-      clientAddress: createClientAddressResolver(config.trustedProxies),
-      websocket: config.websocket,
-      issueDevToken:
-        config.auth.key.kind === 'devKey'
-          ? (userId: string, admin: boolean) =>
-              signToken(loadOrCreateDevKeyPair().privateKeyPem, {
-                userId,
-                admin,
-                issuer: config.auth.issuer,
-                audience: config.auth.audience,
-              })
-          : undefined,
-    };
+      subscriptionSignals,
+    });
   }
   const server = await createHttpServer({ logger, metrics, health, graphql });
   const port = await server.listen(config.port);
   logger.info(
     { port, role: config.role, node: process.version },
-    `Poltrona listening on http://localhost:${port}/graphql`,
+    `Poltrona listening on http://localhost:${port}${GRAPHQL_PATH}`,
   );
 
   let stopping: Promise<void> | null = null;
@@ -272,6 +271,7 @@ export async function startApplication(
     topology: names,
     sweeper,
     sessionCache,
+    subscriptionSignals,
     stop: () => {
       stopping ??= (async () => {
         await server.close();

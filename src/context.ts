@@ -1,10 +1,8 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, unauthenticated } from './errors/domain-error';
 import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
-import { type LivePubSub } from './infra/live-events';
+import { type LivePubSub } from './live/live-pubsub';
 import { type RequestDeadline } from './infra/request-deadline';
-import { reportingHoldEnds } from './caching/hold-end-bridge';
-import { ReadHorizon } from './caching/read-horizon';
 import { createLoaders, type LoaderRepositories, type Loaders } from './resolvers/loaders';
 
 /** Per-request (or per-subscription) GraphQL context. */
@@ -16,8 +14,6 @@ export interface Context {
   /** Why the sent token was rejected; reported only where identity is needed. */
   readonly authError: DomainError | null;
   readonly loaders: Loaders;
-  /** Until when what this request has read stays true by itself (response caching). */
-  readonly horizon: ReadHorizon;
   /** This process's source of committed events, for subscriptions. */
   readonly live: LivePubSub;
   /** The caller's network address (rate limits for anonymous callers). */
@@ -84,16 +80,11 @@ export function createContextFactory(
       }
       authError = error;
     }
-    const horizon = new ReadHorizon();
     return {
       em,
       viewer,
       authError,
-      // Transitional (see hold-end-bridge.ts): seat reads tell the horizon when holds end.
-      loaders: createLoaders(em, (fork) => reportingHoldEnds(repositories(fork), horizon), {
-        cache: cacheLoaders,
-      }),
-      horizon,
+      loaders: createLoaders(em, repositories, { cache: cacheLoaders }),
       live,
       clientAddress,
       requestId,

@@ -1,27 +1,6 @@
-import { type ApolloServerPlugin, type GraphQLResponse, HeaderMap } from '@apollo/server';
-import {
-  type FormattedExecutionResult,
-  Kind,
-  type OperationDefinitionNode,
-  valueFromASTUntyped,
-} from 'graphql';
+import { type FormattedExecutionResult } from 'graphql';
 import { type BookingEvent } from '../booking/booking-events';
-import { type Context } from '../context';
-
-/** What a `sessions` list depends on: every session (a change to any, or a new one). */
-export const ALL_SESSIONS = '*';
-
-/**
- * Root query fields whose answers are public session data, with the argument naming the
- * session they read, or null for a list (which reads {@link ALL_SESSIONS}). Seat maps are the
- * hottest read of an on-sale; their data changes only through committed seat events and the
- * end of holds.
- */
-const SESSION_ROOT_FIELDS: ReadonlyMap<string, string | null> = new Map([
-  ['session', 'id'],
-  ['seats', 'sessionId'],
-  ['sessions', null],
-]);
+import { ALL_SESSIONS } from './session-reads';
 
 /** Entries beyond this many push out the least recently used, whatever their size. */
 const DEFAULT_MAX_ENTRIES = 1_000;
@@ -39,82 +18,27 @@ export interface SessionReadCacheOptions {
   readonly maxEntries?: number;
 }
 
-/** The sessions a query reads, and which of its variables name them. */
-interface SessionRead {
-  readonly sessionIds: string[];
-  readonly idVariables: ReadonlySet<string>;
-}
-
-function sessionReadOf(
-  operation: OperationDefinitionNode,
-  variables: Readonly<Record<string, unknown>> | undefined,
-): SessionRead | null {
-  if (operation.operation !== 'query') {
-    return null;
-  }
-  const sessionIds: string[] = [];
-  const idVariables = new Set<string>();
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD) {
-      return null;
-    }
-    if (selection.name.value === '__typename') {
-      continue;
-    }
-    const argumentName = SESSION_ROOT_FIELDS.get(selection.name.value);
-    if (argumentName === null) {
-      sessionIds.push(ALL_SESSIONS);
-      continue;
-    }
-    const argument = selection.arguments?.find((candidate) => candidate.name.value === argumentName);
-    if (!argument) {
-      return null;
-    }
-    const sessionId = valueFromASTUntyped(argument.value, variables);
-    if (typeof sessionId !== 'string') {
-      return null;
-    }
-    if (argument.value.kind === Kind.VARIABLE) {
-      idVariables.add(argument.value.name.value);
-    }
-    // Ids are UUIDs, matched in any case (the services lower-case them), while events name
-    // sessions in lower case: an upper-case id must depend on the same session.
-    sessionIds.push(sessionId.toLowerCase());
-  }
-  return { sessionIds, idVariables };
-}
+/**
+ * Epoch milliseconds now: the process's clock, which measures how long an entry has been kept.
+ * Booking time itself (when a hold ends) is the database's (`infra/clock.ts`); the hold ends the
+ * cache compares with this clock come from the data, so a skew between the two clocks shortens
+ * or lengthens an entry by that skew at most, within `SESSION_CACHE_MAX_AGE_MS`.
+ */
+export type MillisecondClock = () => number;
 
 /**
- * The sessions a query reads when it reads nothing but public session data (root fields
- * `session`, `seats` and `sessions`, the last depending on {@link ALL_SESSIONS}), lower-cased;
- * null for any other operation, which is never cached.
+ * When the earliest hold still running among `sessionIds` ends (null: none), read from the
+ * data. {@link ALL_SESSIONS} among them stands for every session. A hold ends by the clock
+ * alone (its seat reads AVAILABLE from then on, before any event says so), so a result read
+ * while it ran must not outlive it.
  */
-export function sessionsReadBy(
-  operation: OperationDefinitionNode,
-  variables: Readonly<Record<string, unknown>> | undefined,
-): string[] | null {
-  return sessionReadOf(operation, variables)?.sessionIds ?? null;
-}
+export type NextHoldEnd = (sessionIds: readonly string[]) => Promise<Date | null>;
 
-/**
- * The cache key of a public session query: its document's hash, operation name, and the
- * values of the variables it declares (others are ignored by GraphQL, so they must not make
- * new entries), session ids lower-cased so that `ABC…` and `abc…` share one entry.
- */
-function sessionReadKey(
-  queryHash: string,
-  operationName: string | undefined,
-  operation: OperationDefinitionNode,
-  read: SessionRead,
-  variables: Readonly<Record<string, unknown>> | undefined,
-): string {
-  const declared: Record<string, unknown> = {};
-  for (const definition of operation.variableDefinitions ?? []) {
-    const name = definition.variable.name.value;
-    const value = variables?.[name];
-    declared[name] = read.idVariables.has(name) && typeof value === 'string' ? value.toLowerCase() : value;
-  }
-  return `${queryHash}\n${operationName ?? ''}\n${JSON.stringify(declared)}`;
+/** What {@link SessionReadCache} asks of the rest of the service. */
+export interface SessionReadCachePorts {
+  readonly nextHoldEnd: NextHoldEnd;
+  /** Defaults to `Date.now`. */
+  readonly clock?: MillisecondClock;
 }
 
 interface Entry {
@@ -127,11 +51,13 @@ interface Entry {
 }
 
 /** One execution whose result concurrent identical requests wait for. */
-interface Flight {
+export interface Flight {
   readonly dependencies: readonly string[];
   /** A session it read changed while it ran: its result must not be stored or shared. */
   stale: boolean;
   readonly result: Promise<FormattedExecutionResult | null>;
+  /** Until when its result may be reused, by the data (holds running when it began). */
+  readonly validUntil: Promise<number>;
   settle(result: FormattedExecutionResult | null): void;
 }
 
@@ -142,9 +68,10 @@ interface Flight {
  * Each process drops a session's entries when it commits a change to that session and when
  * the change's event reaches its live queue (changes made by other processes), so a reader
  * may see another process's change only as late as a subscriber would. An entry also ends
- * when a hold it shows ends (the seat reads AVAILABLE from then on) and after `maxAge`
- * whatever happens, which bounds staleness if events stop arriving. Identical requests that
- * miss at the same time share one execution.
+ * when a hold of its sessions ends ({@link NextHoldEnd}, asked when its execution begins, so
+ * a hold ending while it runs still bounds it) and after `maxAge` whatever happens, which
+ * bounds staleness if events stop arriving. Identical requests that miss at the same time
+ * share one execution.
  *
  * Memory is bounded in bytes (`maxBytes`) and entries: an entry is estimated at its key's
  * length plus twice its JSON's (the JSON kept for hits, and the result object it was written
@@ -160,12 +87,16 @@ export class SessionReadCache {
   private readonly maxAgeMilliseconds: number;
   private readonly maxBytes: number;
   private readonly maxEntries: number;
+  private readonly nextHoldEnd: NextHoldEnd;
+  private readonly now: MillisecondClock;
   private storedBytes = 0;
 
-  constructor(options: SessionReadCacheOptions) {
+  constructor(options: SessionReadCacheOptions, ports: SessionReadCachePorts) {
     this.maxAgeMilliseconds = options.maxAgeMilliseconds;
     this.maxBytes = options.maxBytes;
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.nextHoldEnd = ports.nextHoldEnd;
+    this.now = ports.clock ?? Date.now;
   }
 
   get enabled(): boolean {
@@ -183,7 +114,7 @@ export class SessionReadCache {
     if (!entry) {
       return null;
     }
-    if (entry.validUntil <= Date.now()) {
+    if (entry.validUntil <= this.now()) {
       this.remove(key);
       return null;
     }
@@ -198,56 +129,44 @@ export class SessionReadCache {
     return this.flights.get(key)?.result ?? null;
   }
 
-  /** This request executes; later identical requests wait for it. */
+  /**
+   * This request executes; later identical requests wait for it. The end of the holds it may
+   * read is asked now, in parallel with the execution.
+   */
   begin(key: string, dependencies: readonly string[]): Flight {
     let settle: (result: FormattedExecutionResult | null) => void = () => undefined;
     const result = new Promise<FormattedExecutionResult | null>((resolve) => (settle = resolve));
-    const flight: Flight = { dependencies, stale: false, result, settle };
+    const validUntil = this.nextHoldEnd(dependencies).then(
+      (end) => end?.getTime() ?? Number.POSITIVE_INFINITY,
+      // Unknown validity: the result is answered but not kept.
+      () => Number.NEGATIVE_INFINITY,
+    );
+    const flight: Flight = { dependencies, stale: false, result, validUntil, settle };
     this.flights.set(key, flight);
     return flight;
   }
 
   /**
-   * The execution of `flight` ended with `result` (null: failed or not cacheable). It is
-   * stored unless a session it read changed meanwhile; waiters get it either way, as they
-   * arrived before that change.
+   * The execution of `flight` ended with `result` (null: failed or not cacheable). Waiters
+   * get it at once, as they arrived before any change; it is stored, until the first hold
+   * end or the maximum age, unless a session it read changed meanwhile.
    */
-  finish(key: string, flight: Flight, result: FormattedExecutionResult | null, validUntil: number): void {
+  async finish(key: string, flight: Flight, result: FormattedExecutionResult | null): Promise<void> {
+    flight.settle(result);
+    if (result !== null && !flight.stale) {
+      // Still registered while its validity is awaited, so a change meanwhile marks it stale.
+      const validUntil = await flight.validUntil;
+      if (!flight.stale) {
+        this.store(
+          key,
+          result,
+          flight.dependencies,
+          Math.min(validUntil, this.now() + this.maxAgeMilliseconds),
+        );
+      }
+    }
     if (this.flights.get(key) === flight) {
       this.flights.delete(key);
-    }
-    flight.settle(result);
-    if (result === null || flight.stale) {
-      return;
-    }
-    const until = Math.min(validUntil, Date.now() + this.maxAgeMilliseconds);
-    if (until <= Date.now()) {
-      return;
-    }
-    this.remove(key);
-    const json = result.data ? JSON.stringify(result.data) : JSON.stringify(result);
-    const bytes = key.length + 2 * json.length;
-    if (bytes > this.maxBytes / LARGEST_ENTRY_SHARE) {
-      return;
-    }
-    while (
-      this.entries.size > 0 &&
-      (this.entries.size >= this.maxEntries || this.storedBytes + bytes > this.maxBytes)
-    ) {
-      this.remove(this.entries.keys().next().value as string);
-    }
-    this.entries.set(key, { result, bytes, dependencies: flight.dependencies, validUntil: until });
-    this.storedBytes += bytes;
-    if (result.data) {
-      this.serialized.set(result.data, json);
-    }
-    for (const dependency of flight.dependencies) {
-      let keys = this.keysByDependency.get(dependency);
-      if (!keys) {
-        keys = new Set();
-        this.keysByDependency.set(dependency, keys);
-      }
-      keys.add(key);
     }
   }
 
@@ -282,10 +201,40 @@ export class SessionReadCache {
     this.drop(ALL_SESSIONS);
   };
 
-  /** Drops every result that read `sessionId` (lists of sessions included), stored or being computed. */
-  invalidateSession(sessionId: string): void {
-    this.drop(sessionId.toLowerCase());
-    this.drop(ALL_SESSIONS);
+  private store(
+    key: string,
+    result: FormattedExecutionResult,
+    dependencies: readonly string[],
+    until: number,
+  ): void {
+    if (until <= this.now()) {
+      return;
+    }
+    this.remove(key);
+    const json = result.data ? JSON.stringify(result.data) : JSON.stringify(result);
+    const bytes = key.length + 2 * json.length;
+    if (bytes > this.maxBytes / LARGEST_ENTRY_SHARE) {
+      return;
+    }
+    while (
+      this.entries.size > 0 &&
+      (this.entries.size >= this.maxEntries || this.storedBytes + bytes > this.maxBytes)
+    ) {
+      this.remove(this.entries.keys().next().value as string);
+    }
+    this.entries.set(key, { result, bytes, dependencies, validUntil: until });
+    this.storedBytes += bytes;
+    if (result.data) {
+      this.serialized.set(result.data, json);
+    }
+    for (const dependency of dependencies) {
+      let keys = this.keysByDependency.get(dependency);
+      if (!keys) {
+        keys = new Set();
+        this.keysByDependency.set(dependency, keys);
+      }
+      keys.add(key);
+    }
   }
 
   private drop(dependency: string): void {
@@ -315,50 +264,4 @@ export class SessionReadCache {
       }
     }
   }
-}
-
-function cachedResponse(result: FormattedExecutionResult): GraphQLResponse {
-  return {
-    http: { status: undefined, headers: new HeaderMap() },
-    body: { kind: 'single', singleResult: result },
-  };
-}
-
-/**
- * Serves public session queries from `cache`: after parsing, validation, limits and rate
- * budget (which every request still pays), before execution.
- */
-export function sessionReadCachePlugin(cache: SessionReadCache): ApolloServerPlugin<Context> {
-  return {
-    requestDidStart: async () => {
-      if (!cache.enabled) {
-        return {};
-      }
-      let key: string | null = null;
-      let flight: Flight | null = null;
-      return {
-        responseForOperation: async ({ operation, queryHash, request }) => {
-          const read = sessionReadOf(operation, request.variables);
-          if (!read || queryHash === undefined) {
-            return null;
-          }
-          key = sessionReadKey(queryHash, request.operationName, operation, read, request.variables);
-          const stored = cache.lookup(key) ?? (await cache.inFlight(key));
-          if (stored) {
-            return cachedResponse(stored);
-          }
-          flight = cache.begin(key, read.sessionIds);
-          return null;
-        },
-        willSendResponse: async ({ response, contextValue }) => {
-          if (!key || !flight) {
-            return;
-          }
-          const result = response.body.kind === 'single' ? response.body.singleResult : null;
-          const cacheable = result !== null && !result.errors && result.data !== undefined;
-          cache.finish(key, flight, cacheable ? result : null, contextValue.horizon.validUntil);
-        },
-      };
-    },
-  };
 }

@@ -1,6 +1,14 @@
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { DomainError, ErrorCode } from './domain-error';
+
+/**
+ * How loud an error is in the logs. The caller's own mistakes are `debug` (they are answered,
+ * and the operation log line already counts them); a timeout is `warn` (the service is slow,
+ * not broken); only what the service could not handle is `error`.
+ */
+export type ErrorLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** How one code is answered; see {@link ERROR_CODE_TABLE}. */
 export interface ErrorCodeAnswer {
@@ -12,42 +20,82 @@ export interface ErrorCodeAnswer {
    * are answered 200 with `errors`, as GraphQL over HTTP does for `application/json`.
    */
   readonly httpStatus: number;
+  /** The level at which this error is logged wherever it is logged. */
+  readonly logLevel: ErrorLogLevel;
 }
 
-/** The one table from domain codes to the wire: `extensions.code` and HTTP status; exhaustive by type. */
+/**
+ * The one table from domain codes to the wire: `extensions.code`, HTTP status and log level;
+ * exhaustive by type. No other module spells a wire code.
+ */
 export const ERROR_CODE_TABLE: Readonly<Record<ErrorCode, ErrorCodeAnswer>> = {
-  [ErrorCode.Unauthenticated]: { extensionCode: 'UNAUTHENTICATED', httpStatus: 401 },
-  [ErrorCode.Forbidden]: { extensionCode: 'FORBIDDEN', httpStatus: 403 },
-  [ErrorCode.NotFound]: { extensionCode: 'NOT_FOUND', httpStatus: 404 },
-  [ErrorCode.BadUserInput]: { extensionCode: 'BAD_USER_INPUT', httpStatus: 400 },
-  [ErrorCode.SeatUnavailable]: { extensionCode: 'SEAT_UNAVAILABLE', httpStatus: 409 },
-  [ErrorCode.ReservationExpired]: { extensionCode: 'RESERVATION_EXPIRED', httpStatus: 409 },
-  [ErrorCode.InvalidState]: { extensionCode: 'INVALID_STATE', httpStatus: 409 },
-  [ErrorCode.LimitExceeded]: { extensionCode: 'LIMIT_EXCEEDED', httpStatus: 409 },
-  [ErrorCode.SessionClosed]: { extensionCode: 'SESSION_CLOSED', httpStatus: 409 },
-  [ErrorCode.RateLimited]: { extensionCode: 'RATE_LIMITED', httpStatus: 429 },
-  [ErrorCode.GraphQLParseFailed]: { extensionCode: 'GRAPHQL_PARSE_FAILED', httpStatus: 400 },
-  [ErrorCode.GraphQLValidationFailed]: { extensionCode: 'GRAPHQL_VALIDATION_FAILED', httpStatus: 400 },
-  [ErrorCode.BadRequest]: { extensionCode: 'BAD_REQUEST', httpStatus: 400 },
+  [ErrorCode.Unauthenticated]: { extensionCode: 'UNAUTHENTICATED', httpStatus: 401, logLevel: 'debug' },
+  [ErrorCode.Forbidden]: { extensionCode: 'FORBIDDEN', httpStatus: 403, logLevel: 'debug' },
+  [ErrorCode.NotFound]: { extensionCode: 'NOT_FOUND', httpStatus: 404, logLevel: 'debug' },
+  [ErrorCode.BadUserInput]: { extensionCode: 'BAD_USER_INPUT', httpStatus: 400, logLevel: 'debug' },
+  [ErrorCode.SeatUnavailable]: { extensionCode: 'SEAT_UNAVAILABLE', httpStatus: 409, logLevel: 'debug' },
+  [ErrorCode.ReservationExpired]: {
+    extensionCode: 'RESERVATION_EXPIRED',
+    httpStatus: 409,
+    logLevel: 'debug',
+  },
+  [ErrorCode.InvalidState]: { extensionCode: 'INVALID_STATE', httpStatus: 409, logLevel: 'debug' },
+  [ErrorCode.LimitExceeded]: { extensionCode: 'LIMIT_EXCEEDED', httpStatus: 409, logLevel: 'debug' },
+  [ErrorCode.SessionClosed]: { extensionCode: 'SESSION_CLOSED', httpStatus: 409, logLevel: 'debug' },
+  [ErrorCode.RateLimited]: { extensionCode: 'RATE_LIMITED', httpStatus: 429, logLevel: 'debug' },
+  [ErrorCode.GraphQLParseFailed]: {
+    extensionCode: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+    httpStatus: 400,
+    logLevel: 'debug',
+  },
+  [ErrorCode.GraphQLValidationFailed]: {
+    extensionCode: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+    httpStatus: 400,
+    logLevel: 'debug',
+  },
+  [ErrorCode.BadRequest]: {
+    extensionCode: ApolloServerErrorCode.BAD_REQUEST,
+    httpStatus: 400,
+    logLevel: 'debug',
+  },
   // Not a contract code of its own: the client sees INTERNAL_SERVER_ERROR with reason TIMEOUT.
-  [ErrorCode.Timeout]: { extensionCode: 'INTERNAL_SERVER_ERROR', httpStatus: 503 },
-  [ErrorCode.InternalServerError]: { extensionCode: 'INTERNAL_SERVER_ERROR', httpStatus: 500 },
+  [ErrorCode.Timeout]: {
+    extensionCode: ApolloServerErrorCode.INTERNAL_SERVER_ERROR,
+    httpStatus: 503,
+    logLevel: 'warn',
+  },
+  [ErrorCode.InternalServerError]: {
+    extensionCode: ApolloServerErrorCode.INTERNAL_SERVER_ERROR,
+    httpStatus: 500,
+    logLevel: 'error',
+  },
 };
 
+/** The contract's code for `code` (a shorthand for the table's column). */
+export function wireCode(code: ErrorCode): string {
+  return ERROR_CODE_TABLE[code].extensionCode;
+}
+
+/** Every `extensions.code` the contract knows: an outcome label from this set is bounded. */
+export const WIRE_CODES: ReadonlySet<string> = new Set(
+  Object.values(ERROR_CODE_TABLE).map((row) => row.extensionCode),
+);
+
 /**
- * Request-level codes produced by graphql-js and Apollo themselves, and what they become.
- * Anything else without a domain error behind it is masked.
+ * Request-level codes produced by graphql-js and Apollo themselves (and our own refusals,
+ * which reach the formatter already coded), and the rows they are answered with. Anything
+ * else without a domain error behind it is masked.
  */
 const PROTOCOL_CODES: ReadonlyMap<string, ErrorCode> = new Map([
-  ['GRAPHQL_PARSE_FAILED', ErrorCode.GraphQLParseFailed],
-  ['GRAPHQL_VALIDATION_FAILED', ErrorCode.GraphQLValidationFailed],
-  ['BAD_USER_INPUT', ErrorCode.BadUserInput],
-  ['BAD_REQUEST', ErrorCode.BadRequest],
-  ['PERSISTED_QUERY_NOT_FOUND', ErrorCode.BadRequest],
-  ['PERSISTED_QUERY_NOT_SUPPORTED', ErrorCode.BadRequest],
+  [ApolloServerErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GraphQLParseFailed],
+  [ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.GraphQLValidationFailed],
+  [ApolloServerErrorCode.BAD_USER_INPUT, ErrorCode.BadUserInput],
+  [ApolloServerErrorCode.BAD_REQUEST, ErrorCode.BadRequest],
+  [ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND, ErrorCode.BadRequest],
+  [ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, ErrorCode.BadRequest],
   // An operationName the document does not contain (docs/contract.md, "Limits").
-  ['OPERATION_RESOLUTION_FAILURE', ErrorCode.BadUserInput],
-  ['RATE_LIMITED', ErrorCode.RateLimited],
+  [ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE, ErrorCode.BadUserInput],
+  [wireCode(ErrorCode.RateLimited), ErrorCode.RateLimited],
 ]);
 
 /**
@@ -86,7 +134,8 @@ export function refusalResponse(error: DomainError): {
 
 const INTERNAL_MESSAGE = 'Internal server error';
 
-export type ErrorLogger = (error: unknown) => void;
+/** Logs an error the formatter masked, at the table's level for it. */
+export type ErrorLogger = (error: unknown, level: ErrorLogLevel) => void;
 
 function validationMessage(error: ArgumentValidationError): { message: string; fields: string[] } {
   const fields: string[] = [];
@@ -120,7 +169,7 @@ export function createErrorFormatter(logError: ErrorLogger) {
         message: original.message,
         locations: formatted.locations,
         path: formatted.path,
-        extensions: { ...original.details, code: ERROR_CODE_TABLE[original.code].extensionCode },
+        extensions: { ...original.details, code: wireCode(original.code) },
       };
     }
     if (original instanceof ArgumentValidationError) {
@@ -129,7 +178,7 @@ export function createErrorFormatter(logError: ErrorLogger) {
         message,
         locations: formatted.locations,
         path: formatted.path,
-        extensions: { code: ERROR_CODE_TABLE[ErrorCode.BadUserInput].extensionCode, fields },
+        extensions: { code: wireCode(ErrorCode.BadUserInput), fields },
       };
     }
     const code = formatted.extensions?.code;
@@ -142,7 +191,7 @@ export function createErrorFormatter(logError: ErrorLogger) {
       return {
         message: formatted.message,
         locations: formatted.locations,
-        extensions: { ...extensions, code: ERROR_CODE_TABLE[protocolCode].extensionCode },
+        extensions: { ...extensions, code: wireCode(protocolCode) },
       };
     }
     // Apollo's own refusals without a code (a persisted query whose hash does not match) carry
@@ -152,11 +201,15 @@ export function createErrorFormatter(logError: ErrorLogger) {
     if (formatted.path === undefined && typeof status === 'number' && status >= 400 && status < 500) {
       return {
         message: formatted.message,
-        extensions: { code: ERROR_CODE_TABLE[ErrorCode.BadRequest].extensionCode },
+        extensions: { code: wireCode(ErrorCode.BadRequest) },
       };
     }
-    logError(original ?? error);
-    return { message: INTERNAL_MESSAGE, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    logError(original ?? error, ERROR_CODE_TABLE[ErrorCode.InternalServerError].logLevel);
+    return {
+      message: INTERNAL_MESSAGE,
+      path: formatted.path,
+      extensions: { code: wireCode(ErrorCode.InternalServerError) },
+    };
   };
 }
 

@@ -1,5 +1,5 @@
 import { type ChannelModel } from 'amqplib';
-import { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER } from '../workers/consumer';
+import { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER } from './delivery-headers';
 import { type TopologyNames } from './topology';
 
 /**

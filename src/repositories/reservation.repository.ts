@@ -26,6 +26,13 @@ export interface ExpiredReservation {
   readonly databaseNow: Date;
 }
 
+/** A PENDING reservation's hold that has not ended yet. */
+export interface RunningHold {
+  readonly reservationId: string;
+  readonly sessionId: string;
+  readonly endsAt: Date;
+}
+
 /** Which overdue reservations to expire. */
 export type OverdueCriteria =
   | { readonly reservationIds: readonly string[] }
@@ -210,6 +217,20 @@ export class ReservationRepository extends EntityRepository<Reservation> {
       totalCents: row.total_cents,
       seatIds: row.seat_ids,
       databaseNow: asDate(row.database_now),
+    }));
+  }
+
+  /** Every PENDING reservation whose hold is still running, by the database clock. */
+  async findRunningHolds(): Promise<RunningHold[]> {
+    const rows: { id: string; session_id: string; expires_at: Date | string }[] =
+      await this.getEntityManager().execute(
+        `select id, session_id, expires_at from reservation
+          where status = 'PENDING' and ${holdRunningSql('expires_at', 'now()')}`,
+      );
+    return rows.map((row) => ({
+      reservationId: row.id,
+      sessionId: row.session_id,
+      endsAt: asDate(row.expires_at),
     }));
   }
 

@@ -1,6 +1,6 @@
 import { type GraphQLNamedType, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType } from 'type-graphql';
-import { createLivePubSub, type LivePubSub } from '../infra/live-events';
+import { createLivePubSub, type LivePubSub } from '../live/live-pubsub';
 import { authChecker } from '../resolvers/auth-checker';
 import { ReservationResolver } from '../resolvers/reservation.resolver';
 import { SaleResolver } from '../resolvers/sale.resolver';

@@ -3,11 +3,10 @@ import { backoffMilliseconds } from '../infra/amqp';
 import { type Logger } from '../infra/logger';
 import { type Metrics } from '../infra/metrics';
 
-/** Header counting deliveries of a message across retries. */
-export const ATTEMPTS_HEADER = 'x-attempts';
-/** Headers a dead-lettered message carries. */
-export const FAILURE_REASON_HEADER = 'x-failure-reason';
-export const FAILED_QUEUE_HEADER = 'x-failed-queue';
+import { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER } from '../events/delivery-headers';
+
+// Callers that already import the consumer keep finding the header names here.
+export { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER };
 
 export interface ConsumerDefinition {
   /** Name for logs and for the inbox of idempotent consumers. */

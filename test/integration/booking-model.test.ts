@@ -226,7 +226,17 @@ async function passTime(real: Real): Promise<void> {
     [real.sessionId],
   );
   // The clock moved under the API's feet: results it keeps until a hold ends are now wrong.
-  real.testApp.app.sessionCache.invalidateSession(real.sessionId);
+  real.testApp.app.sessionCache.invalidate([
+    {
+      topic: 'seat.status-changed',
+      payload: {
+        sessionId: real.sessionId,
+        reservationId: null,
+        seats: [],
+        changedAt: new Date().toISOString(),
+      },
+    },
+  ]);
   await flushLocks(real);
 }
 

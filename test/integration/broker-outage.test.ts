@@ -14,7 +14,7 @@ describe('RabbitMQ outage', () => {
   beforeAll(async () => {
     proxy = await startTcpProxy(5672);
     testApp = await startTestApp({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${proxy.port}` });
-    client = openClient(websocketUrl(testApp.url));
+    client = openClient(websocketUrl(testApp.url), undefined, testApp.app.subscriptionSignals);
   });
 
   afterAll(async () => {

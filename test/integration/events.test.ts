@@ -16,7 +16,10 @@ const HOLD_SECONDS = 2;
 describe('events through RabbitMQ, with workers in the same process', () => {
   let testApp: TestApp;
   const logs = captureLogs();
-  const clients = new ClientPool(() => testApp.url);
+  const clients = new ClientPool(
+    () => testApp.url,
+    () => testApp.app.subscriptionSignals,
+  );
 
   beforeAll(async () => {
     testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) }, logs.logger);

@@ -345,7 +345,10 @@ describe('outbox relay when the broker does not confirm', () => {
 describe('expiry consumer on a worker whose clock runs ahead of the database', () => {
   const HOLD_SECONDS = 2;
   let testApp: TestApp;
-  const clients = new ClientPool(() => testApp.url);
+  const clients = new ClientPool(
+    () => testApp.url,
+    () => testApp.app.subscriptionSignals,
+  );
 
   beforeAll(async () => {
     testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) });

@@ -78,7 +78,7 @@ describe('operation limits', () => {
       limit: 'selections',
       max: 300,
     });
-    const client = openClient(websocketUrl(testApp.url));
+    const client = openClient(websocketUrl(testApp.url), undefined, testApp.app.subscriptionSignals);
     try {
       const refused = await new Promise<unknown>((resolve) => {
         client.subscribe(
@@ -121,7 +121,7 @@ describe('operation limits', () => {
   });
 
   it('applies the same limits to websocket subscribe operations', async () => {
-    const client = openClient(websocketUrl(testApp.url));
+    const client = openClient(websocketUrl(testApp.url), undefined, testApp.app.subscriptionSignals);
     try {
       const session = await createSession(testApp);
       const deep = await subscribe(

@@ -22,7 +22,10 @@ interface SeatChange {
 
 describe('subscriptions over graphql-ws (one process)', () => {
   let testApp: TestApp;
-  const clients = new ClientPool(() => testApp.url);
+  const clients = new ClientPool(
+    () => testApp.url,
+    () => testApp.app.subscriptionSignals,
+  );
 
   beforeAll(async () => {
     testApp = await startTestApp();

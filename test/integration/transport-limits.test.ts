@@ -134,7 +134,7 @@ describe('websocket connection and subscription caps', () => {
   });
 
   it('refuses bad variables of a subscribe message as BAD_USER_INPUT, like HTTP', async () => {
-    const client = openClient(websocketUrl(testApp.url));
+    const client = openClient(websocketUrl(testApp.url), undefined, testApp.app.subscriptionSignals);
     try {
       const errors = await new Promise<unknown>((resolve) => {
         client.subscribe(
@@ -150,7 +150,7 @@ describe('websocket connection and subscription caps', () => {
 
   it('answers RATE_LIMITED to a subscription beyond the per-connection cap', async () => {
     const session = await createSession(testApp, { rows: 1, seatsPerRow: 2 });
-    const client = openClient(websocketUrl(testApp.url));
+    const client = openClient(websocketUrl(testApp.url), undefined, testApp.app.subscriptionSignals);
     try {
       const outcomes = await Promise.all(
         [0, 1, 2].map(
@@ -226,7 +226,7 @@ describe('tokens and long-lived connections', () => {
   it('keeps a websocket open whose token is valid for longer than 24.8 days', async () => {
     const token = await testApp.token(uniqueUser(), { expiresIn: '60d' });
     const session = await createSession(testApp, { rows: 1, seatsPerRow: 2 });
-    const client = openClient(websocketUrl(testApp.url), token);
+    const client = openClient(websocketUrl(testApp.url), token, testApp.app.subscriptionSignals);
     try {
       const subscription = await subscribe(client, SEAT_CHANGES, { sessionId: session.id });
       // Past the moment an overflowed timer would have fired, the connection still answers.

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { type Client, createClient, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import { type SubscriptionSignals } from '../../src/transports/subscription-signals';
 
 /** A graphql-ws subscription whose results a test can await one by one. */
 export interface TestSubscription<Data> {
@@ -14,20 +16,56 @@ export function websocketUrl(httpUrl: string): string {
   return httpUrl.replace(/^http/, 'ws');
 }
 
-/** Opens a client for `url` (ws://.../graphql) with an optional bearer token. */
-export function openClient(url: string, token?: string): Client {
-  return createClient({
+/** What the helpers know of a client they opened. */
+interface ClientState {
+  /** The server's signals, when it runs in this process. */
+  readonly signals?: SubscriptionSignals;
+  /** The id of the client's latest subscribe call (graphql-ws makes it synchronously). */
+  lastId?: string;
+}
+
+const states = new WeakMap<Client, ClientState>();
+
+/**
+ * Opens a client for `url` (ws://.../graphql) with an optional bearer token. With the
+ * server's `signals` (`app.subscriptionSignals`, for a server in this process),
+ * {@link subscribe} waits until the server has registered each subscription.
+ */
+export function openClient(url: string, token?: string, signals?: SubscriptionSignals): Client {
+  const state: ClientState = { signals };
+  const client = createClient({
     url,
     webSocketImpl: WebSocket,
     lazy: true,
     retryAttempts: 0,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    generateID: () => (state.lastId = randomUUID()),
   });
+  states.set(client, state);
+  return client;
+}
+
+/** Resolves when the server registered subscription `id`, or when `answered` settles first. */
+async function registered(signals: SubscriptionSignals, id: string, answered: Promise<void>): Promise<void> {
+  let listener: ((registeredId: string) => void) | undefined;
+  const signalled = new Promise<void>((resolve) => {
+    listener = (registeredId) => {
+      if (registeredId === id) {
+        resolve();
+      }
+    };
+    signals.on('subscribed', listener);
+  });
+  try {
+    await Promise.race([signalled, answered]);
+  } finally {
+    signals.off('subscribed', listener!);
+  }
 }
 
 /**
- * Subscribes and resolves once the server has acknowledged the subscription, so events
- * committed afterwards are guaranteed to reach it.
+ * Subscribes and resolves once the server has registered the subscription, so events
+ * committed afterwards are guaranteed to reach it (or once it was answered, e.g. refused).
  */
 export async function subscribe<Data>(
   client: Client,
@@ -38,7 +76,10 @@ export async function subscribe<Data>(
   const waiters: ((result: ExecutionResult<Data>) => void)[] = [];
   let markCompleted!: () => void;
   const completed = new Promise<void>((resolve) => (markCompleted = resolve));
+  let markAnswered!: () => void;
+  const answered = new Promise<void>((resolve) => (markAnswered = resolve));
   const push = (result: ExecutionResult<Data>) => {
+    markAnswered();
     const waiter = waiters.shift();
     if (waiter) {
       waiter(result);
@@ -46,6 +87,7 @@ export async function subscribe<Data>(
       results.push(result);
     }
   };
+  const state = states.get(client);
   const dispose = client.subscribe<Data>(
     { query, variables },
     {
@@ -54,17 +96,26 @@ export async function subscribe<Data>(
         push({
           errors: Array.isArray(error) ? error : [{ message: String(error) }],
         } as ExecutionResult<Data>),
-      complete: markCompleted,
+      complete: () => {
+        markAnswered();
+        markCompleted();
+      },
     },
   );
-  // graphql-ws gives no "subscribed" signal; a round trip on the same socket after the
-  // subscribe message means the server has processed it.
-  await new Promise<void>((resolve, reject) => {
-    client.subscribe(
-      { query: '{ __typename }' },
-      { next: () => undefined, error: reject, complete: resolve },
-    );
-  });
+  const id = state?.lastId;
+  if (state?.signals && id) {
+    // Nothing is sent before this listens: graphql-ws sends the subscribe message later.
+    await registered(state.signals, id, answered);
+  } else {
+    // A server in another process has no signals here; a round trip on the same socket is
+    // the best there is (graphql-ws may still be handling the subscribe message).
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: '{ __typename }' },
+        { next: () => undefined, error: reject, complete: resolve },
+      );
+    });
+  }
   return {
     next: () => {
       const ready = results.shift();
@@ -81,10 +132,14 @@ export async function subscribe<Data>(
 export class ClientPool {
   private readonly clients: Client[] = [];
 
-  constructor(private readonly httpUrl: () => string) {}
+  /** `signals`: the server's, when it runs in this process (see {@link openClient}). */
+  constructor(
+    private readonly httpUrl: () => string,
+    private readonly signals?: () => SubscriptionSignals,
+  ) {}
 
   open(token?: string): Client {
-    const client = openClient(websocketUrl(this.httpUrl()), token);
+    const client = openClient(websocketUrl(this.httpUrl()), token, this.signals?.());
     this.clients.push(client);
     return client;
   }

@@ -1,5 +1,5 @@
 import { MessageType, stringifyMessage } from 'graphql-ws';
-import { nextFrame } from '../../src/events/shared-subscriptions';
+import { nextFrame } from '../../src/live/shared-subscriptions';
 
 describe('nextFrame', () => {
   it('writes the same bytes as graphql-ws for a next message', () => {

@@ -1,11 +1,8 @@
 import { type FormattedExecutionResult, getOperationAST, parse } from 'graphql';
 import { type BookingEvent } from '../../src/booking/booking-events';
-import {
-  ALL_SESSIONS,
-  SessionReadCache,
-  sessionReadCachePlugin,
-  sessionsReadBy,
-} from '../../src/caching/session-read-cache';
+import { SessionReadCache } from '../../src/caching/session-read-cache';
+import { sessionReadCachePlugin } from '../../src/caching/session-read-cache-plugin';
+import { ALL_SESSIONS, sessionsReadBy } from '../../src/caching/session-reads';
 
 function operation(query: string) {
   return getOperationAST(parse(query))!;
@@ -20,9 +17,15 @@ function seatEvent(sessionId: string): BookingEvent {
 
 const result = (label: string) => ({ data: { session: { label } } });
 
+/** The end of the holds the next execution to begin reads (none unless a test sets one). */
+let nextHoldEnd: Date | null = null;
+
 /** A cache keeping results for `maxAgeMilliseconds`, within the default byte budget. */
 function cacheFor(maxAgeMilliseconds: number, maxBytes = 64 * 1_024 * 1_024): SessionReadCache {
-  return new SessionReadCache({ maxAgeMilliseconds, maxBytes });
+  return new SessionReadCache(
+    { maxAgeMilliseconds, maxBytes },
+    { nextHoldEnd: (held) => Promise.resolve(held.length > 0 ? nextHoldEnd : null) },
+  );
 }
 
 describe('sessionsReadBy', () => {
@@ -65,10 +68,10 @@ describe('SessionReadCache', () => {
     jest.useRealTimers();
   });
 
-  it('reuses a finished result until a change to its session', () => {
+  it('reuses a finished result until a change to its session', async () => {
     const cache = cacheFor(60_000);
     const flight = cache.begin('key', ['s1']);
-    cache.finish('key', flight, result('one'), Number.POSITIVE_INFINITY);
+    await cache.finish('key', flight, result('one'));
     expect(cache.lookup('key')).toEqual(result('one'));
     cache.invalidate([seatEvent('s2')]);
     expect(cache.lookup('key')).toEqual(result('one'));
@@ -76,16 +79,16 @@ describe('SessionReadCache', () => {
     expect(cache.lookup('key')).toBeNull();
   });
 
-  it('drops session lists on a change to any session and on a new session, seat maps only on their own', () => {
+  it('drops session lists on a change to any session and on a new session, seat maps only on their own', async () => {
     const cache = cacheFor(60_000);
     const store = (key: string, dependencies: string[]) =>
-      cache.finish(key, cache.begin(key, dependencies), result(key), Number.POSITIVE_INFINITY);
-    store('list', [ALL_SESSIONS]);
-    store('map', ['s1']);
+      cache.finish(key, cache.begin(key, dependencies), result(key));
+    await store('list', [ALL_SESSIONS]);
+    await store('map', ['s1']);
     cache.invalidate([seatEvent('s2')]);
     expect(cache.lookup('list')).toBeNull();
     expect(cache.lookup('map')).not.toBeNull();
-    store('list', [ALL_SESSIONS]);
+    await store('list', [ALL_SESSIONS]);
     cache.sessionCreated();
     expect(cache.lookup('list')).toBeNull();
     expect(cache.lookup('map')).not.toBeNull();
@@ -98,17 +101,21 @@ describe('SessionReadCache', () => {
     cache.invalidate([seatEvent('s1')]);
     // Requests arriving after the change do not join the execution that started before it.
     expect(cache.inFlight('key')).toBeNull();
-    cache.finish('key', flight, result('before the change'), Number.POSITIVE_INFINITY);
+    await cache.finish('key', flight, result('before the change'));
     await expect(waiter).resolves.toEqual(result('before the change'));
     expect(cache.lookup('key')).toBeNull();
   });
 
-  it('ends a result at its horizon and at the maximum age, and stores no failure', () => {
+  it('ends a result at its horizon and at the maximum age, and stores no failure', async () => {
     jest.useFakeTimers({ now: 1_000_000 });
     const cache = cacheFor(1_000);
-    cache.finish('hold', cache.begin('hold', ['s1']), result('held'), 1_000_300);
-    cache.finish('age', cache.begin('age', ['s1']), result('aged'), Number.POSITIVE_INFINITY);
-    cache.finish('failed', cache.begin('failed', ['s1']), null, Number.POSITIVE_INFINITY);
+    // The holds of its session end at 1_000_300 when 'hold' begins; none when the others do.
+    nextHoldEnd = new Date(1_000_300);
+    const held = cache.begin('hold', ['s1']);
+    nextHoldEnd = null;
+    await cache.finish('hold', held, result('held'));
+    await cache.finish('age', cache.begin('age', ['s1']), result('aged'));
+    await cache.finish('failed', cache.begin('failed', ['s1']), null);
     expect(cache.lookup('hold')).not.toBeNull();
     expect(cache.lookup('failed')).toBeNull();
     jest.setSystemTime(1_000_300);
@@ -118,27 +125,27 @@ describe('SessionReadCache', () => {
     expect(cache.lookup('age')).toBeNull();
   });
 
-  it('is off with a maximum age of 0', () => {
+  it('is off with a maximum age of 0', async () => {
     const cache = cacheFor(0);
     expect(cache.enabled).toBe(false);
-    cache.finish('key', cache.begin('key', ['s1']), result('one'), Number.POSITIVE_INFINITY);
+    await cache.finish('key', cache.begin('key', ['s1']), result('one'));
     expect(cache.lookup('key')).toBeNull();
   });
 
-  it('keeps at most 1,000 results, pushing out the oldest', () => {
+  it('keeps at most 1,000 results, pushing out the oldest', async () => {
     const cache = cacheFor(60_000);
     for (let index = 0; index <= 1_000; index += 1) {
-      cache.finish(`key${index}`, cache.begin(`key${index}`, [`s${index}`]), result(`${index}`), Infinity);
+      await cache.finish(`key${index}`, cache.begin(`key${index}`, [`s${index}`]), result(`${index}`));
     }
     expect(cache.lookup('key0')).toBeNull();
     expect(cache.lookup('key1')).toEqual(result('1'));
     expect(cache.lookup('key1000')).toEqual(result('1000'));
   });
 
-  it("serialises like Apollo, reusing a stored result's JSON", () => {
+  it("serialises like Apollo, reusing a stored result's JSON", async () => {
     const cache = cacheFor(60_000);
     const stored = result('stored');
-    cache.finish('key', cache.begin('key', ['s1']), stored, Infinity);
+    await cache.finish('key', cache.begin('key', ['s1']), stored);
     const apollo = (value: object) => `${JSON.stringify(value)}\n`;
     // Apollo hands over a copy with its fields in order; data is the stored object itself.
     const ordered = { errors: undefined, data: stored.data, extensions: undefined };
@@ -147,12 +154,12 @@ describe('SessionReadCache', () => {
     expect(cache.stringifyResult(other)).toBe(apollo(other));
   });
 
-  it('keeps its results within its byte budget, pushing out the least recently used', () => {
+  it('keeps its results within its byte budget, pushing out the least recently used', async () => {
     // ~1,000 bytes of JSON, counted twice (the JSON and the object), plus the key.
     const sized = (label: string) => ({ data: { session: { label: label.padEnd(1_000, '.') } } });
     const cache = cacheFor(60_000, 20_000);
     for (let index = 0; index < 30; index += 1) {
-      cache.finish(`key${index}`, cache.begin(`key${index}`, [`s${index}`]), sized(`${index}`), Infinity);
+      await cache.finish(`key${index}`, cache.begin(`key${index}`, [`s${index}`]), sized(`${index}`));
       // key0 is read on every turn: the least recently used go first, not it.
       expect(cache.lookup('key0')).not.toBeNull();
       expect(cache.footprint.bytes).toBeLessThanOrEqual(20_000);
@@ -167,10 +174,10 @@ describe('SessionReadCache', () => {
     expect(cache.footprint.bytes).toBeLessThanOrEqual(20_000 - 4_000);
   });
 
-  it('does not store a result bigger than a quarter of its budget', () => {
+  it('does not store a result bigger than a quarter of its budget', async () => {
     const cache = cacheFor(60_000, 20_000);
     const big = { data: { session: { label: 'x'.repeat(2_500) } } };
-    cache.finish('big', cache.begin('big', ['s1']), big, Infinity);
+    await cache.finish('big', cache.begin('big', ['s1']), big);
     expect(cache.lookup('big')).toBeNull();
     expect(cache.footprint).toEqual({ entries: 0, bytes: 0 });
   });
@@ -201,7 +208,6 @@ describe('sessionReadCachePlugin', () => {
     }
     await hooks.willSendResponse({
       response: { body: { kind: 'single', singleResult: answer } },
-      contextValue: { horizon: { validUntil: Infinity } },
     });
     return false;
   }

@@ -13,6 +13,7 @@ import {
  */
 export type LivePubSub = ReturnType<typeof createLivePubSub>;
 
+/** A new pub/sub for one process (see {@link LivePubSub}). */
 export function createLivePubSub() {
   // One listener per subscriber of a session: thousands are expected, not a leak.
   const eventTarget = new EventTarget();

@@ -25,6 +25,15 @@ export interface SubscriberSink {
   send(frame: string): void;
 }
 
+/**
+ * Execution arguments that may say where their results can be written directly. A transport
+ * that can take pre-serialised frames (websocket) sets `sink`; others leave it out and get
+ * every result through the returned generator.
+ */
+export interface LiveExecutionArgs extends ExecutionArgs {
+  readonly sink?: SubscriberSink;
+}
+
 /** A graphql-transport-ws `next` message, byte for byte what graphql-ws itself would write. */
 export function nextFrame(id: string, payloadJson: string): string {
   return `{"id":${JSON.stringify(id)},"type":"next","payload":${payloadJson}}`;
@@ -48,7 +57,8 @@ function isShareable(args: ExecutionArgs): boolean {
   );
 }
 
-function isAsyncGenerator(value: unknown): value is AsyncGenerator<ExecutionResult> {
+/** Whether a subscribe result is a stream of results (not an early ExecutionResult). */
+export function isAsyncGenerator(value: unknown): value is AsyncGenerator<ExecutionResult> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
@@ -63,17 +73,18 @@ export class SharedSubscriptions {
   private readonly channels = new Map<string, Channel | Promise<Channel | ExecutionResult>>();
 
   /**
-   * graphql-ws's `subscribe`. With a `sink`, results without errors go straight to the
-   * subscriber's socket; the returned generator then yields only results with errors (which
-   * graphql-ws formats) and ends with the channel.
+   * graphql-ws's `subscribe`. With a `sink` in `args`, results without errors go straight to
+   * the subscriber's socket; the returned generator then yields only results with errors
+   * (which graphql-ws formats) and ends with the channel.
    */
   readonly subscribe = async (
-    args: ExecutionArgs,
-    sink?: SubscriberSink,
+    args: LiveExecutionArgs,
   ): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
+    const { sink } = args;
     if (!isShareable(args)) {
       return executeSubscription(args) as Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
     }
+    // The sink is the subscriber's own, not part of what the channel computes.
     const key = `${args.operationName ?? ''}\n${print(args.document)}\n${JSON.stringify(args.variableValues ?? {})}`;
     let pending = this.channels.get(key);
     if (!pending) {

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { type Logger } from '../infra/logger';
 import { type BookingEvent } from '../booking/booking-events';
-import { decodeEvent } from './event-message';
-import { type TopologyNames } from './topology';
+import { decodeEvent } from '../events/event-message';
+import { type TopologyNames } from '../events/topology';
 
 // An unused fan-out queue (its process died) disappears after this long.
 const QUEUE_EXPIRES_MILLISECONDS = 60_000;

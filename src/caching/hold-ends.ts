@@ -1,0 +1,103 @@
+import { type BookingEvent } from '../booking/booking-events';
+import { type RunningHold } from '../repositories/reservation.repository';
+import { type MillisecondClock, type NextHoldEnd } from './session-read-cache';
+import { ALL_SESSIONS } from './session-reads';
+
+
+/**
+ * When the running holds of each session end, kept from the committed events themselves: a
+ * hold begins only with a `reservation.created` event (its `expiresAt` is its seats' hold
+ * end) and ends early with that reservation's next event, or by the clock. Fed with the
+ * same events that invalidate the response cache (this process's commits and every other
+ * process's through the live fan-out), it answers {@link NextHoldEnd} without SQL, so a
+ * cache miss costs no more statements than the execution itself.
+ *
+ * An event that reaches this process late also drops every cached result of its session, so
+ * a result read before the index knew of a hold does not outlive that event.
+ */
+export class HoldEndIndex {
+  /** Session id (lower case) → reservation id → end, epoch milliseconds. */
+  private readonly bySession = new Map<string, Map<string, number>>();
+
+  constructor(private readonly now: MillisecondClock = Date.now) {}
+
+  /** Holds already running when the process started (read once, before serving). */
+  load(holds: Iterable<RunningHold>): void {
+    for (const hold of holds) {
+      this.add(hold.sessionId, hold.reservationId, hold.endsAt.getTime());
+    }
+  }
+
+  /** Committed events, in commit order. */
+  readonly record = (events: readonly BookingEvent[]): void => {
+    for (const event of events) {
+      if (event.topic === 'seat.status-changed') {
+        continue;
+      }
+      const { sessionId, reservationId, expiresAt } = event.payload;
+      if (event.topic === 'reservation.created') {
+        this.add(sessionId, reservationId, Date.parse(expiresAt));
+      } else {
+        this.remove(sessionId, reservationId);
+      }
+    }
+  };
+
+  /** The cache's port: the earliest end still ahead among `sessionIds` (every session for a list). */
+  readonly nextHoldEnd: NextHoldEnd = (sessionIds) => Promise.resolve(this.earliest(sessionIds));
+
+  /** What the index holds: sessions with holds, and holds (ended ones go when next asked for). */
+  get size(): { readonly sessions: number; readonly holds: number } {
+    let holds = 0;
+    for (const ends of this.bySession.values()) {
+      holds += ends.size;
+    }
+    return { sessions: this.bySession.size, holds };
+  }
+
+  private earliest(sessionIds: readonly string[]): Date | null {
+    const sessions = sessionIds.includes(ALL_SESSIONS) ? [...this.bySession.keys()] : sessionIds;
+    const now = this.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const sessionId of sessions) {
+      const ends = this.bySession.get(sessionId);
+      if (!ends) {
+        continue;
+      }
+      for (const [reservationId, end] of ends) {
+        if (end <= now) {
+          // Ended by the clock: no event will say so before the expiry worker runs.
+          ends.delete(reservationId);
+        } else if (end < earliest) {
+          earliest = end;
+        }
+      }
+      if (ends.size === 0) {
+        this.bySession.delete(sessionId);
+      }
+    }
+    return Number.isFinite(earliest) ? new Date(earliest) : null;
+  }
+
+  private add(sessionId: string, reservationId: string, end: number): void {
+    if (!Number.isFinite(end) || end <= this.now()) {
+      return;
+    }
+    const key = sessionId.toLowerCase();
+    let ends = this.bySession.get(key);
+    if (!ends) {
+      ends = new Map();
+      this.bySession.set(key, ends);
+    }
+    ends.set(reservationId, end);
+  }
+
+  private remove(sessionId: string, reservationId: string): void {
+    const key = sessionId.toLowerCase();
+    const ends = this.bySession.get(key);
+    ends?.delete(reservationId);
+    if (ends?.size === 0) {
+      this.bySession.delete(key);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { type GraphQLSchema } from 'graphql';
+import { type Redis } from 'ioredis';
+import { type SessionReadCache } from '../caching/session-read-cache';
+import { sessionReadCachePlugin } from '../caching/session-read-cache-plugin';
+import { type Config } from '../config';
+import { type ContextFactory } from '../context';
+import { type TokenVerifier } from '../infra/auth';
+import { loadOrCreateDevKeyPair, signToken } from '../infra/dev-keys';
+import { createOperationPipeline } from '../pipeline/operation-pipeline';
+import { createClientAddressResolver } from '../security/client-address';
+import { RateLimiter } from '../security/rate-limiter';
+import { createRequestGuard } from '../security/request-guard';
+import { type GraphQLEndpointOptions } from './http-server';
+import { type SubscriptionSignals } from './subscription-signals';
+
+/** What the GraphQL endpoint is assembled from. */
+export interface GraphQLEndpointParts {
+  readonly config: Config;
+  readonly schema: GraphQLSchema;
+  /** Rate budgets are counted there. */
+  readonly redis: Redis;
+  readonly verifyToken: TokenVerifier;
+  readonly createContext: ContextFactory;
+  readonly sessionCache: SessionReadCache;
+  readonly subscriptionSignals: SubscriptionSignals;
+}
+
+/**
+ * The GraphQL endpoint of an API process: one operation pipeline (limits, rate budget,
+ * context) for both transports, the response cache for HTTP, and the dev token issuer of the
+ * demo page when the dev key is in use.
+ */
+export function assembleGraphQLEndpoint(parts: GraphQLEndpointParts): GraphQLEndpointOptions {
+  const { config, schema, createContext, sessionCache } = parts;
+  const rateLimiter = new RateLimiter(parts.redis, config.amqp.prefix, {
+    mutation: config.rateLimit.mutationsPerMinute,
+    read: config.rateLimit.readsPerMinute,
+  });
+  return {
+    schema,
+    verifyToken: parts.verifyToken,
+    createContext,
+    pipeline: createOperationPipeline({
+      schema,
+      limits: config.limits,
+      guard: createRequestGuard(schema, config.limits, rateLimiter),
+      createContext,
+    }),
+    responseCache: {
+      plugin: sessionReadCachePlugin(sessionCache),
+      stringifyResult: sessionCache.stringifyResult,
+    },
+    subscriptionSignals: parts.subscriptionSignals,
+    limits: config.limits,
+    corsOrigins: config.corsOrigins,
+    clientAddress: createClientAddressResolver(config.trustedProxies),
+    websocket: config.websocket,
+    issueDevToken:
+      config.auth.key.kind === 'devKey'
+        ? (userId: string, admin: boolean) =>
+            signToken(loadOrCreateDevKeyPair().privateKeyPem, {
+              userId,
+              admin,
+              issuer: config.auth.issuer,
+              audience: config.auth.audience,
+            })
+        : undefined,
+  };
+}

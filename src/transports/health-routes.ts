@@ -1,0 +1,37 @@
+import { type Express } from 'express';
+import { type Metrics } from '../infra/metrics';
+
+/**
+ * Whether each dependency answered. The process is ready while PostgreSQL answers: without
+ * Redis or RabbitMQ bookings keep working (degraded mode), so an orchestrator must not pull it.
+ */
+export interface DependencyHealth {
+  readonly postgres: boolean;
+  readonly redis: boolean;
+  readonly rabbitmq: boolean;
+}
+
+/** Serves `/healthz`, `/readyz` and `/metrics` on `app` (every role, workers included). */
+export function mountHealthRoutes(
+  app: Express,
+  health: () => Promise<DependencyHealth>,
+  metrics: Metrics,
+): void {
+  // Liveness: 200 while the process runs; the body says how well it can serve.
+  app.get('/healthz', async (_request, response) => {
+    const checks = await health();
+    const status = !checks.postgres ? 'unavailable' : checks.redis && checks.rabbitmq ? 'ok' : 'degraded';
+    response.json({ status, checks });
+  });
+  // Readiness: only PostgreSQL decides (see DependencyHealth).
+  app.get('/readyz', async (_request, response) => {
+    const checks = await health();
+    response
+      .status(checks.postgres ? 200 : 503)
+      .json({ status: checks.postgres ? 'ready' : 'not ready', checks });
+  });
+  app.get('/metrics', async (_request, response) => {
+    response.setHeader('content-type', metrics.registry.contentType);
+    response.end(await metrics.registry.metrics());
+  });
+}

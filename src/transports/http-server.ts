@@ -1,0 +1,135 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { type ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import express from 'express';
+import { type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { type Config } from '../config';
+import { type Context, type ContextFactory } from '../context';
+import { createErrorFormatter } from '../errors/graphql-error-formatter';
+import { type TokenVerifier } from '../infra/auth';
+import { type Logger } from '../infra/logger';
+import { type Metrics } from '../infra/metrics';
+import { type OperationPipeline } from '../pipeline/operation-pipeline';
+import { type ClientAddressResolver } from '../security/client-address';
+import { mountGraphQLIde } from '../web/graphql-ide';
+import { type DevTokenIssuer, mountSeatMapPage } from '../web/seat-map-page';
+import { type DependencyHealth, mountHealthRoutes } from './health-routes';
+import { mountHttpTransport } from './http';
+import { notFound, unexpectedErrors } from './http-refusals';
+import { operationLogPlugin } from './operation-log-plugin';
+import { type SubscriptionSignals } from './subscription-signals';
+import { serveWebsocket } from './websocket';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** The response cache as the HTTP transport uses it: an Apollo plugin and a serialiser. */
+export interface HttpResponseCache {
+  readonly plugin: ApolloServerPlugin<Context>;
+  readonly stringifyResult: (value: FormattedExecutionResult) => string;
+}
+
+/** GraphQL over HTTP and websocket: one pipeline, two thin transports. */
+export interface GraphQLEndpointOptions {
+  readonly schema: GraphQLSchema;
+  readonly pipeline: OperationPipeline;
+  readonly createContext: ContextFactory;
+  readonly verifyToken: TokenVerifier;
+  readonly limits: Config['limits'];
+  readonly corsOrigins: readonly string[];
+  /** Who sent a request (`TRUSTED_PROXIES`): rate limits and connection caps count per client. */
+  readonly clientAddress: ClientAddressResolver;
+  /** Caps on websocket connections per client and subscriptions per connection. */
+  readonly websocket: Config['websocket'];
+  /** Serves repeated public session queries (seat maps) without executing them. */
+  readonly responseCache: HttpResponseCache;
+  /** Told when each websocket subscription is registered (tests wait on it). */
+  readonly subscriptionSignals: SubscriptionSignals;
+  /** With the dev key only: lets the demo page mint tokens. */
+  readonly issueDevToken?: DevTokenIssuer;
+}
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly health: () => Promise<DependencyHealth>;
+  /** Absent for `ROLE=worker`: then only the health endpoints are served. */
+  readonly graphql?: GraphQLEndpointOptions;
+}
+
+/** The HTTP side of a process: health endpoints and, unless a worker, GraphQL over HTTP and websocket. */
+export interface HttpServer {
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(port: number): Promise<number>;
+  /** Stops accepting, drains in-flight requests and closes websockets. */
+  close(): Promise<void>;
+}
+
+/** Assembles the process's HTTP server from its routes and transports. */
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { logger, metrics } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer: Server = createServer(app);
+  mountHealthRoutes(app, options.health, metrics);
+
+  let apollo: ApolloServer<Context> | null = null;
+  if (options.graphql) {
+    const endpoint = options.graphql;
+    const formatError = createErrorFormatter((error, level) =>
+      logger[level]({ err: error }, 'Unexpected GraphQL error'),
+    );
+    if (endpoint.limits.introspection) {
+      // Developer surfaces go with introspection: off in production unless enabled.
+      mountGraphQLIde(app, GRAPHQL_PATH);
+      mountSeatMapPage(app, endpoint.issueDevToken);
+    }
+    const disposeWebsocket = serveWebsocket(httpServer, {
+      path: GRAPHQL_PATH,
+      pipeline: endpoint.pipeline,
+      verifyToken: endpoint.verifyToken,
+      clientAddress: endpoint.clientAddress,
+      corsOrigins: endpoint.corsOrigins,
+      maxPayloadBytes: endpoint.limits.maxBodyBytes,
+      websocket: endpoint.websocket,
+      formatError,
+      signals: endpoint.subscriptionSignals,
+      logger,
+      metrics,
+    });
+    apollo = await mountHttpTransport(app, httpServer, {
+      path: GRAPHQL_PATH,
+      schema: endpoint.schema,
+      pipeline: endpoint.pipeline,
+      createContext: endpoint.createContext,
+      limits: endpoint.limits,
+      corsOrigins: endpoint.corsOrigins,
+      clientAddress: endpoint.clientAddress,
+      formatError,
+      stringifyResult: endpoint.responseCache.stringifyResult,
+      plugins: [operationLogPlugin(endpoint.schema, logger, metrics), endpoint.responseCache.plugin],
+      drain: disposeWebsocket,
+    });
+  }
+  app.use(notFound);
+  app.use(unexpectedErrors(logger));
+
+  return {
+    listen: (port) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, () => {
+          httpServer.off('error', reject);
+          resolve((httpServer.address() as AddressInfo).port);
+        });
+      }),
+    close: async () => {
+      if (apollo) {
+        // Drains HTTP requests and disposes websockets (plugins above).
+        await apollo.stop();
+      } else {
+        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      }
+      httpServer.closeAllConnections();
+    },
+  };
+}
