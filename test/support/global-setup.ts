@@ -12,10 +12,14 @@ import { createTemplateDatabase, dropTestDatabases } from './test-databases';
  */
 export default async function globalSetup(): Promise<void> {
   process.env.NODE_ENV = 'test';
-  process.env.TEST_RUN_ID = String(Math.floor(Date.now() / 1_000));
-  await dropTestDatabases(process.env.TEST_RUN_ID, { staleToo: true });
+  const runId = String(Math.floor(Date.now() / 1_000));
+  process.env.TEST_RUN_ID = runId;
+  // The template's migration (about a second, in its own process) goes on meanwhile.
+  const template = createTemplateDatabase(runId);
+  const stale = dropTestDatabases(runId, { staleToo: true });
   const keys = generateKeyPair();
   process.env.TEST_AUTH_PRIVATE_KEY = keys.privateKeyPem;
   process.env.TEST_AUTH_PUBLIC_KEY = keys.publicKeyPem;
-  process.env.TEST_TEMPLATE_DATABASE = await createTemplateDatabase(process.env.TEST_RUN_ID);
+  const [templateName] = await Promise.all([template, stale]);
+  process.env.TEST_TEMPLATE_DATABASE = templateName;
 }
