@@ -279,7 +279,9 @@ export async function startApplication(
         await sweeper.stop();
         await pruner.stop();
         await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
-        await Promise.allSettled([redis.quit(), amqp.close()]);
+        // While Redis is unreachable, quit() is refused (no offline queue) and the client would
+        // go on reconnecting for ever: then drop it, which also stops the reconnection timer.
+        await Promise.allSettled([redis.quit().catch(() => redis.disconnect()), amqp.close()]);
         await orm.close();
       })();
       return stopping;

@@ -1,19 +1,21 @@
 import { type Client } from 'graphql-ws';
 import { createSession, RESERVE } from '../support/factories';
+import { captureLogs } from '../support/log-capture';
 import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
-import { eventually, sleep } from '../support/wait';
+import { eventually } from '../support/wait';
 
 /** Guarantee (docs/contract.md): RabbitMQ away for a while loses nothing; subscribers converge. */
 describe('RabbitMQ outage', () => {
   let proxy: TcpProxy;
   let testApp: TestApp;
   let client: Client;
+  const logs = captureLogs();
 
   beforeAll(async () => {
     proxy = await startTcpProxy(5672);
-    testApp = await startTestApp({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${proxy.port}` });
+    testApp = await startTestApp({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${proxy.port}` }, logs.logger);
     client = openClient(websocketUrl(testApp.url), undefined, testApp.app.subscriptionSignals);
   });
 
@@ -60,7 +62,15 @@ describe('RabbitMQ outage', () => {
       return count;
     };
     expect(await waiting()).toBe(60);
-    await sleep(3_000);
+    // Away for a while: the app has failed to reconnect several times, backing off each time.
+    await eventually(
+      () =>
+        logs
+          .lines()
+          .some((line) => line.msg === 'Cannot reach RabbitMQ; retrying' && Number(line.attempt) >= 4),
+      15_000,
+      'failed reconnections',
+    );
 
     await proxy.restore();
     const received = new Set<string>();

@@ -6,6 +6,7 @@ import { encodeEvent } from '../../src/events/event-message';
 import { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER } from '../../src/workers/consumer';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
 import { captureLogs } from '../support/log-capture';
+import { messagesHandled } from '../support/metrics';
 import { ClientPool, subscribe } from '../support/subscriptions';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 import { TEST_AMQP_URL } from '../support/test-environment';
@@ -154,6 +155,22 @@ describe('events through RabbitMQ, with workers in the same process', () => {
       `select id, payload from outbox_event where topic = 'reservation.confirmed' and payload->>'reservationId' = ?`,
       [reservationId],
     );
+    // The receipts consumer counts each message it has finished handling. Every confirmation of
+    // this app (earlier tests' too) reaches it once: wait until all have been handled, so the
+    // next one counted is the duplicate.
+    const metricsUrl = testApp.url.replace('/graphql', '/metrics');
+    const handled = () => messagesHandled(metricsUrl, 'receipts');
+    const handledBefore = await eventually(
+      async () => {
+        const [{ count: confirmations }] = await em.execute<{ count: number }[]>(
+          `select count(*)::int as count from outbox_event where topic = 'reservation.confirmed'`,
+        );
+        const count = await handled();
+        return count >= confirmations && count;
+      },
+      10_000,
+      'every confirmation handled',
+    );
     const connection = await connect(TEST_AMQP_URL);
     try {
       const channel = await connection.createConfirmChannel();
@@ -173,7 +190,8 @@ describe('events through RabbitMQ, with workers in the same process', () => {
       );
       return count === 1;
     });
-    await sleep(500);
+    // Handled: a second receipt, had there been one, would have been written by now.
+    await eventually(async () => (await handled()) > handledBefore, 10_000, 'the duplicate handled');
     expect(receipts()).toHaveLength(1);
   });
 

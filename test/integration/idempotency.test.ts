@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { statementsWaitingForLocks } from '../support/database-activity';
 import { createSession, RESERVE, sessionFootprint } from '../support/factories';
-import { sleep } from '../support/wait';
+import { eventually } from '../support/wait';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
 const CONCURRENT_USES = 8;
@@ -87,7 +88,11 @@ describe('idempotencyKey', () => {
       // The row is freed once the retry waits for it: early in the retry's own time budget, so
       // a slow machine cannot turn the retry into a second timeout.
       const retrying = testApp.graphql(RESERVE, { input }, token);
-      await sleep(100);
+      await eventually(
+        async () => (await statementsWaitingForLocks(testApp.app.orm)) > 0,
+        5_000,
+        'the retry to wait for the row',
+      );
       await blocker.query('commit');
       const retried = await retrying;
       expect(retried.errors).toBeUndefined();

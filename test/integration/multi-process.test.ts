@@ -2,11 +2,12 @@ import { connect } from 'amqplib';
 import { type Client } from 'graphql-ws';
 import { Client as PostgresClient } from 'pg';
 import { topologyNames } from '../../src/events/topology';
-import { ensureDatabase } from '../../src/infra/database';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
+import { messagesHandled } from '../support/metrics';
 import { type ServiceProcess, startService } from '../support/processes';
 import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
 import { remoteApp, removeTopology, testEnvironment, uniqueUser } from '../support/test-app';
+import { createTestDatabase } from '../support/test-databases';
 import { TEST_AMQP_URL } from '../support/test-environment';
 import { eventually } from '../support/wait';
 
@@ -78,7 +79,7 @@ describe('several processes', () => {
   it('a worker killed mid-message: the message is redelivered and its effect happens once', async () => {
     const env = testEnvironment({ HOLD_SECONDS: '1', LOG_LEVEL: 'info' });
     const names = topologyNames(env.AMQP_PREFIX, 1);
-    await ensureDatabase(env.DATABASE_URL);
+    await createTestDatabase(env.DATABASE_URL);
     database = new PostgresClient({ connectionString: env.DATABASE_URL });
     await database.connect();
     try {
@@ -145,6 +146,18 @@ describe('several processes', () => {
           await connection.close();
         }
       });
+
+      // The survivor has finished handling them (its own counters): both expiry messages (the
+      // doomed worker acked neither) and the one confirmation. Had it sent the receipt again,
+      // the line would be in its output by now.
+      const survivorMetrics = `${survivor.baseUrl}/metrics`;
+      await eventually(
+        async () =>
+          (await messagesHandled(survivorMetrics, 'expiry')) >= 2 &&
+          (await messagesHandled(survivorMetrics, 'receipts')) >= 1,
+        15_000,
+        'the survivor to handle the messages',
+      );
 
       expect(await expiredEvents()).toBe(1);
       expect(await receiptsRecorded()).toBe(1);

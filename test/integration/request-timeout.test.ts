@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { createSession, lockedSeatCount, RESERVE, sessionFootprint } from '../support/factories';
-import { sleep } from '../support/wait';
+import { busyConnections, statementsWaitingForLocks } from '../support/database-activity';
+import { eventually } from '../support/wait';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
 /** A PostgreSQL connection of its own, outside the app's pool, to hold locks the app must wait for. */
@@ -60,7 +61,6 @@ describe('a request that times out', () => {
     const blocker = await connectBlocker(testApp);
     try {
       const held = await holdSeatRow(blocker, seatId);
-      const released = sleep(2_500).then(held.commit);
 
       const answer = await reserveOverHttp(testApp, await testApp.token(uniqueUser()), {
         sessionId: session.id,
@@ -73,9 +73,11 @@ describe('a request that times out', () => {
         reason: 'TIMEOUT',
       });
 
-      await released;
-      // Had the reserve only been abandoned, it would take the freed row and commit now.
-      await sleep(500);
+      // The seat is held past the answer, then freed.
+      await held.commit();
+      // Had the reserve only been abandoned, it would take the freed row and commit now: wait
+      // until nothing is left running or open on the database.
+      await eventually(async () => (await busyConnections(testApp.app.orm)) === 0, 5_000, 'a quiet database');
       expect(await sessionFootprint(testApp, session.id)).toEqual({
         reservations: 0,
         links: 0,
@@ -95,7 +97,12 @@ describe('a request that times out', () => {
     const blocker = await connectBlocker(testApp);
     try {
       const held = await holdSeatRow(blocker, seatId);
-      const released = sleep(300).then(held.commit);
+      // The row is freed once the reserve waits for it.
+      const released = eventually(
+        async () => (await statementsWaitingForLocks(testApp.app.orm)) > 0,
+        5_000,
+        'the reserve to wait for the row',
+      ).then(held.commit);
       const answer = await reserveOverHttp(testApp, await testApp.token(uniqueUser()), {
         sessionId: session.id,
         seatIds: [seatId],

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { createSession, RESERVE, type SessionFixture } from '../support/factories';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { type GraphQLResponse, startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
 
 /**
  * Guarantee (docs/contract.md): any number of concurrent reserves over overlapping seats leave each seat
@@ -197,7 +198,7 @@ describe('reserve while Redis is unreachable', () => {
       // Once the client has reconnected (backoff, no restart), reserves take Redis locks again.
       let locked = 0;
       for (let attempt = 1; attempt <= 50 && locked === 0; attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await eventually(() => testApp.app.redis.status === 'ready', 15_000, 'the Redis client to reconnect');
         const seat = session.seats[attempt];
         const [response] = await race(testApp, [{ sessionId: session.id, seatIds: [seat.id] }]);
         expect(response.errors).toBeUndefined();

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createTestDatabase } from './test-databases';
 
 /** The compiled entry points; `npm test` builds them first (pretest). */
 export const DIST = join(__dirname, '..', '..', 'dist', 'src');
@@ -45,7 +46,15 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Starts `node dist/src/main.js` with `env`. A test database of this run that does not exist
+ * yet is first copied from the run's migrated template (the process then finds nothing to
+ * migrate); any other database is left to the process, which creates and migrates it.
+ */
 export async function startService(env: Record<string, string>, cwd?: string): Promise<ServiceProcess> {
+  if (env.DATABASE_URL) {
+    await createTestDatabase(env.DATABASE_URL);
+  }
   const port = await freePort();
   const child = spawn(process.execPath, [join(DIST, 'main.js')], {
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },

@@ -9,6 +9,7 @@ import { connect } from 'amqplib';
 import { type DocumentNode, print } from 'graphql';
 import { deleteTopology } from '../../src/events/topology';
 import { createLogger, type Logger } from '../../src/infra/logger';
+import { createTestDatabase } from './test-databases';
 import {
   TEST_AMQP_URL,
   TEST_DATABASE_PREFIX,
@@ -52,7 +53,8 @@ export function testPrivateKey(): string {
 
 /**
  * Environment of a test deployment: a database and an AMQP prefix of its own (created on first
- * start, dropped after the run), the test identity provider's key, quiet logs.
+ * start, the database as a copy of the run's migrated template; dropped after the run), the
+ * test identity provider's key, quiet logs.
  */
 export function testEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
@@ -79,7 +81,9 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
  */
 export async function connectMigratedTestDatabase(): Promise<MikroORM> {
   const config = loadConfig(testEnvironment());
+  await createTestDatabase(config.database.url);
   const orm = await connectDatabase(config.database);
+  // Nothing to apply on a copy of the template; still run, as the app does on start.
   await migrate(orm, config.database.url);
   return orm;
 }
@@ -136,6 +140,7 @@ export async function startTestApp(
  */
 export async function startTestAppIn(environment: Record<string, string>, logger?: Logger): Promise<TestApp> {
   const config = loadConfig(environment);
+  await createTestDatabase(config.database.url);
   const app = await startApplication(config, logger ?? createLogger(config.logLevel));
   const url = `http://127.0.0.1:${app.port}/graphql`;
   return {
