@@ -3,7 +3,6 @@ import { type RunningHold } from '../repositories/reservation.repository';
 import { type MillisecondClock, type NextHoldEnd } from './session-read-cache';
 import { ALL_SESSIONS } from './session-reads';
 
-
 /**
  * When the running holds of each session end, kept from the committed events themselves: a
  * hold begins only with a `reservation.created` event (its `expiresAt` is its seats' hold
