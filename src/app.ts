@@ -10,7 +10,7 @@ import { DATABASE_CLOCK } from './infra/clock';
 import { startingStatementTimeout } from './mikro-orm.config';
 import { repositoriesOf } from './repositories';
 import { type Config } from './config';
-import { createContextFactory } from './context';
+import { createContextFactory } from './resolvers/context';
 import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
 import { connectDatabase, migrate } from './infra/database';

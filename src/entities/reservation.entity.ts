@@ -13,7 +13,7 @@ import {
 } from '@mikro-orm/decorators/legacy';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
-import { DateTimeScalar } from '../schema/date-time.scalar';
+import { DateTimeScalar } from '../scalars/date-time.scalar';
 import { ReservationRepository } from '../repositories/reservation.repository';
 import { ReservationStatus } from './enums';
 import { holdEndedSql } from './hold-rules';

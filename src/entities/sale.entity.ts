@@ -11,7 +11,7 @@ import {
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { SaleRepository } from '../repositories/sale.repository';
-import { DateTimeScalar } from '../schema/date-time.scalar';
+import { DateTimeScalar } from '../scalars/date-time.scalar';
 import { Reservation } from './reservation.entity';
 import { Session } from './session.entity';
 

@@ -3,7 +3,7 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorator
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { SessionRepository } from '../repositories/session.repository';
-import { DateTimeScalar } from '../schema/date-time.scalar';
+import { DateTimeScalar } from '../scalars/date-time.scalar';
 
 /** One screening of a movie in a room. Immutable once created. */
 @ObjectType({ description: 'One screening of a movie in a room, with its seat map.' })

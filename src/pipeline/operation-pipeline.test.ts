@@ -1,5 +1,5 @@
 import { buildSchema, getOperationAST, GraphQLError, parse } from 'graphql';
-import { type Context, type RequestOrigin } from '../context';
+import { type Context, type RequestOrigin } from '../resolvers/context';
 import { type GuardedOperation } from '../security/request-guard';
 import { createOperationPipeline, selectOperation, type TransportPolicy } from './operation-pipeline';
 

@@ -7,7 +7,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { type Context, type ContextFactory } from '../context';
+import { type Context, type ContextFactory } from '../resolvers/context';
 import { ErrorCode } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
 import { type RequestGuard } from '../security/request-guard';

@@ -1,5 +1,5 @@
 import { type AuthChecker } from 'type-graphql';
-import { type Context, requireViewer } from '../context';
+import { type Context, requireViewer } from './context';
 import { forbidden } from '../errors/domain-error';
 
 /** The only role with extra rights; carried in the token's `roles` claim. */

@@ -1,7 +1,7 @@
 import { IsInt, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { MAX_ROWS, MAX_SEATS_PER_ROW } from '../booking/room-size';
 import { Field, InputType, Int } from 'type-graphql';
-import { DateTimeScalar } from '../schema/date-time.scalar';
+import { DateTimeScalar } from '../scalars/date-time.scalar';
 
 @InputType({ description: 'A new session; its seats are generated as rows x seatsPerRow.' })
 export class CreateSessionInput {

@@ -4,7 +4,7 @@ import { cancelReservation } from '../booking/cancel-reservation';
 import { confirmPayment } from '../booking/confirm-payment';
 import { getReservation, listMyReservations } from '../booking/reservation-queries';
 import { reserve } from '../booking/reserve/reserve';
-import { type Context, requireViewer } from '../context';
+import { type Context, requireViewer } from './context';
 import { ReservationStatus } from '../entities/enums';
 import { reservationStatusAsRead } from '../entities/hold-rules';
 import { Reservation } from '../entities/reservation.entity';

@@ -1,6 +1,6 @@
 import { Args, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { salesHistory } from '../booking/sales-history';
-import { type Context, requireViewer } from '../context';
+import { type Context, requireViewer } from './context';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
 import { Session } from '../entities/session.entity';

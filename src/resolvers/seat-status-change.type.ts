@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type SeatStatusChangedEvent } from '../booking/booking-events';
 import { rowIndex } from '../booking/seat-label';
-import { DateTimeScalar } from '../schema/date-time.scalar';
+import { DateTimeScalar } from '../scalars/date-time.scalar';
 import { SeatView } from './seat.type';
 
 // The view built for each event, for as long as the event object is alive.

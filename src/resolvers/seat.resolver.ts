@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import { type Context } from '../context';
+import { type Context } from './context';
 import { Session } from '../entities/session.entity';
 import { SeatView } from './seat.type';
 

@@ -1,7 +1,7 @@
 import { IsOptional, Max, MaxLength, Min } from 'class-validator';
 import { ArgsType, Field, ID, Int } from 'type-graphql';
 import { MAX_PAGE_SIZE } from '../booking/pagination';
-import { DateTimeScalar } from '../schema/date-time.scalar';
+import { DateTimeScalar } from '../scalars/date-time.scalar';
 
 @ArgsType()
 export class SessionArgs {

@@ -12,7 +12,7 @@ import {
 } from 'type-graphql';
 import { createSession, type SessionCreationDependencies } from '../booking/create-session';
 import { getSession, listSessions } from '../booking/session-queries';
-import { type Context } from '../context';
+import { type Context } from './context';
 import { Session } from '../entities/session.entity';
 import { ADMIN_ROLE } from './auth-checker';
 import { SessionConnection } from './connection.types';

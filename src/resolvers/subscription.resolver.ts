@@ -1,6 +1,6 @@
 import { Args, Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { type ReservationChangedEvent, type SeatStatusChangedEvent } from '../booking/booking-events';
-import { type Context, requireViewer } from '../context';
+import { type Context, requireViewer } from './context';
 import { Reservation } from '../entities/reservation.entity';
 import { mayRead } from '../booking/reservation-queries';
 import { forbidden, notFound } from '../errors/domain-error';

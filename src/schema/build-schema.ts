@@ -7,7 +7,7 @@ import { SaleResolver } from '../resolvers/sale.resolver';
 import { SeatResolver } from '../resolvers/seat.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver';
-import { DateTimeScalar } from './date-time.scalar';
+import { DateTimeScalar } from '../scalars/date-time.scalar';
 
 /** Every resolver class of the API. */
 export const RESOLVERS = [

@@ -4,7 +4,7 @@ import { type ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import express from 'express';
 import { type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { type Config } from '../config';
-import { type Context, type ContextFactory } from '../context';
+import { type Context, type ContextFactory } from '../resolvers/context';
 import { createErrorFormatter } from '../errors/graphql-error-formatter';
 import { type TokenVerifier } from '../infra/auth';
 import { type Logger } from '../infra/logger';

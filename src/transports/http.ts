@@ -11,7 +11,7 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import { type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { type Config } from '../config';
-import { type Context, type ContextFactory } from '../context';
+import { type Context, type ContextFactory } from '../resolvers/context';
 import { type OperationPipeline, type TransportPolicy } from '../pipeline/operation-pipeline';
 import { type ClientAddressResolver } from '../security/client-address';
 import { executionTimeout, requestDeadlineOf } from '../security/execution-timeout';

@@ -1,6 +1,6 @@
 import { type ApolloServerPlugin } from '@apollo/server';
 import { type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { type Context } from '../context';
+import { type Context } from '../resolvers/context';
 import { ErrorCode } from '../errors/domain-error';
 import { WIRE_CODES, wireCode } from '../errors/graphql-error-formatter';
 import { type Logger } from '../infra/logger';

@@ -1,9 +1,9 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
-import { DomainError, unauthenticated } from './errors/domain-error';
-import { bearerToken, type TokenVerifier, type Viewer } from './infra/auth';
-import { type LivePubSub } from './live/live-pubsub';
-import { type RequestDeadline } from './infra/request-deadline';
-import { createLoaders, type LoaderRepositories, type Loaders } from './resolvers/loaders';
+import { DomainError, unauthenticated } from '../errors/domain-error';
+import { bearerToken, type TokenVerifier, type Viewer } from '../infra/auth';
+import { type LivePubSub } from '../live/live-pubsub';
+import { type RequestDeadline } from '../infra/request-deadline';
+import { createLoaders, type LoaderRepositories, type Loaders } from './loaders';
 
 /** Per-request (or per-subscription) GraphQL context. */
 export interface Context {
