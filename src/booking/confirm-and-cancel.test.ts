@@ -1,12 +1,9 @@
-import { type MikroORM } from '@mikro-orm/postgresql';
 import {
-  bookingHarness,
-  type BookingHarness,
   HARNESS_HOLD_SECONDS,
   insertSession,
   someUser,
+  useBookingHarness,
 } from '../../test/support/booking-harness';
-import { connectMigratedTestDatabase } from '../../test/support/test-app';
 import { ReservationStatus, SeatStatus } from '../entities/enums';
 import { repositoriesOf } from '../repositories';
 import { cancelReservation } from './cancel-reservation';
@@ -14,49 +11,45 @@ import { confirmPayment } from './confirm-payment';
 import { reserve } from './reserve/reserve';
 
 describe('confirm payment and cancel (use cases on PostgreSQL, manual clock)', () => {
-  let orm: MikroORM;
-  let harness: BookingHarness;
-
-  beforeAll(async () => {
-    orm = await connectMigratedTestDatabase();
-  });
-  afterAll(async () => {
-    await orm.close();
-  });
-  beforeEach(() => {
-    harness = bookingHarness(orm);
-  });
+  const booking = useBookingHarness();
 
   async function held(seatCount = 2) {
-    const session = await insertSession(orm);
+    const session = await insertSession(booking.orm);
     const user = someUser();
     const seatIds = session.seatIds.slice(0, seatCount);
-    const reservation = await reserve(harness.deps, harness.em(), user, { sessionId: session.id, seatIds });
+    const reservation = await reserve(booking.harness.deps, booking.harness.em(), user, {
+      sessionId: session.id,
+      seatIds,
+    });
     return { session, user, seatIds, reservation };
   }
 
   it('sells the seats, releases exactly their locks, and answers a repeat with the same sale', async () => {
     const { user, seatIds, reservation } = await held();
-    const sale = await confirmPayment(harness.deps, harness.em(), user, reservation.id);
+    const sale = await confirmPayment(booking.harness.deps, booking.harness.em(), user, reservation.id);
     expect(sale.amountCents).toBe(reservation.totalCents);
-    expect(harness.locks.tokens.size).toBe(0);
-    const seats = await repositoriesOf(harness.em()).seats.findByIds(seatIds);
+    expect(booking.harness.locks.tokens.size).toBe(0);
+    const seats = await repositoriesOf(booking.harness.em()).seats.findByIds(seatIds);
     expect(seats.map((seat) => seat.status)).toEqual([SeatStatus.SOLD, SeatStatus.SOLD]);
-    expect((await confirmPayment(harness.deps, harness.em(), user, reservation.id)).id).toBe(sale.id);
+    expect((await confirmPayment(booking.harness.deps, booking.harness.em(), user, reservation.id)).id).toBe(
+      sale.id,
+    );
   });
 
   it('answers RESERVATION_EXPIRED once the clock passes the hold, and frees the seats', async () => {
     const { user, seatIds, reservation } = await held();
-    harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000);
-    await expect(confirmPayment(harness.deps, harness.em(), user, reservation.id)).rejects.toMatchObject({
+    booking.harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000);
+    await expect(
+      confirmPayment(booking.harness.deps, booking.harness.em(), user, reservation.id),
+    ).rejects.toMatchObject({
       code: 'RESERVATION_EXPIRED',
       details: { reservationId: reservation.id },
     });
-    const { reservations, seats } = repositoriesOf(harness.em());
+    const { reservations, seats } = repositoriesOf(booking.harness.em());
     expect((await reservations.findById(reservation.id))?.status).toBe(ReservationStatus.EXPIRED);
-    const freed = await seats.findByIds(seatIds, harness.clock);
+    const freed = await seats.findByIds(seatIds, booking.harness.clock);
     expect(freed.map((seat) => seat.status)).toEqual([SeatStatus.AVAILABLE, SeatStatus.AVAILABLE]);
-    expect(harness.events.slice(-2).map((event) => event.topic)).toEqual([
+    expect(booking.harness.events.slice(-2).map((event) => event.topic)).toEqual([
       'reservation.expired',
       'seat.status-changed',
     ]);
@@ -64,27 +57,32 @@ describe('confirm payment and cancel (use cases on PostgreSQL, manual clock)', (
 
   it('cancels with the freed seats in its event, releasing their locks; cancelling again changes nothing', async () => {
     const { user, seatIds, reservation } = await held();
-    const cancelled = await cancelReservation(harness.deps, harness.em(), user, reservation.id);
-    expect(cancelled.status).toBe(ReservationStatus.CANCELLED);
-    expect(harness.locks.tokens.size).toBe(0);
-    const event = harness.events.find((recorded) => recorded.topic === 'reservation.cancelled');
-    expect(event?.payload).toMatchObject({ seatIds, status: 'CANCELLED' });
-    const eventsBefore = harness.events.length;
-    expect((await cancelReservation(harness.deps, harness.em(), user, reservation.id)).status).toBe(
-      ReservationStatus.CANCELLED,
+    const cancelled = await cancelReservation(
+      booking.harness.deps,
+      booking.harness.em(),
+      user,
+      reservation.id,
     );
-    expect(harness.events.length).toBe(eventsBefore);
+    expect(cancelled.status).toBe(ReservationStatus.CANCELLED);
+    expect(booking.harness.locks.tokens.size).toBe(0);
+    const event = booking.harness.events.find((recorded) => recorded.topic === 'reservation.cancelled');
+    expect(event?.payload).toMatchObject({ seatIds, status: 'CANCELLED' });
+    const eventsBefore = booking.harness.events.length;
+    expect(
+      (await cancelReservation(booking.harness.deps, booking.harness.em(), user, reservation.id)).status,
+    ).toBe(ReservationStatus.CANCELLED);
+    expect(booking.harness.events.length).toBe(eventsBefore);
   });
 
   it('lets only the owner change a reservation', async () => {
     const { reservation } = await held(1);
     await expect(
-      cancelReservation(harness.deps, harness.em(), someUser(), reservation.id),
+      cancelReservation(booking.harness.deps, booking.harness.em(), someUser(), reservation.id),
     ).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
     await expect(
-      confirmPayment(harness.deps, harness.em(), someUser(), reservation.id),
+      confirmPayment(booking.harness.deps, booking.harness.em(), someUser(), reservation.id),
     ).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });

@@ -4,14 +4,13 @@ import { Sale } from '../entities/sale.entity';
 import { type RequestDeadline } from '../infra/request-deadline';
 import { repositoriesOf } from '../repositories';
 import { type BookingDependencies } from './booking-dependencies';
-import { invalidState, reservationExpired } from './booking-errors';
+import { invalidState } from './booking-errors';
 import { reservationChanged, seatStatusChanged } from './booking-events';
 import { type Caller } from './caller';
-import { expireInTransaction } from './expire-overdue';
-import { lockOwnedReservation } from './owned-reservation';
+import { changeOwnedReservation } from './owned-reservation';
 
-// How the payment transaction ended. An ended hold is expired in that transaction (its seats
-// freed, with events) and must commit, so it is a result, not a throw.
+// How the payment transaction ended (an ended hold is expired and answered by
+// changeOwnedReservation).
 type PaymentOutcome =
   | {
       readonly kind: 'sold';
@@ -20,8 +19,7 @@ type PaymentOutcome =
       readonly sessionId: string;
       readonly soldSeatIds: string[];
     }
-  | { readonly kind: 'already-confirmed'; readonly sale: Sale }
-  | { readonly kind: 'expired' };
+  | { readonly kind: 'already-confirmed'; readonly sale: Sale };
 
 /**
  * Turns the caller's PENDING reservation into a Sale; calling it again returns the same Sale.
@@ -39,66 +37,51 @@ export async function confirmPayment(
   reservationId: string,
   deadline?: RequestDeadline,
 ): Promise<Sale> {
-  const outcome = await deps.transactions.run(em, deadline, async (tx, events): Promise<PaymentOutcome> => {
-    const { reservation, overdue, databaseNow } = await lockOwnedReservation(
-      tx,
-      caller,
-      reservationId,
-      deps.clock,
-    );
-    const { seats, sales } = repositoriesOf(tx);
-    switch (reservation.status) {
-      case ReservationStatus.CONFIRMED: {
+  const outcome = await changeOwnedReservation(
+    deps,
+    em,
+    caller,
+    reservationId,
+    deadline,
+    async (tx, events, { reservation, databaseNow }): Promise<PaymentOutcome> => {
+      const { seats, sales } = repositoriesOf(tx);
+      if (reservation.status === ReservationStatus.CONFIRMED) {
         const [sale] = await sales.findByReservations([reservation.id]);
         return { kind: 'already-confirmed', sale };
       }
-      case ReservationStatus.CANCELLED:
+      if (reservation.status === ReservationStatus.CANCELLED) {
         throw invalidState('The reservation was cancelled.', reservationId);
-      case ReservationStatus.EXPIRED:
-        throw reservationExpired(reservationId);
-      case ReservationStatus.PENDING:
-        break;
-    }
-    if (overdue) {
-      await expireInTransaction(tx, events, { reservationIds: [reservation.id] }, deps.clock);
-      return { kind: 'expired' };
-    }
-    const sold = await seats.sellHeldBy(reservation.id);
-    reservation.status = ReservationStatus.CONFIRMED;
-    reservation.updatedAt = databaseNow;
-    const sale = tx.create(Sale, {
-      userId: reservation.userId,
-      reservation,
-      session: reservation.session,
-      amountCents: reservation.totalCents,
-      createdAt: databaseNow,
-    });
-    const soldSeatIds = sold.map((seat) => seat.id).sort();
-    events.record('reservation.confirmed', {
-      ...reservationChanged(reservation, soldSeatIds, databaseNow),
-      saleId: sale.id,
-    });
-    const change = seatStatusChanged(reservation.session.id, reservation.id, sold, databaseNow);
-    if (change) {
-      events.record('seat.status-changed', change);
-    }
-    return {
-      kind: 'sold',
-      sale,
-      lockToken: reservation.lockToken,
-      sessionId: reservation.session.id,
-      soldSeatIds,
-    };
-  });
-  switch (outcome.kind) {
-    case 'expired':
-      throw reservationExpired(reservationId);
-    case 'already-confirmed':
-      return outcome.sale;
-    case 'sold':
-      if (outcome.lockToken && outcome.soldSeatIds.length > 0) {
-        await deps.seatLocks.release(outcome.sessionId, outcome.soldSeatIds, outcome.lockToken);
       }
-      return outcome.sale;
+      const sold = await seats.sellHeldBy(reservation.id);
+      reservation.status = ReservationStatus.CONFIRMED;
+      reservation.updatedAt = databaseNow;
+      const sale = tx.create(Sale, {
+        userId: reservation.userId,
+        reservation,
+        session: reservation.session,
+        amountCents: reservation.totalCents,
+        createdAt: databaseNow,
+      });
+      const soldSeatIds = sold.map((seat) => seat.id).sort();
+      events.record('reservation.confirmed', {
+        ...reservationChanged(reservation, soldSeatIds, databaseNow),
+        saleId: sale.id,
+      });
+      const change = seatStatusChanged(reservation.session.id, reservation.id, sold, databaseNow);
+      if (change) {
+        events.record('seat.status-changed', change);
+      }
+      return {
+        kind: 'sold',
+        sale,
+        lockToken: reservation.lockToken,
+        sessionId: reservation.session.id,
+        soldSeatIds,
+      };
+    },
+  );
+  if (outcome.kind === 'sold' && outcome.lockToken && outcome.soldSeatIds.length > 0) {
+    await deps.seatLocks.release(outcome.sessionId, outcome.soldSeatIds, outcome.lockToken);
   }
+  return outcome.sale;
 }

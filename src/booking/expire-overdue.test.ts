@@ -1,49 +1,47 @@
-import { type MikroORM } from '@mikro-orm/postgresql';
 import {
-  bookingHarness,
-  type BookingHarness,
   HARNESS_HOLD_SECONDS,
   insertSession,
   someUser,
+  useBookingHarness,
 } from '../../test/support/booking-harness';
-import { connectMigratedTestDatabase } from '../../test/support/test-app';
 import { SeatStatus } from '../entities/enums';
 import { repositoriesOf } from '../repositories';
 import { expireOverdue } from './expire-overdue';
 import { reserve } from './reserve/reserve';
 
 describe('expire overdue (use case on PostgreSQL, manual clock)', () => {
-  let orm: MikroORM;
-  let harness: BookingHarness;
-
-  beforeAll(async () => {
-    orm = await connectMigratedTestDatabase();
-  });
-  afterAll(async () => {
-    await orm.close();
-  });
-  beforeEach(() => {
-    harness = bookingHarness(orm);
-  });
+  const booking = useBookingHarness();
 
   it('expires only the holds that ended by the clock, once, freeing their seats with events', async () => {
-    const session = await insertSession(orm);
+    const session = await insertSession(booking.orm);
     const user = someUser();
-    const first = await reserve(harness.deps, harness.em(), user, {
+    const first = await reserve(booking.harness.deps, booking.harness.em(), user, {
       sessionId: session.id,
       seatIds: [session.seatIds[0]],
     });
-    expect(await expireOverdue(harness.deps, harness.em(), { reservationIds: [first.id] })).toEqual([]);
+    expect(
+      await expireOverdue(booking.harness.deps, booking.harness.em(), { reservationIds: [first.id] }),
+    ).toEqual([]);
 
-    harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000);
-    const expired = await expireOverdue(harness.deps, harness.em(), { reservationIds: [first.id] });
+    booking.harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000);
+    const expired = await expireOverdue(booking.harness.deps, booking.harness.em(), {
+      reservationIds: [first.id],
+    });
     expect(expired.map((reservation) => reservation.id)).toEqual([first.id]);
-    expect(expired[0]).toMatchObject({ seatIds: [session.seatIds[0]], databaseNow: harness.clock.fixedNow });
-    expect(await expireOverdue(harness.deps, harness.em(), { reservationIds: [first.id] })).toEqual([]);
+    expect(expired[0]).toMatchObject({
+      seatIds: [session.seatIds[0]],
+      databaseNow: booking.harness.clock.fixedNow,
+    });
+    expect(
+      await expireOverdue(booking.harness.deps, booking.harness.em(), { reservationIds: [first.id] }),
+    ).toEqual([]);
 
-    const [seat] = await repositoriesOf(harness.em()).seats.findByIds([session.seatIds[0]], harness.clock);
+    const [seat] = await repositoriesOf(booking.harness.em()).seats.findByIds(
+      [session.seatIds[0]],
+      booking.harness.clock,
+    );
     expect(seat).toMatchObject({ status: SeatStatus.AVAILABLE, holdEndsAt: null, version: 3 });
-    expect(harness.events.slice(-2)).toEqual([
+    expect(booking.harness.events.slice(-2)).toEqual([
       expect.objectContaining({ topic: 'reservation.expired' }),
       expect.objectContaining({
         topic: 'seat.status-changed',
@@ -55,22 +53,24 @@ describe('expire overdue (use case on PostgreSQL, manual clock)', () => {
   });
 
   it('reads a seat whose hold ended as AVAILABLE before anything expires it', async () => {
-    const session = await insertSession(orm);
-    await reserve(harness.deps, harness.em(), someUser(), {
+    const session = await insertSession(booking.orm);
+    await reserve(booking.harness.deps, booking.harness.em(), someUser(), {
       sessionId: session.id,
       seatIds: [session.seatIds[1]],
     });
-    const { seats } = repositoriesOf(harness.em());
-    expect((await seats.findByIds([session.seatIds[1]], harness.clock))[0].status).toBe(SeatStatus.RESERVED);
-    expect((await seats.availabilityBySessions([session.id], harness.clock)).get(session.id)?.available).toBe(
-      3,
+    const { seats } = repositoriesOf(booking.harness.em());
+    expect((await seats.findByIds([session.seatIds[1]], booking.harness.clock))[0].status).toBe(
+      SeatStatus.RESERVED,
     );
-    harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000);
-    expect((await seats.findByIds([session.seatIds[1]], harness.clock))[0]).toMatchObject({
+    expect(
+      (await seats.availabilityBySessions([session.id], booking.harness.clock)).get(session.id)?.available,
+    ).toBe(3);
+    booking.harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000);
+    expect((await seats.findByIds([session.seatIds[1]], booking.harness.clock))[0]).toMatchObject({
       status: SeatStatus.AVAILABLE,
       holdEndsAt: null,
     });
-    expect(await seats.availabilityBySessions([session.id], harness.clock)).toEqual(
+    expect(await seats.availabilityBySessions([session.id], booking.harness.clock)).toEqual(
       new Map([[session.id, { available: 4, nextHoldEnd: null }]]),
     );
   });

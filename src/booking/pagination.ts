@@ -1,5 +1,5 @@
 import { badUserInput } from '../errors/domain-error';
-import { isUuid } from '../infra/uuid';
+import { canonicalId } from '../infra/uuid';
 
 /** Largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 100;
@@ -40,7 +40,7 @@ const PART_DECODERS: { readonly [Part in CursorPart]: (text: string) => CursorVa
       ? date
       : undefined;
   },
-  uuid: (text) => (isUuid(text) && text === text.toLowerCase() ? text : undefined),
+  uuid: (text) => (canonicalId(text) === text ? text : undefined),
 };
 
 /** Opaque cursor: base64url of the JSON key of the last row seen (dates as ISO strings). */

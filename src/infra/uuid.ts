@@ -39,6 +39,11 @@ export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
+/** `value` in canonical form (lower-case) when it is a UUID, else null. */
+export function canonicalId(value: string): string | null {
+  return isUuid(value) ? value.toLowerCase() : null;
+}
+
 /**
  * The one way an id enters the application: checked as a UUID and lower-cased (ids are matched
  * case-insensitively; PostgreSQL prints them lower-case, and caches and events key by them).
@@ -46,10 +51,11 @@ export function isUuid(value: string): boolean {
  * @throws DomainError BAD_USER_INPUT with `field`, message `<field> must be a UUID.`
  */
 export function parseId(field: string, value: string): string {
-  if (!isUuid(value)) {
+  const id = canonicalId(value);
+  if (id === null) {
     throw badUserInput(field, `${field} must be a UUID.`);
   }
-  return value.toLowerCase();
+  return id;
 }
 
 /**

@@ -1,6 +1,5 @@
-import { IsOptional, Max, MaxLength, Min } from 'class-validator';
-import { ArgsType, Field, ID, Int } from 'type-graphql';
-import { MAX_PAGE_SIZE } from '../booking/pagination';
+import { ArgsType, Field, ID } from 'type-graphql';
+import { PageArgs } from './page.args';
 import { DateTimeScalar } from '../scalars/date-time.scalar';
 
 @ArgsType()
@@ -16,22 +15,7 @@ export class SessionIdArgs {
 }
 
 @ArgsType()
-export class SessionsArgs {
-  @Field(() => Int, {
-    nullable: true,
-    defaultValue: 20,
-    description: `How many sessions to return (1-${MAX_PAGE_SIZE}).`,
-  })
-  @IsOptional()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: '`endCursor` of the previous page.' })
-  @IsOptional()
-  @MaxLength(500)
-  after?: string | null;
-
+export class SessionsArgs extends PageArgs('sessions') {
   @Field(() => DateTimeScalar, {
     nullable: true,
     description: 'Only sessions starting at or after this time.',

@@ -1,4 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { ErrorCode } from '../errors/domain-error';
+import { wireCode } from '../errors/graphql-error-formatter';
 
 // ISO-8601 date-time with an explicit offset ("Z" or "+hh:mm"): a time without a zone is
 // ambiguous for a booking made across time zones.
@@ -9,14 +11,14 @@ function parse(value: unknown): Date {
     throw new GraphQLError(
       'DateTime must be an ISO-8601 string with a time zone, e.g. 2030-01-31T20:00:00Z',
       {
-        extensions: { code: 'BAD_USER_INPUT' },
+        extensions: { code: wireCode(ErrorCode.BadUserInput) },
       },
     );
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
     throw new GraphQLError(`DateTime "${value}" is not a real date`, {
-      extensions: { code: 'BAD_USER_INPUT' },
+      extensions: { code: wireCode(ErrorCode.BadUserInput) },
     });
   }
   return date;
@@ -38,7 +40,9 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   parseValue: parse,
   parseLiteral(ast) {
     if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
+      throw new GraphQLError('DateTime must be a string', {
+        extensions: { code: wireCode(ErrorCode.BadUserInput) },
+      });
     }
     return parse(ast.value);
   },

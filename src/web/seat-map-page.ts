@@ -1,6 +1,6 @@
 import { isLoopbackRequest } from '../security/client-address';
 import express, { type Express } from 'express';
-import { isUuid } from '../infra/uuid';
+import { canonicalId } from '../infra/uuid';
 import { ASSETS_PATH } from './graphql-ide';
 
 /** Mints a token for the local dev key; absent unless the dev key is in use. */
@@ -204,12 +204,12 @@ const page = (sessionId: string, devTokens: boolean) => `<!doctype html>
  */
 export function mountSeatMapPage(app: Express, issueDevToken?: DevTokenIssuer): void {
   app.get('/demo/sessions/:id', (request, response) => {
-    const sessionId = request.params.id;
-    if (!isUuid(sessionId)) {
+    const sessionId = canonicalId(request.params.id);
+    if (sessionId === null) {
       response.status(400).type('text').send('The session id must be a UUID.');
       return;
     }
-    response.type('html').send(page(sessionId.toLowerCase(), issueDevToken !== undefined));
+    response.type('html').send(page(sessionId, issueDevToken !== undefined));
   });
   if (issueDevToken) {
     app.post('/demo/token', express.json({ limit: 1_024 }), async (request, response) => {

@@ -9,6 +9,7 @@ import { Session } from '../../src/entities/session.entity';
 import { ManualClock } from '../../src/infra/clock';
 import { RedisSeatLockGate, type SeatLockResult, type SeatLocks } from '../../src/infra/seat-locks';
 import { startingStatementTimeout } from '../../src/mikro-orm.config';
+import { connectMigratedTestDatabase } from './test-app';
 
 /**
  * Seat locks in memory, with Redis's semantics (all or none, compare-and-delete release); set
@@ -112,4 +113,23 @@ export async function insertSession(
 /** A user id no other test uses. */
 export function someUser(): { userId: string; isAdmin: boolean } {
   return { userId: `user-${randomUUID()}`, isAdmin: false };
+}
+
+/**
+ * Registers the jest hooks of a use-case test file: one migrated database for the file, and a
+ * fresh harness (clock, seat locks, recorded events) for each test. Read `orm` and `harness`
+ * inside tests and hooks, once the hooks have run.
+ */
+export function useBookingHarness(): { readonly orm: MikroORM; readonly harness: BookingHarness } {
+  const state = {} as { orm: MikroORM; harness: BookingHarness };
+  beforeAll(async () => {
+    state.orm = await connectMigratedTestDatabase();
+  });
+  afterAll(async () => {
+    await state.orm?.close();
+  });
+  beforeEach(() => {
+    state.harness = bookingHarness(state.orm);
+  });
+  return state;
 }

@@ -1,77 +1,66 @@
-import { type MikroORM } from '@mikro-orm/postgresql';
 import {
-  bookingHarness,
-  type BookingHarness,
   HARNESS_HOLD_SECONDS,
   insertSession,
   someUser,
+  useBookingHarness,
 } from '../../../test/support/booking-harness';
-import { connectMigratedTestDatabase } from '../../../test/support/test-app';
 import { ReservationStatus, SeatStatus } from '../../entities/enums';
 import { reservationStatusAsRead } from '../../entities/hold-rules';
 import { repositoriesOf } from '../../repositories';
 import { reserve } from './reserve';
 
 describe('reserve (use case on PostgreSQL, in-memory locks, manual clock)', () => {
-  let orm: MikroORM;
-  let harness: BookingHarness;
-
-  beforeAll(async () => {
-    orm = await connectMigratedTestDatabase();
-  });
-  afterAll(async () => {
-    await orm.close();
-  });
-  beforeEach(() => {
-    harness = bookingHarness(orm);
-  });
+  const booking = useBookingHarness();
 
   it('holds the seats until now + the hold by the clock, with its events and locks', async () => {
-    const session = await insertSession(orm);
+    const session = await insertSession(booking.orm);
     const seatIds = session.seatIds.slice(0, 2);
-    const reservation = await reserve(harness.deps, harness.em(), someUser(), {
+    const reservation = await reserve(booking.harness.deps, booking.harness.em(), someUser(), {
       sessionId: session.id.toUpperCase(),
       seatIds: seatIds.map((id) => id.toUpperCase()),
     });
     expect(reservation.status).toBe(ReservationStatus.PENDING);
-    expect(reservation.createdAt).toEqual(harness.clock.fixedNow);
+    expect(reservation.createdAt).toEqual(booking.harness.clock.fixedNow);
     expect(reservation.expiresAt.getTime()).toBe(
-      harness.clock.fixedNow!.getTime() + HARNESS_HOLD_SECONDS * 1_000,
+      booking.harness.clock.fixedNow!.getTime() + HARNESS_HOLD_SECONDS * 1_000,
     );
     expect(reservation.totalCents).toBe(2_000);
-    expect(harness.events.map((event) => event.topic)).toEqual([
+    expect(booking.harness.events.map((event) => event.topic)).toEqual([
       'reservation.created',
       'seat.status-changed',
     ]);
-    expect(harness.locks.tokens.size).toBe(2);
-    const seats = await repositoriesOf(harness.em()).seats.findByIds(seatIds, harness.clock);
+    expect(booking.harness.locks.tokens.size).toBe(2);
+    const seats = await repositoriesOf(booking.harness.em()).seats.findByIds(seatIds, booking.harness.clock);
     expect(seats.map((seat) => seat.status)).toEqual([SeatStatus.RESERVED, SeatStatus.RESERVED]);
     expect(seats[0].holdEndsAt).toEqual(reservation.expiresAt);
   });
 
   it('answers a replayed idempotency key with the first reservation, and refuses it for other seats', async () => {
-    const session = await insertSession(orm);
+    const session = await insertSession(booking.orm);
     const user = someUser();
     const command = { sessionId: session.id, seatIds: [session.seatIds[0]], idempotencyKey: 'key-1' };
-    const first = await reserve(harness.deps, harness.em(), user, command);
-    const again = await reserve(harness.deps, harness.em(), user, command);
+    const first = await reserve(booking.harness.deps, booking.harness.em(), user, command);
+    const again = await reserve(booking.harness.deps, booking.harness.em(), user, command);
     expect(again.id).toBe(first.id);
     await expect(
-      reserve(harness.deps, harness.em(), user, { ...command, seatIds: [session.seatIds[1]] }),
+      reserve(booking.harness.deps, booking.harness.em(), user, {
+        ...command,
+        seatIds: [session.seatIds[1]],
+      }),
     ).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'idempotencyKey' } });
   });
 
   it('reserves through PostgreSQL alone when Redis is down, and says so in the log', async () => {
-    const session = await insertSession(orm);
-    harness.locks.down = true;
-    const reservation = await reserve(harness.deps, harness.em(), someUser(), {
+    const session = await insertSession(booking.orm);
+    booking.harness.locks.down = true;
+    const reservation = await reserve(booking.harness.deps, booking.harness.em(), someUser(), {
       sessionId: session.id,
       seatIds: [session.seatIds[0]],
     });
     expect(reservation.lockToken).toBeNull();
-    expect(harness.warnings).toEqual(['Redis unavailable: reserving through PostgreSQL alone']);
+    expect(booking.harness.warnings).toEqual(['Redis unavailable: reserving through PostgreSQL alone']);
     await expect(
-      reserve(harness.deps, harness.em(), someUser(), {
+      reserve(booking.harness.deps, booking.harness.em(), someUser(), {
         sessionId: session.id,
         seatIds: [session.seatIds[0]],
       }),
@@ -79,46 +68,52 @@ describe('reserve (use case on PostgreSQL, in-memory locks, manual clock)', () =
   });
 
   it('turns a locked seat away before PostgreSQL, counting the conflict, and leaves nothing behind', async () => {
-    const session = await insertSession(orm);
-    await reserve(harness.deps, harness.em(), someUser(), {
+    const session = await insertSession(booking.orm);
+    await reserve(booking.harness.deps, booking.harness.em(), someUser(), {
       sessionId: session.id,
       seatIds: [session.seatIds[0]],
     });
     await expect(
-      reserve(harness.deps, harness.em(), someUser(), {
+      reserve(booking.harness.deps, booking.harness.em(), someUser(), {
         sessionId: session.id,
         seatIds: session.seatIds.slice(0, 2),
       }),
     ).rejects.toMatchObject({ code: 'SEAT_UNAVAILABLE', details: { seatIds: [session.seatIds[0]] } });
-    expect(harness.lockConflicts()).toBe(1);
-    expect(harness.locks.tokens.size).toBe(1);
+    expect(booking.harness.lockConflicts()).toBe(1);
+    expect(booking.harness.locks.tokens.size).toBe(1);
   });
 
   it('with an idempotency key, lets PostgreSQL judge a locked seat (it may be the same request)', async () => {
-    const session = await insertSession(orm);
+    const session = await insertSession(booking.orm);
     const seatIds = [session.seatIds[0]];
-    await reserve(harness.deps, harness.em(), someUser(), { sessionId: session.id, seatIds });
+    await reserve(booking.harness.deps, booking.harness.em(), someUser(), { sessionId: session.id, seatIds });
     await expect(
-      reserve(harness.deps, harness.em(), someUser(), {
+      reserve(booking.harness.deps, booking.harness.em(), someUser(), {
         sessionId: session.id,
         seatIds,
         idempotencyKey: 'k',
       }),
     ).rejects.toMatchObject({ code: 'SEAT_UNAVAILABLE', details: { seatIds } });
-    expect(harness.lockConflicts()).toBe(0);
+    expect(booking.harness.lockConflicts()).toBe(0);
   });
 
   it('expires a hold that ended by the clock and holds its seats again', async () => {
-    const session = await insertSession(orm);
+    const session = await insertSession(booking.orm);
     const seatIds = [session.seatIds[0]];
-    const stale = await reserve(harness.deps, harness.em(), someUser(), { sessionId: session.id, seatIds });
-    harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000 + 1);
-    harness.locks.tokens.clear(); // Redis would have ended the lock by its TTL.
-    const fresh = await reserve(harness.deps, harness.em(), someUser(), { sessionId: session.id, seatIds });
-    const { reservations } = repositoriesOf(harness.em());
+    const stale = await reserve(booking.harness.deps, booking.harness.em(), someUser(), {
+      sessionId: session.id,
+      seatIds,
+    });
+    booking.harness.clock.advance(HARNESS_HOLD_SECONDS * 1_000 + 1);
+    booking.harness.locks.tokens.clear(); // Redis would have ended the lock by its TTL.
+    const fresh = await reserve(booking.harness.deps, booking.harness.em(), someUser(), {
+      sessionId: session.id,
+      seatIds,
+    });
+    const { reservations } = repositoriesOf(booking.harness.em());
     expect((await reservations.findById(stale.id))?.status).toBe(ReservationStatus.EXPIRED);
     expect(reservationStatusAsRead(fresh)).toBe(ReservationStatus.PENDING);
-    expect(harness.events.map((event) => event.topic)).toEqual([
+    expect(booking.harness.events.map((event) => event.topic)).toEqual([
       'reservation.created',
       'seat.status-changed',
       'reservation.expired',
@@ -129,15 +124,15 @@ describe('reserve (use case on PostgreSQL, in-memory locks, manual clock)', () =
   });
 
   it('refuses a session that has started by the clock, leaving no lock', async () => {
-    const session = await insertSession(orm, { startsAt: new Date(Date.now() + 60_000) });
-    harness.clock.advance(60_000);
+    const session = await insertSession(booking.orm, { startsAt: new Date(Date.now() + 60_000) });
+    booking.harness.clock.advance(60_000);
     await expect(
-      reserve(harness.deps, harness.em(), someUser(), {
+      reserve(booking.harness.deps, booking.harness.em(), someUser(), {
         sessionId: session.id,
         seatIds: [session.seatIds[0]],
       }),
     ).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
-    expect(harness.locks.tokens.size).toBe(0);
-    expect(harness.events).toEqual([]);
+    expect(booking.harness.locks.tokens.size).toBe(0);
+    expect(booking.harness.events).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { type Reservation } from '../../entities/reservation.entity';
-import { DomainError, notFound } from '../../errors/domain-error';
+import { DomainError, ErrorCode, notFound } from '../../errors/domain-error';
 import { isLockTimeout } from '../../infra/database-errors';
 import { type RequestDeadline } from '../../infra/request-deadline';
 import { parseId } from '../../infra/uuid';
@@ -49,7 +49,7 @@ export async function reserve(
     deps.observer?.reserved('held');
     return reservation;
   } catch (error) {
-    deps.observer?.reserved(error instanceof DomainError ? error.code : 'INTERNAL_SERVER_ERROR');
+    deps.observer?.reserved(error instanceof DomainError ? error.code : ErrorCode.InternalServerError);
     throw error;
   }
 }
