@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../errors/domain-error';
 import { requestRefusal } from '../errors/graphql-error-formatter';
-import { checkDocumentSize } from '../security/operation-limits';
+import { checkDocumentSize } from '../security/document-size';
 import { withCode } from './refusals';
 
 /** The parsing limits every transport applies (`config.limits` fits). */

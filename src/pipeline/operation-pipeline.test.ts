@@ -36,7 +36,7 @@ const request = (
   extra: { operationName?: string; variables?: Record<string, unknown> } = {},
 ) => ({
   query,
-  caller: { viewer: null },
+  sender: { viewer: null },
   clientAddress: '10.0.0.1',
   requestId: 'r1',
   ...extra,

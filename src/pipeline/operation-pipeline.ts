@@ -30,14 +30,14 @@ export interface TransportPolicy {
  * authenticated (websocket connections verify their token once), or the `Authorization`
  * value of this request (verified by the pipeline).
  */
-export type Caller = { readonly viewer: Viewer | null } | { readonly authorization: string | undefined };
+export type OperationSender = { readonly viewer: Viewer | null } | { readonly authorization: string | undefined };
 
 /** One operation as a transport received it. */
 export interface OperationRequest {
   readonly query: string;
   readonly variables?: Readonly<Record<string, unknown>> | null;
   readonly operationName?: string | null;
-  readonly caller: Caller;
+  readonly sender: OperationSender;
   /** Who sent it (see `ClientAddressResolver`): rate budgets of anonymous callers count per address. */
   readonly clientAddress: string;
   /** Correlates the operation's log lines. */
@@ -162,7 +162,7 @@ export function createOperationPipeline(options: OperationPipelineOptions): Oper
       }
       // Building the context verifies a per-request token; the rate budget needs its verdict.
       const contextValue = await createContext({
-        ...request.caller,
+        ...request.sender,
         clientAddress: request.clientAddress,
         requestId: request.requestId,
         cacheLoaders: policy.cacheLoaders,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
 import { type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { type Config } from '../config';
+import { type Config } from '../config/config';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { requestRefusal } from '../errors/graphql-error-formatter';
 import { type TokenVerifier, type Viewer } from '../infra/auth';
@@ -97,7 +97,7 @@ export function serveWebsocket(httpServer: Server, options: WebsocketTransportOp
             query: payload.query,
             variables: payload.variables,
             operationName: payload.operationName,
-            caller: { viewer: ctx.extra.viewer ?? null },
+            sender: { viewer: ctx.extra.viewer ?? null },
             clientAddress: options.clientAddress(ctx.extra.request),
             requestId: randomUUID(),
           },
