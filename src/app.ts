@@ -9,7 +9,7 @@ import { SessionFactsCache } from './caching/session-facts-cache';
 import { DATABASE_CLOCK } from './infra/clock';
 import { startingStatementTimeout } from './mikro-orm.config';
 import { repositoriesOf } from './repositories';
-import { type Config } from './config';
+import { type Config } from './config/config';
 import { createContextFactory } from './resolvers/context';
 import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
@@ -275,7 +275,7 @@ export async function startApplication(
     stop: () => {
       stopping ??= (async () => {
         await server.close();
-        relay.stop();
+        await relay.stop();
         await sweeper.stop();
         await pruner.stop();
         await Promise.allSettled(consumers.map((consumer) => consumer.stop()));

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { startApplication } from './app';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config/config';
+import { ConfigError } from './config/environment-values';
 import { createLogger } from './infra/logger';
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from './config';
+import { loadConfig } from './config/config';
 import { connectDatabase, migrate } from './infra/database';
 
 /** `npm run migrate`: create the database if missing and apply pending migrations. */

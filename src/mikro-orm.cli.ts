@@ -1,4 +1,4 @@
-import { loadConfig } from './config';
+import { loadConfig } from './config/config';
 import { createOrmOptions } from './mikro-orm.config';
 
 // The mikro-orm CLI reads the default export of its config file; this is the only default

@@ -4,7 +4,7 @@ import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { type Configuration, defineConfig, type Options } from '@mikro-orm/postgresql';
 import { type PoolConfig } from 'pg';
-import { type Config } from './config';
+import { type Config } from './config/config';
 import { ENTITIES } from './entities';
 
 /**

@@ -1,5 +1,5 @@
 import { connect } from 'amqplib';
-import { loadConfig } from './config';
+import { loadConfig } from './config/config';
 import { replayDeadLetters } from './events/dead-letter-replay';
 import { topologyNames } from './events/topology';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config';
+import { loadConfig } from './config/config';
 import { loadOrCreateDevKeyPair, signToken } from './infra/dev-keys';
 
 /** `npm run token -- --user <id> [--admin] [--expires 12h]`: a token signed with the dev key. */

@@ -27,6 +27,17 @@ export class ConfirmTimeoutError extends Error {
   }
 }
 
+/**
+ * Ends a confirm wait when the relay is stopped: the batch is given back as after a
+ * {@link ConfirmTimeoutError}, for this or another relay to publish later.
+ */
+export class RelayStoppedError extends Error {
+  constructor() {
+    super('the relay stopped before the broker confirmed the batch');
+    this.name = 'RelayStoppedError';
+  }
+}
+
 type OutboxRow = { id: string; topic: BookingEvent['topic']; payload: BookingEvent['payload'] };
 
 /**
@@ -45,6 +56,10 @@ export class OutboxRelay {
   private draining = false;
   private wakeAgain = false;
   private timer: NodeJS.Timeout | null = null;
+  /** Settles when the drain last started by {@link wake} has finished. */
+  private drained: Promise<void> = Promise.resolve();
+  /** Ends each confirm wait in flight early, so that {@link stop} need not outlast it. */
+  private readonly confirmWaits = new Set<() => void>();
   private readonly batchSize: number;
   private readonly pollMilliseconds: number;
   private readonly lingerMilliseconds: number;
@@ -75,11 +90,20 @@ export class OutboxRelay {
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Stops the polling backstop and ends the confirm waits in flight: their batches are given
+   * back, as after a confirm timeout, to be published later. Resolves once the drain in
+   * progress has finished, so that the caller may then close the database.
+   */
+  async stop(): Promise<void> {
     if (this.timer) {
       clearInterval(this.timer);
       this.timer = null;
     }
+    for (const cancel of this.confirmWaits) {
+      cancel();
+    }
+    await this.drained;
   }
 
   /** Publishes what is waiting, now. Cheap to call after every commit: calls coalesce. */
@@ -89,12 +113,15 @@ export class OutboxRelay {
       return;
     }
     this.draining = true;
-    // A short linger lets the commits of a burst share one relay batch.
-    setTimeout(() => {
-      void this.drain().finally(() => {
-        this.draining = false;
-      });
-    }, this.lingerMilliseconds);
+    this.drained = new Promise<void>((settled) => {
+      // A short linger lets the commits of a burst share one relay batch.
+      setTimeout(() => {
+        void this.drain().finally(() => {
+          this.draining = false;
+          settled();
+        });
+      }, this.lingerMilliseconds);
+    });
   }
 
   /** For callers that hold events: the relay does not need them, the outbox has them. */
@@ -132,16 +159,18 @@ export class OutboxRelay {
   /**
    * Drops a channel whose confirms are overdue and opens another: amqplib's
    * `waitForConfirms` waits for every message ever published on a channel, and a late nack of
-   * an abandoned batch would fail the next one, so that channel cannot be used again.
+   * an abandoned batch would fail the next one, so that channel cannot be used again. A relay
+   * being stopped (`reopen` false) only drops it: the process is leaving, and a new channel
+   * would start publishing again while the caller shuts the broker and database down.
    */
-  private replaceChannel(stale: ConfirmChannel): void {
+  private replaceChannel(stale: ConfirmChannel, reopen: boolean): void {
     if (this.channel === stale) {
       this.channel = null;
     }
     // Not awaited: a blocked broker may not answer the close either.
     void stale.close().catch(() => undefined);
     const connection = this.connection;
-    if (!connection || this.reopening) {
+    if (!connection || this.reopening || !reopen) {
       return;
     }
     this.reopening = this.openChannel(connection)
@@ -163,7 +192,12 @@ export class OutboxRelay {
           // full batch: there may be more
         }
       } catch (error) {
-        this.logger.warn({ err: error }, 'Outbox relay could not publish; will retry');
+        if (error instanceof RelayStoppedError) {
+          // Asked for, not a failure: the batch was given back for a later publish.
+          this.logger.info('Outbox relay stopped while the broker had not yet confirmed a batch');
+        } else {
+          this.logger.warn({ err: error }, 'Outbox relay could not publish; will retry');
+        }
         return;
       }
     } while (this.wakeAgain);
@@ -225,20 +259,25 @@ export class OutboxRelay {
     // Settles after the timeout too (the stale channel is closed): nobody is listening then.
     confirmed.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
+    let cancel: () => void = () => undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
         () => reject(new ConfirmTimeoutError(this.confirmTimeoutMilliseconds)),
         this.confirmTimeoutMilliseconds,
       );
       timer.unref();
+      // `stop()` ends the wait before the timeout would, and the batch goes the same way.
+      cancel = () => reject(new RelayStoppedError());
     });
+    this.confirmWaits.add(cancel);
     try {
       await Promise.race([confirmed, timeout]);
     } catch (error) {
-      this.replaceChannel(channel);
+      this.replaceChannel(channel, !(error instanceof RelayStoppedError));
       throw error;
     } finally {
       clearTimeout(timer);
+      this.confirmWaits.delete(cancel);
     }
   }
 }

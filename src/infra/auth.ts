@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, importSPKI, type JWTPayload, jwtVerify, type CryptoKey } from 'jose';
-import { type Config } from '../config';
+import { type Config } from '../config/config';
 import { unauthenticated } from '../errors/domain-error';
 import { loadOrCreateDevKeyPair } from './dev-keys';
 

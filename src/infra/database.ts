@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
-import { type Config } from '../config';
+import { type Config } from '../config/config';
 import { createOrmOptions } from '../mikro-orm.config';
 
 // Any fixed number shared by every Poltrona process: the session-level advisory lock that

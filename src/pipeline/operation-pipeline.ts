@@ -30,7 +30,8 @@ export interface TransportPolicy {
  * authenticated (websocket connections verify their token once), or the `Authorization`
  * value of this request (verified by the pipeline).
  */
-export type OperationSender = { readonly viewer: Viewer | null } | { readonly authorization: string | undefined };
+export type OperationSender =
+  { readonly viewer: Viewer | null } | { readonly authorization: string | undefined };
 
 /** One operation as a transport received it. */
 export interface OperationRequest {

@@ -7,7 +7,8 @@ import {
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { requestRefusal } from '../errors/graphql-error-formatter';
 import { type Viewer } from '../infra/auth';
-import { checkOperationLimits, type OperationLimits, rootFieldCount } from './operation-limits';
+import { checkOperationLimits, type OperationLimits } from './operation-limits';
+import { rootFieldCount } from './root-fields';
 import { type RateLimiter } from './rate-limiter';
 
 /** One operation about to run, over HTTP or websocket. */

@@ -2,7 +2,7 @@ import { type GraphQLSchema } from 'graphql';
 import { type Redis } from 'ioredis';
 import { type SessionReadCache } from '../caching/session-read-cache';
 import { sessionReadCachePlugin } from '../caching/session-read-cache-plugin';
-import { type Config } from '../config';
+import { type Config } from '../config/config';
 import { type ContextFactory } from '../resolvers/context';
 import { type TokenVerifier } from '../infra/auth';
 import { loadOrCreateDevKeyPair, signToken } from '../infra/dev-keys';

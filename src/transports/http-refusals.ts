@@ -4,7 +4,7 @@ import { DomainError, ErrorCode } from '../errors/domain-error';
 import { ERROR_CODE_TABLE, refusalResponse } from '../errors/graphql-error-formatter';
 import { type Logger } from '../infra/logger';
 import { requestDeadlineOf } from '../security/execution-timeout';
-import { checkDocumentSourceSize } from '../security/operation-limits';
+import { checkDocumentSourceSize } from '../security/document-size';
 
 /** Answers a refusal made before GraphQL runs, with the error table's status and code. */
 function refuse(response: express.Response, code: ErrorCode, message: string): void {

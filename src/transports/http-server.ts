@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import express from 'express';
 import { type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
-import { type Config } from '../config';
+import { type Config } from '../config/config';
 import { type Context, type ContextFactory } from '../resolvers/context';
 import { createErrorFormatter } from '../errors/graphql-error-formatter';
 import { type TokenVerifier } from '../infra/auth';

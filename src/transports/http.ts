@@ -10,7 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import { type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { type Config } from '../config';
+import { type Config } from '../config/config';
 import { type Context, type ContextFactory } from '../resolvers/context';
 import { type OperationPipeline, type TransportPolicy } from '../pipeline/operation-pipeline';
 import { type ClientAddressResolver } from '../security/client-address';

@@ -5,7 +5,7 @@ import { ErrorCode } from '../errors/domain-error';
 import { WIRE_CODES, wireCode } from '../errors/graphql-error-formatter';
 import { type Logger } from '../infra/logger';
 import { type Metrics } from '../infra/metrics';
-import { rootFields } from '../security/operation-limits';
+import { rootFields } from '../security/root-fields';
 
 /**
  * The root field an operation runs, as a metric label: a name from the schema, `multiple` or

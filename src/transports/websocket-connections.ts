@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server } from 'node:http';
 import { CloseCode } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type Config } from '../config';
+import { type Config } from '../config/config';
 import { ErrorCode } from '../errors/domain-error';
 import { ERROR_CODE_TABLE } from '../errors/graphql-error-formatter';
 import { bearerToken, type TokenVerifier, type Viewer } from '../infra/auth';

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config/config';
 import { connectDatabase, migrate } from '../../src/infra/database';
 import { testEnvironment } from '../support/test-app';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type ChannelModel, type ConfirmChannel, connect, type Options } from 'amqplib';
 import { encodeEvent } from '../../src/events/event-message';
-import { OutboxRelay } from '../../src/events/outbox-relay';
+import { OutboxRelay, type OutboxRelayOptions } from '../../src/events/outbox-relay';
 import { MAX_DELIVERY_ATTEMPTS, topologyNames } from '../../src/events/topology';
 import { createLogger, type Logger } from '../../src/infra/logger';
 import { uuidv7 } from '../../src/infra/uuid';
@@ -214,6 +214,20 @@ describe('outbox relay when the broker does not confirm', () => {
     await orm.close();
   });
 
+  /** The relays of the running test, stopped after it even when it fails. */
+  const relays: OutboxRelay[] = [];
+
+  afterEach(async () => {
+    // Stopping ends a confirm wait still in flight, which would otherwise outlive the database.
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+  });
+
+  function newRelay(logger: Logger, options: OutboxRelayOptions): OutboxRelay {
+    const relay = new OutboxRelay(orm, names, logger, options);
+    relays.push(relay);
+    return relay;
+  }
+
   /** A confirm channel that records what it is given; its confirms come when the test says. */
   function stubChannel(confirms: 'never' | 'at once') {
     const published: string[] = [];
@@ -289,7 +303,7 @@ describe('outbox relay when the broker does not confirm', () => {
         gaveUp.resolve();
       },
     } as unknown as Logger;
-    const relay = new OutboxRelay(orm, names, logger, {
+    const relay = newRelay(logger, {
       confirmTimeoutMilliseconds: CONFIRM_TIMEOUT_MILLISECONDS,
       lingerMilliseconds: 0,
     });
@@ -319,13 +333,12 @@ describe('outbox relay when the broker does not confirm', () => {
     );
     expect(healthy.published).toEqual(ids);
     expect(await rowStates(ids)).toEqual(ids.map((id) => ({ id, published: true, claimed: false })));
-    relay.stop();
   });
 
   it('lets another relay skip the rows a waiting relay has claimed, and publish the newer ones', async () => {
     const claimed = await insertOutboxRows(2);
     const stuck = stubChannel('never');
-    const waiting = new OutboxRelay(orm, names, quietLogger, {
+    const waiting = newRelay(quietLogger, {
       confirmTimeoutMilliseconds: 10_000,
       lingerMilliseconds: 0,
     });
@@ -334,7 +347,7 @@ describe('outbox relay when the broker does not confirm', () => {
 
     const newer = await insertOutboxRows(2);
     const healthy = stubChannel('at once');
-    const other = new OutboxRelay(orm, names, quietLogger, { lingerMilliseconds: 0 });
+    const other = newRelay(quietLogger, { lingerMilliseconds: 0 });
     await other.attach(stubConnection([Promise.resolve(healthy.channel)]));
     await eventually(async () => (await rowStates(newer)).every((row) => row.published), 5_000, 'newer rows');
     expect(healthy.published).toEqual(newer);

@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { runScript, startService } from '../support/processes';
 import { topologyNames } from '../../src/events/topology';
 import { removeTopology, testEnvironment } from '../support/test-app';
+import { testDatabaseName } from '../support/test-databases';
 import { TEST_AMQP_URL, testDatabaseUrl } from '../support/test-environment';
 
 /** The real entry points, as `npm start`, `npm run migrate` and `npm run token` run them. */
@@ -113,7 +114,8 @@ describe('service processes', () => {
   });
 
   it('migrates a fresh database safely when several processes start at once', async () => {
-    const database = `poltrona_test_migrate_${process.pid}`;
+    // Named with the run id: another run's cleanup of stale databases leaves it alone.
+    const database = testDatabaseName(`migrate_${process.pid}`);
     const admin = new Client({ connectionString: testDatabaseUrl('postgres') });
     await admin.connect();
     try {

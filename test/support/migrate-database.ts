@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config/config';
 import { connectDatabase, migrate } from '../../src/infra/database';
 
 /**

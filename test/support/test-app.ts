@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Application, startApplication } from '../../src/app';
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config/config';
 import { connectDatabase, migrate } from '../../src/infra/database';
 import { signToken } from '../../src/infra/dev-keys';
 import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -9,14 +9,8 @@ import { connect } from 'amqplib';
 import { type DocumentNode, print } from 'graphql';
 import { deleteTopology } from '../../src/events/topology';
 import { createLogger, type Logger } from '../../src/infra/logger';
-import { createTestDatabase } from './test-databases';
-import {
-  TEST_AMQP_URL,
-  TEST_DATABASE_PREFIX,
-  TEST_REDIS_URL,
-  testDatabaseUrl,
-  testRunId,
-} from './test-environment';
+import { createTestDatabase, testDatabaseName } from './test-databases';
+import { TEST_AMQP_URL, TEST_REDIS_URL, testDatabaseUrl } from './test-environment';
 
 /** A GraphQL response as the client sees it. */
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -60,7 +54,7 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
   return {
     NODE_ENV: 'test',
-    DATABASE_URL: testDatabaseUrl(`${TEST_DATABASE_PREFIX}_${testRunId()}_${suffix}`),
+    DATABASE_URL: testDatabaseUrl(testDatabaseName(suffix)),
     DATABASE_POOL_SIZE: '10',
     REDIS_URL: TEST_REDIS_URL,
     AMQP_URL: TEST_AMQP_URL,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { TEST_DATABASE_PREFIX, testDatabaseUrl } from './test-environment';
+import { TEST_DATABASE_PREFIX, testDatabaseUrl, testRunId } from './test-environment';
 
 /** Test databases of runs that started longer ago than this are leftovers of crashed runs. */
 const STALE_RUN_SECONDS = 6 * 60 * 60;
@@ -56,6 +56,15 @@ export async function dropTestDatabases(runId: string, options: { staleToo?: boo
       }
     }
   });
+}
+
+/**
+ * The name of a test database of this run, told apart from the run's others by `suffix`:
+ * carrying the run id, it is dropped by this run's teardown and left alone by the stale-database
+ * cleanup of runs going on at the same time.
+ */
+export function testDatabaseName(suffix: string): string {
+  return `${TEST_DATABASE_PREFIX}_${testRunId()}_${suffix}`;
 }
 
 /** The run's template database: migrated once by the global setup, copied for every test database. */

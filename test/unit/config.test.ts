@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config/config';
+import { ConfigError } from '../../src/config/environment-values';
 
 describe('configuration', () => {
   it('has working defaults for a development machine', () => {

@@ -5,14 +5,10 @@ import { buildGraphQLSchema } from '../../src/schema/build-schema';
 import { doublingChain, nodeCount } from '../support/graphql-documents';
 import { type DomainError } from '../../src/errors/domain-error';
 import { requestRefusal } from '../../src/errors/graphql-error-formatter';
-import {
-  checkDocumentSize,
-  checkDocumentSourceSize,
-  checkOperationLimits,
-  measureOperation,
-  measureOperationWithSteps,
-  rootFieldCount,
-} from '../../src/security/operation-limits';
+import { checkDocumentSize, checkDocumentSourceSize } from '../../src/security/document-size';
+import { checkOperationLimits } from '../../src/security/operation-limits';
+import { measureOperation, measureOperationWithSteps } from '../../src/security/operation-measure';
+import { rootFieldCount } from '../../src/security/root-fields';
 
 /** The default limits (GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_ALIASES, GRAPHQL_MAX_COST). */
 const DEFAULT_LIMITS = { maxDepth: 10, maxAliases: 15, maxCost: 25_000 };

@@ -29,7 +29,7 @@ import {
   LIST_SIZES,
   measureOperationWithSteps,
   type OperationMeasure,
-} from '../../src/security/operation-limits';
+} from '../../src/security/operation-measure';
 
 /** A random document and the variables sent with it. */
 interface RandomDocument {

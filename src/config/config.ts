@@ -1,4 +1,13 @@
 import { isIP } from 'node:net';
+import {
+  boolean,
+  ConfigError,
+  type Environment,
+  integer,
+  optionalText,
+  text,
+  url,
+} from './environment-values';
 
 /**
  * Typed, validated configuration, read once from the environment.
@@ -79,72 +88,6 @@ export interface Config {
   readonly sessionCache: { readonly maxAgeMilliseconds: number; readonly maxBytes: number };
   /** Testing only: fault injection. */
   readonly faults: { readonly ackDelayMilliseconds: number };
-}
-
-/** Thrown at start-up when a variable is invalid; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    reason: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${reason}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Environment = Record<string, string | undefined>;
-
-function text(env: Environment, name: string, fallback: string): string {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? fallback : value;
-}
-
-function optionalText(env: Environment, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') {
-    return fallback;
-  }
-  if (!/^\d+$/.test(raw)) {
-    throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  }
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
-
-function url(env: Environment, name: string, fallback: string, protocols: readonly string[]): string {
-  const value = text(env, name, fallback);
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigError(name, 'is not a valid URL');
-  }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
-  }
-  return value;
-}
-
-function boolean(env: Environment, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') {
-    return fallback;
-  }
-  if (raw === 'true' || raw === '1') {
-    return true;
-  }
-  if (raw === 'false' || raw === '0') {
-    return false;
-  }
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
 function role(env: Environment): Role {
