@@ -27,12 +27,11 @@ const LAYERS = [
 
 /**
  * Imports a layer allows although they point up: MikroORM's idioms. An entity names its
- * repository class (`@Entity({ repository })`); the ORM configuration lists the entities and is
- * read by `infra/database.ts`.
+ * repository class (`@Entity({ repository })`), and the ORM configuration (read by
+ * `infra/database.ts`) lists the entities.
  */
 const ALLOWED_UPWARD = {
   entities: ['repositories'],
-  infra: ['mikro-orm.config'],
   'mikro-orm.config': ['entities'],
 };
 

@@ -65,7 +65,7 @@ export interface Application {
 
 /**
  * The composition root: connects to PostgreSQL (creating the database and applying
- * migrations), Redis and RabbitMQ, wires repositories, services and resolvers, and serves
+ * migrations), Redis and RabbitMQ, wires repositories, use cases and resolvers, and serves
  * HTTP on `config.port` as `config.role` says.
  */
 export async function startApplication(
@@ -93,7 +93,7 @@ export async function startApplication(
     confirmTimeoutMilliseconds: config.amqp.confirmTimeoutMilliseconds,
   });
   // The cache's results end with the holds they show, known from the committed events.
-  const holdEnds = new HoldEndIndex();
+  const holdEnds = new HoldEndIndex(config.sessionCache.maxAgeMilliseconds);
   const sessionCache = new SessionReadCache(config.sessionCache, { nextHoldEnd: holdEnds.nextHoldEnd });
   const subscriptionSignals = new SubscriptionSignals();
   const transactions = new BookingTransactions((events) => {
@@ -164,6 +164,12 @@ export async function startApplication(
       publishLive(live, events);
     };
     await amqp.onConnected(new LiveFanout(names, deliver, logger, config.amqp.prefix).attach);
+    // Events published while this process had no live queue (a broker outage longer than the
+    // queue's lifetime) never reach it: after each (re)connection, the running holds come from
+    // the data again (also below, once, for a process that starts without a broker).
+    await amqp.onConnected(async () => {
+      holdEnds.load(await repositoriesOf(orm.em.fork()).reservations.findRunningHolds());
+    });
   }
   let consumers: RunningConsumer[] = [];
   const sweeper = new ExpirySweeper(orm, expireOverdueNow, logger);
@@ -216,8 +222,8 @@ export async function startApplication(
   relay.start();
   await amqp.start();
   if (servesApi) {
-    // Holds already running; later ones come with their events (the fan-out queue is bound by
-    // now when the broker answered).
+    // Holds already running; later ones come with their events (from the fan-out queue once the
+    // broker answers, and from this process's own commits in any case).
     holdEnds.load(await repositoriesOf(orm.em.fork()).reservations.findRunningHolds());
   }
 
@@ -275,10 +281,12 @@ export async function startApplication(
     stop: () => {
       stopping ??= (async () => {
         await server.close();
-        await relay.stop();
         await sweeper.stop();
         await pruner.stop();
         await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
+        // Last of the writers: what they committed meanwhile is published now or, if the relay
+        // is stopped first, by the next process's relay (the rows wait in the outbox).
+        await relay.stop();
         // While Redis is unreachable, quit() is refused (no offline queue) and the client would
         // go on reconnecting for ever: then drop it, which also stops the reconnection timer.
         await Promise.allSettled([redis.quit().catch(() => redis.disconnect()), amqp.close()]);

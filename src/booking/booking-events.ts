@@ -84,7 +84,7 @@ export function reservationChanged(
 }
 
 /** The payload of `reservation.expired` for a reservation the expiry statement just moved. */
-export function reservationExpired(reservation: ExpiredReservation): ReservationChangedEvent {
+export function reservationExpiredEvent(reservation: ExpiredReservation): ReservationChangedEvent {
   return {
     reservationId: reservation.id,
     userId: reservation.userId,

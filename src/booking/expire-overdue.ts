@@ -4,7 +4,7 @@ import { type RequestDeadline } from '../infra/request-deadline';
 import { repositoriesOf } from '../repositories';
 import { type ExpiredReservation, type OverdueCriteria } from '../repositories/reservation.repository';
 import { type BookingDependencies } from './booking-dependencies';
-import { reservationExpired, seatStatusChanged } from './booking-events';
+import { reservationExpiredEvent, seatStatusChanged } from './booking-events';
 import { type EventRecorder } from './booking-transaction';
 
 /**
@@ -25,7 +25,7 @@ export async function expireInTransaction(
   }
   const released = await seats.releaseHeldBy(expired.map((reservation) => reservation.id));
   for (const reservation of expired) {
-    events.record('reservation.expired', reservationExpired(reservation));
+    events.record('reservation.expired', reservationExpiredEvent(reservation));
     const change = seatStatusChanged(
       reservation.sessionId,
       reservation.id,

@@ -26,7 +26,8 @@ function reservationEvent(
 
 describe('HoldEndIndex', () => {
   let now = 1_000_000;
-  const index = () => new HoldEndIndex(() => now);
+  const LINGER = 1_000;
+  const index = () => new HoldEndIndex(LINGER, () => now);
 
   beforeEach(() => {
     now = 1_000_000;
@@ -44,22 +45,35 @@ describe('HoldEndIndex', () => {
     expect(await holds.nextHoldEnd([ALL_SESSIONS])).toEqual(new Date(1_000_100));
   });
 
-  it('forgets a hold when its reservation moves on, or when the clock passes its end', async () => {
+  it('forgets a hold when its reservation moves on, or a linger after the clock passes its end', async () => {
     const holds = index();
     holds.load([{ reservationId: 'r1', sessionId: 'S1', endsAt: new Date(1_000_300) }]);
     holds.record([reservationEvent('reservation.created', 's1', 'r2', 1_000_500)]);
     expect(await holds.nextHoldEnd(['s1'])).toEqual(new Date(1_000_300));
     holds.record([reservationEvent('reservation.cancelled', 's1', 'r1', 1_000_300)]);
     expect(await holds.nextHoldEnd(['s1'])).toEqual(new Date(1_000_500));
+    // Ended by this process's clock, which may run ahead of the database's: still reported (a
+    // result read now is not stored), until the linger has passed too.
     now = 1_000_500;
+    expect(await holds.nextHoldEnd(['s1'])).toEqual(new Date(1_000_500));
+    now = 1_000_500 + LINGER;
     expect(await holds.nextHoldEnd(['s1'])).toBeNull();
     expect(holds.size).toEqual({ sessions: 0, holds: 0 });
   });
 
-  it('ignores holds that already ended when they become known', async () => {
+  it('ignores holds that ended more than a linger ago when they become known', async () => {
     const holds = index();
-    holds.record([reservationEvent('reservation.created', 's1', 'r1', 999_000)]);
+    holds.record([reservationEvent('reservation.created', 's1', 'r1', 1_000_000 - LINGER)]);
     expect(await holds.nextHoldEnd(['s1'])).toBeNull();
     expect(holds.size.holds).toBe(0);
+  });
+
+  it('sweeps holds whose terminal event never came, without being asked for their session', () => {
+    const holds = index();
+    holds.record([reservationEvent('reservation.created', 's1', 'r1', 1_000_100)]);
+    expect(holds.size.holds).toBe(1);
+    now = 1_000_100 + LINGER;
+    holds.record([reservationEvent('reservation.created', 's2', 'r2', now + 5_000)]);
+    expect(holds.size).toEqual({ sessions: 1, holds: 1 });
   });
 });

@@ -1,4 +1,5 @@
 import { type BookingEvent } from '../booking/booking-events';
+import { foldIdCase } from '../infra/uuid';
 import { type RunningHold } from '../repositories/reservation.repository';
 import { type MillisecondClock, type NextHoldEnd } from './session-read-cache';
 import { ALL_SESSIONS } from './session-reads';
@@ -13,14 +14,31 @@ import { ALL_SESSIONS } from './session-reads';
  *
  * An event that reaches this process late also drops every cached result of its session, so
  * a result read before the index knew of a hold does not outlive that event.
+ *
+ * A hold is kept past its end for `lingerMilliseconds` (the cache's longest reuse): this
+ * process's clock never decides alone that a hold is over (it may run ahead of the database's),
+ * so for that long an ended hold is still reported, and a result read meanwhile is not stored
+ * (its validity is already over). Its terminal event normally removes it long before. Holds
+ * whose terminal event never came (lost while the broker was away, or overtaken by a later
+ * event relayed by another process) are swept once past that margin, so the index holds
+ * roughly the running holds.
  */
 export class HoldEndIndex {
   /** Session id (lower case) → reservation id → end, epoch milliseconds. */
   private readonly bySession = new Map<string, Map<string, number>>();
+  private lastSweep: number;
 
-  constructor(private readonly now: MillisecondClock = Date.now) {}
+  constructor(
+    private readonly lingerMilliseconds: number,
+    private readonly now: MillisecondClock = Date.now,
+  ) {
+    this.lastSweep = now();
+  }
 
-  /** Holds already running when the process started (read once, before serving). */
+  /**
+   * Holds running by the data (at start, and after each reconnection to the broker, when
+   * events may have been missed). Merged into what the events taught.
+   */
   load(holds: Iterable<RunningHold>): void {
     for (const hold of holds) {
       this.add(hold.sessionId, hold.reservationId, hold.endsAt.getTime());
@@ -40,12 +58,15 @@ export class HoldEndIndex {
         this.remove(sessionId, reservationId);
       }
     }
+    if (this.now() - this.lastSweep >= Math.max(this.lingerMilliseconds, 1_000)) {
+      this.sweep();
+    }
   };
 
   /** The cache's port: the earliest end still ahead among `sessionIds` (every session for a list). */
   readonly nextHoldEnd: NextHoldEnd = (sessionIds) => Promise.resolve(this.earliest(sessionIds));
 
-  /** What the index holds: sessions with holds, and holds (ended ones go when next asked for). */
+  /** What the index holds: sessions with holds, and holds (ended ones stay for the linger). */
   get size(): { readonly sessions: number; readonly holds: number } {
     let holds = 0;
     for (const ends of this.bySession.values()) {
@@ -56,7 +77,7 @@ export class HoldEndIndex {
 
   private earliest(sessionIds: readonly string[]): Date | null {
     const sessions = sessionIds.includes(ALL_SESSIONS) ? [...this.bySession.keys()] : sessionIds;
-    const now = this.now();
+    const forgetBefore = this.now() - this.lingerMilliseconds;
     let earliest = Number.POSITIVE_INFINITY;
     for (const sessionId of sessions) {
       const ends = this.bySession.get(sessionId);
@@ -64,8 +85,7 @@ export class HoldEndIndex {
         continue;
       }
       for (const [reservationId, end] of ends) {
-        if (end <= now) {
-          // Ended by the clock: no event will say so before the expiry worker runs.
+        if (end <= forgetBefore) {
           ends.delete(reservationId);
         } else if (end < earliest) {
           earliest = end;
@@ -78,11 +98,17 @@ export class HoldEndIndex {
     return Number.isFinite(earliest) ? new Date(earliest) : null;
   }
 
+  /** Forgets every hold past its linger (those no terminal event removed). */
+  private sweep(): void {
+    this.lastSweep = this.now();
+    this.earliest([ALL_SESSIONS]);
+  }
+
   private add(sessionId: string, reservationId: string, end: number): void {
-    if (!Number.isFinite(end) || end <= this.now()) {
+    if (!Number.isFinite(end) || end <= this.now() - this.lingerMilliseconds) {
       return;
     }
-    const key = sessionId.toLowerCase();
+    const key = foldIdCase(sessionId);
     let ends = this.bySession.get(key);
     if (!ends) {
       ends = new Map();
@@ -92,7 +118,7 @@ export class HoldEndIndex {
   }
 
   private remove(sessionId: string, reservationId: string): void {
-    const key = sessionId.toLowerCase();
+    const key = foldIdCase(sessionId);
     const ends = this.bySession.get(key);
     ends?.delete(reservationId);
     if (ends?.size === 0) {

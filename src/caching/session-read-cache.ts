@@ -1,4 +1,5 @@
 import { type FormattedExecutionResult } from 'graphql';
+import { foldIdCase } from '../infra/uuid';
 import { type BookingEvent } from '../booking/booking-events';
 import { ALL_SESSIONS } from './session-reads';
 
@@ -21,8 +22,9 @@ export interface SessionReadCacheOptions {
 /**
  * Epoch milliseconds now: the process's clock, which measures how long an entry has been kept.
  * Booking time itself (when a hold ends) is the database's (`infra/clock.ts`); the hold ends the
- * cache compares with this clock come from the data, so a skew between the two clocks shortens
- * or lengthens an entry by that skew at most, within `SESSION_CACHE_MAX_AGE_MS`.
+ * cache compares with this clock come from the data, and an entry never outlives
+ * `SESSION_CACHE_MAX_AGE_MS`, so a skew between the two clocks moves an entry's end by that
+ * skew at most, and never past the maximum age.
  */
 export type MillisecondClock = () => number;
 
@@ -190,7 +192,7 @@ export class SessionReadCache {
     if (events.length === 0) {
       return;
     }
-    for (const sessionId of new Set(events.map((event) => event.payload.sessionId.toLowerCase()))) {
+    for (const sessionId of new Set(events.map(({ payload }) => foldIdCase(payload.sessionId)))) {
       this.drop(sessionId);
     }
     this.drop(ALL_SESSIONS);

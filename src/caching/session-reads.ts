@@ -1,4 +1,5 @@
 import { Kind, type OperationDefinitionNode, valueFromASTUntyped } from 'graphql';
+import { foldIdCase } from '../infra/uuid';
 
 /** What a `sessions` list depends on: every session (a change to any, or a new one). */
 export const ALL_SESSIONS = '*';
@@ -59,9 +60,9 @@ export function sessionReadOf(
     if (argument.value.kind === Kind.VARIABLE) {
       idVariables.add(argument.value.name.value);
     }
-    // Ids are UUIDs, matched in any case (the services lower-case them), while events name
+    // Ids are UUIDs, matched in any case (`parseId` canonicalises them), while events name
     // sessions in lower case: an upper-case id must depend on the same session.
-    sessionIds.push(sessionId.toLowerCase());
+    sessionIds.push(foldIdCase(sessionId));
   }
   return { sessionIds, idVariables };
 }
@@ -95,7 +96,7 @@ export function sessionReadKey(
   for (const definition of operation.variableDefinitions ?? []) {
     const name = definition.variable.name.value;
     const value = variables?.[name];
-    declared[name] = read.idVariables.has(name) && typeof value === 'string' ? value.toLowerCase() : value;
+    declared[name] = read.idVariables.has(name) && typeof value === 'string' ? foldIdCase(value) : value;
   }
   return `${queryHash}\n${operationName ?? ''}\n${JSON.stringify(declared)}`;
 }

@@ -135,7 +135,7 @@ export function refusalResponse(error: DomainError): {
 const INTERNAL_MESSAGE = 'Internal server error';
 
 /** Logs an error the formatter masked, at the table's level for it. */
-export type ErrorLogger = (error: unknown, level: ErrorLogLevel) => void;
+export type ErrorLogger = (error: unknown, level: ErrorLogLevel, message: string) => void;
 
 function validationMessage(error: ArgumentValidationError): { message: string; fields: string[] } {
   const fields: string[] = [];
@@ -158,13 +158,15 @@ function validationMessage(error: ArgumentValidationError): { message: string; f
 
 /**
  * Builds Apollo's `formatError`: domain errors keep their message and details under their
- * contract code, GraphQL's own request errors pass through, everything else is logged and
- * masked as INTERNAL_SERVER_ERROR.
+ * contract code (and are logged at their row's level: a client's mistake at `debug`, a timeout
+ * at `warn`), GraphQL's own request errors pass through, everything else is logged and masked
+ * as INTERNAL_SERVER_ERROR.
  */
 export function createErrorFormatter(logError: ErrorLogger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrap(error);
     if (original instanceof DomainError) {
+      logError(original, ERROR_CODE_TABLE[original.code].logLevel, 'GraphQL error answered');
       return {
         message: original.message,
         locations: formatted.locations,
@@ -204,7 +206,11 @@ export function createErrorFormatter(logError: ErrorLogger) {
         extensions: { code: wireCode(ErrorCode.BadRequest) },
       };
     }
-    logError(original ?? error, ERROR_CODE_TABLE[ErrorCode.InternalServerError].logLevel);
+    logError(
+      original ?? error,
+      ERROR_CODE_TABLE[ErrorCode.InternalServerError].logLevel,
+      'Unexpected GraphQL error',
+    );
     return {
       message: INTERNAL_MESSAGE,
       path: formatted.path,

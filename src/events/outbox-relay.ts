@@ -58,6 +58,8 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
   /** Settles when the drain last started by {@link wake} has finished. */
   private drained: Promise<void> = Promise.resolve();
+  /** Set by {@link stop}: nothing wakes the relay again, so the caller may close what it uses. */
+  private stopped = false;
   /** Ends each confirm wait in flight early, so that {@link stop} need not outlast it. */
   private readonly confirmWaits = new Set<() => void>();
   private readonly batchSize: number;
@@ -79,6 +81,9 @@ export class OutboxRelay {
 
   /** Connection setup: a confirm channel for publishing, then a drain of the backlog. */
   readonly attach = async (connection: ChannelModel): Promise<void> => {
+    if (this.stopped) {
+      return;
+    }
     this.connection = connection;
     await this.openChannel(connection);
     this.wake();
@@ -91,11 +96,13 @@ export class OutboxRelay {
   }
 
   /**
-   * Stops the polling backstop and ends the confirm waits in flight: their batches are given
-   * back, as after a confirm timeout, to be published later. Resolves once the drain in
-   * progress has finished, so that the caller may then close the database.
+   * Stops the relay for good: no commit, poll or reconnection wakes it again, and the confirm
+   * waits in flight end at once, their batches given back (as after a confirm timeout) for the
+   * next relay to publish. Resolves once the drain in progress has finished, so that the caller
+   * may then close the broker connection and the database.
    */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) {
       clearInterval(this.timer);
       this.timer = null;
@@ -103,11 +110,15 @@ export class OutboxRelay {
     for (const cancel of this.confirmWaits) {
       cancel();
     }
+    await this.reopening;
     await this.drained;
   }
 
   /** Publishes what is waiting, now. Cheap to call after every commit: calls coalesce. */
   wake(): void {
+    if (this.stopped) {
+      return;
+    }
     if (this.draining) {
       this.wakeAgain = true;
       return;
@@ -170,7 +181,7 @@ export class OutboxRelay {
     // Not awaited: a blocked broker may not answer the close either.
     void stale.close().catch(() => undefined);
     const connection = this.connection;
-    if (!connection || this.reopening || !reopen) {
+    if (!connection || this.reopening || !reopen || this.stopped) {
       return;
     }
     this.reopening = this.openChannel(connection)

@@ -59,7 +59,3 @@ export async function connectDatabase(database: Config['database']): Promise<Mik
   await ensureDatabase(database.url);
   return MikroORM.init(createOrmOptions(database));
 }
-
-// The error helpers live in their own module, so that repositories can use them without
-// loading the ORM configuration (and, through it, every entity).
-export { constraintOf, isLockTimeout } from './database-errors';

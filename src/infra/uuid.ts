@@ -39,9 +39,17 @@ export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
-/** `value` in canonical form (lower-case) when it is a UUID, else null. */
+/**
+ * `value` in the one case ids are compared in (lower, as PostgreSQL prints UUIDs): ids are
+ * matched case-insensitively everywhere (arguments, cache keys, events).
+ */
+export function foldIdCase(value: string): string {
+  return value.toLowerCase();
+}
+
+/** `value` in canonical form ({@link foldIdCase}) when it is a UUID, else null. */
 export function canonicalId(value: string): string | null {
-  return isUuid(value) ? value.toLowerCase() : null;
+  return isUuid(value) ? foldIdCase(value) : null;
 }
 
 /**
@@ -69,9 +77,10 @@ export function parseIds(
   values: readonly string[],
   message = `Each of ${field} must be a UUID.`,
 ): string[] {
-  const malformed = values.filter((value) => !isUuid(value));
+  const ids = values.map(canonicalId);
+  const malformed = values.filter((_value, index) => ids[index] === null);
   if (malformed.length > 0) {
     throw new DomainError(ErrorCode.BadUserInput, message, { field, [field]: malformed });
   }
-  return values.map((value) => value.toLowerCase());
+  return ids as string[];
 }

@@ -34,11 +34,9 @@ export interface HoldOutcome {
   readonly databaseNow: Date;
 }
 
-/** How many seats of a session can be reserved now, and when that changes by the clock. */
+/** How many seats of a session can be reserved now (ended holds count as available). */
 export interface SessionAvailability {
   readonly available: number;
-  /** End of the earliest hold still running, if any. */
-  readonly nextHoldEnd: Date | null;
 }
 
 // Returned by every write: the changed seats as readers now see them (a fresh hold runs, so
@@ -80,55 +78,21 @@ export class SeatRepository extends EntityRepository<Seat> {
     return rows.map(toSeatReadModel);
   }
 
-  /**
-   * Per session: the seats counted as available now (ended holds count), and when the next
-   * running hold ends (the count grows then by the clock alone). Sessions without seats are
-   * missing.
-   */
+  /** Per session: the seats counted as available now (ended holds count). Sessions without seats are missing. */
   async availabilityBySessions(
     sessionIds: readonly string[],
     clock: Clock = DATABASE_CLOCK,
   ): Promise<Map<string, SessionAvailability>> {
-    const rows: { session_id: string; available: number; next_hold_end: Date | string | null }[] =
-      await this.getEntityManager().execute(
-        `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+    const rows: { session_id: string; available: number }[] = await this.getEntityManager().execute(
+      `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
          select session_id,
-                count(*) filter (where ${seatAvailableSql('seat', 'clock.now')})::int as available,
-                min(hold_expires_at) filter (where status = 'RESERVED'
-                                               and ${holdRunningSql('hold_expires_at', 'clock.now')})
-                  as next_hold_end
+                count(*) filter (where ${seatAvailableSql('seat', 'clock.now')})::int as available
            from seat, clock
           where session_id = any(array[?]::uuid[])
           group by session_id`,
-        [clock.fixedNow, sessionIds],
-      );
-    return new Map(
-      rows.map((row) => [
-        row.session_id,
-        {
-          available: row.available,
-          nextHoldEnd: row.next_hold_end === null ? null : asDate(row.next_hold_end),
-        },
-      ]),
+      [clock.fixedNow, sessionIds],
     );
-  }
-
-  /**
-   * Per session: when its earliest running hold ends, i.e. when what a reader sees of its
-   * seats next changes by the clock alone. Sessions without a running hold are missing.
-   */
-  async nextHoldEndBySessions(
-    sessionIds: readonly string[],
-    clock: Clock = DATABASE_CLOCK,
-  ): Promise<Map<string, Date>> {
-    const availability = await this.availabilityBySessions(sessionIds, clock);
-    const ends = new Map<string, Date>();
-    for (const [sessionId, { nextHoldEnd }] of availability) {
-      if (nextHoldEnd) {
-        ends.set(sessionId, nextHoldEnd);
-      }
-    }
-    return ends;
+    return new Map(rows.map((row) => [row.session_id, { available: row.available }]));
   }
 
   /**

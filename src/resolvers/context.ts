@@ -3,7 +3,7 @@ import { DomainError, unauthenticated } from '../errors/domain-error';
 import { bearerToken, type TokenVerifier, type Viewer } from '../infra/auth';
 import { type LivePubSub } from '../live/live-pubsub';
 import { type RequestDeadline } from '../infra/request-deadline';
-import { createLoaders, type LoaderRepositories, type Loaders } from './loaders';
+import { createLoaders, type RepositoryFactory, type Loaders } from './loaders';
 
 /** Per-request (or per-subscription) GraphQL context. */
 export interface Context {
@@ -55,7 +55,7 @@ export type ContextFactory = (origin: RequestOrigin) => Promise<Context>;
 export function createContextFactory(
   orm: MikroORM,
   verifyToken: TokenVerifier,
-  repositories: LoaderRepositories,
+  repositories: RepositoryFactory,
   live: LivePubSub,
 ): ContextFactory {
   return async ({

@@ -10,7 +10,7 @@ import { SeatView } from './seat.type';
  * Where the loaders read: for each batch, the repositories bound to a fresh fork of the
  * request's entity manager (`repositoriesOf` in production).
  */
-export type LoaderRepositories = (em: EntityManager) => Repositories;
+export type RepositoryFactory = (em: EntityManager) => Repositories;
 
 /** Batching loaders for one request: each relation costs one query per nesting level. */
 export interface Loaders {
@@ -41,7 +41,7 @@ export interface LoaderOptions {
  */
 export function createLoaders(
   em: EntityManager,
-  repositories: LoaderRepositories,
+  repositories: RepositoryFactory,
   { cache }: LoaderOptions,
 ): Loaders {
   const loaderOptions = { cache };

@@ -75,8 +75,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   let apollo: ApolloServer<Context> | null = null;
   if (options.graphql) {
     const endpoint = options.graphql;
-    const formatError = createErrorFormatter((error, level) =>
-      logger[level]({ err: error }, 'Unexpected GraphQL error'),
+    const formatError = createErrorFormatter((error, level, message) =>
+      logger[level]({ err: error }, message),
     );
     if (endpoint.limits.introspection) {
       // Developer surfaces go with introspection: off in production unless enabled.

@@ -35,6 +35,21 @@ describe('GraphQL error formatting', () => {
     expect(logged).toContain(secret);
   });
 
+  it("logs domain errors at their table row's level: client mistakes quietly, timeouts as warnings", () => {
+    const levels: [string, string][] = [];
+    const formatWithLevels = createErrorFormatter((error, level) =>
+      levels.push([(error as DomainError).code, level]),
+    );
+    for (const code of [ErrorCode.SeatUnavailable, ErrorCode.Timeout]) {
+      const error = fromResolver(new DomainError(code, 'Explained.'));
+      formatWithLevels(error.toJSON(), error);
+    }
+    expect(levels).toEqual([
+      [ErrorCode.SeatUnavailable, 'debug'],
+      [ErrorCode.Timeout, 'warn'],
+    ]);
+  });
+
   it('does not trust a code a resolver error claims for itself', () => {
     const error = new GraphQLError('internal detail', {
       path: ['session'],

@@ -124,7 +124,9 @@ describe('reserve (use case on PostgreSQL, in-memory locks, manual clock)', () =
   });
 
   it('refuses a session that has started by the clock, leaving no lock', async () => {
-    const session = await insertSession(booking.orm, { startsAt: new Date(Date.now() + 60_000) });
+    // Relative to the test's clock, not the wall clock: the test may start late on a busy machine.
+    const startsAt = new Date(booking.harness.clock.fixedNow.getTime() + 30_000);
+    const session = await insertSession(booking.orm, { startsAt });
     booking.harness.clock.advance(60_000);
     await expect(
       reserve(booking.harness.deps, booking.harness.em(), someUser(), {
