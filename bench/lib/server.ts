@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { connect } from 'amqplib';
 import { Client } from 'pg';
+import { deleteTopology, topologyNames } from '../../src/events/topology';
 import { generateKeyPair, signToken } from '../../src/infra/dev-keys';
 
 // Compiled to dist/bench/lib: the project root is three levels up. BENCH_SERVER_ROOT runs the
@@ -133,6 +135,14 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       await admin.connect();
       await admin.query(`drop database if exists "poltrona_bench_${suffix}" with (force)`);
       await admin.end();
+      // Durable queues and exchanges outlive the server: remove this run's from the broker.
+      const broker = await connect('amqp://guest:guest@127.0.0.1:5672');
+      try {
+        const holdSeconds = Number((environment as Record<string, string>).HOLD_SECONDS ?? 30);
+        await deleteTopology(await broker.createChannel(), topologyNames(prefix, holdSeconds));
+      } finally {
+        await broker.close();
+      }
     },
   };
 }
