@@ -126,6 +126,20 @@ describe('auditoriums over HTTP', () => {
     expect(await names()).toEqual(before);
   });
 
+  it('lets exactly one of concurrent creations of one name win', async () => {
+    const input = auditoriumInput();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => testApp.graphql(CreateAuditoriumDocument, { input }, admin)),
+    );
+    expect(results.filter((result) => result.data?.createAuditorium)).toHaveLength(1);
+    const losers = results.filter((result) => result.errors);
+    expect(losers).toHaveLength(4);
+    for (const loser of losers) {
+      expect(loser.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'name' });
+    }
+    expect((await names()).filter((name) => name === input.name)).toHaveLength(1);
+  });
+
   it.each<[string, Partial<CreateAuditoriumInput>, string, Record<string, unknown>]>([
     [
       'an unknown symbol',
