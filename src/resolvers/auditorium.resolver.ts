@@ -1,16 +1,11 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { findAuditorium, listAuditoriums } from '../booking/auditorium-queries';
 import { type AuditoriumCreationDependencies, createAuditorium } from '../booking/create-auditorium';
 import { Auditorium } from '../entities/auditorium.entity';
+import { AuditoriumArgs } from './auditorium.args';
 import { ADMIN_ROLE } from './auth-checker';
 import { type Context } from './context';
 import { CreateAuditoriumInput } from './create-auditorium.input';
-
-@ArgsType()
-export class AuditoriumArgs {
-  @Field(() => ID, { description: 'UUID of the auditorium.' })
-  id!: string;
-}
 
 @Resolver(() => Auditorium)
 export class AuditoriumResolver {
