@@ -22,7 +22,7 @@ const LAYERS = [
   ['booking'],
   ['repositories'],
   ['entities'],
-  ['infra', 'errors', 'scalars', 'config', 'mikro-orm.config'],
+  ['infra', 'errors', 'scalars', 'config', 'mikro-orm.config', 'seating'],
 ];
 
 /**

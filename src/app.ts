@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { createRedisClient } from './infra/redis';
 import { RedisSeatLockGate, SeatLocks } from './infra/seat-locks';
+import { AuditoriumResolver } from './resolvers/auditorium.resolver';
 import { ReservationResolver } from './resolvers/reservation.resolver';
 import { SaleResolver } from './resolvers/sale.resolver';
 import { SeatResolver } from './resolvers/seat.resolver';
@@ -243,6 +244,7 @@ export async function startApplication(
   if (servesApi) {
     const resolvers = new Map<unknown, object>([
       [SessionResolver, new SessionResolver({ transactions, onCreated: sessionCache.sessionCreated })],
+      [AuditoriumResolver, new AuditoriumResolver({ transactions })],
       [SeatResolver, new SeatResolver()],
       [ReservationResolver, new ReservationResolver(booking)],
       [SaleResolver, new SaleResolver()],

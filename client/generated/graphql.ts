@@ -4,6 +4,18 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** A new auditorium: its seat layout drawn as rows of legend symbols. */
+export type CreateAuditoriumInput = {
+  /** Minutes kept free after each session for cleaning (0-240; null: 15). */
+  cleaningBufferMinutes?: number | null | undefined;
+  /** The symbols the rows use (1-100), each standing for seats of one category and kind. */
+  legend: Array<LayoutSymbolInput>;
+  /** Its name, unique among auditoriums (1-100 characters, trimmed). */
+  name: string;
+  /** The layout, front row first: 1-100 rows of 1-100 characters, each a legend symbol (a seat) or "." or " " (no seat). Rows are labelled A, B, ...; the seats of a row are numbered 1, 2, ... from the left, gaps taking no number. */
+  rows: Array<string>;
+};
+
 /** A new session; its seats are generated as rows x seatsPerRow. */
 export type CreateSessionInput = {
   /** Title of the movie (1-200 characters). */
@@ -18,6 +30,16 @@ export type CreateSessionInput = {
   seatsPerRow: number;
   /** When it starts; must be in the future. */
   startsAt: string;
+};
+
+/** What one character of a layout stands for. */
+export type LayoutSymbolInput = {
+  /** Price category of its seats, e.g. STANDARD or PREMIUM (1-50 characters). */
+  category: string;
+  /** Kind of its seats (null: STANDARD). */
+  kind?: SeatKind | null | undefined;
+  /** Exactly one character; "." and " " are reserved for "no seat". */
+  symbol: string;
 };
 
 /** Where a reservation is in its lifecycle. */
@@ -41,6 +63,15 @@ export type ReserveInput = {
   sessionId: string;
 };
 
+/** What a seat is for. */
+export type SeatKind =
+  /** A seat for a wheelchair user's companion, beside a WHEELCHAIR space. */
+  | 'COMPANION'
+  /** An ordinary seat. */
+  | 'STANDARD'
+  /** A space for a wheelchair. */
+  | 'WHEELCHAIR';
+
 /** Whether a seat can be reserved. */
 export type SeatStatus =
   /** Free to reserve. */
@@ -49,6 +80,25 @@ export type SeatStatus =
   | 'RESERVED'
   /** Paid for; never becomes available again. */
   | 'SOLD';
+
+export type AuditoriumsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AuditoriumsQuery = { auditoriums: Array<{ id: string, name: string, cleaningBufferMinutes: number, categories: Array<string>, capacity: number, rows: Array<string> }> };
+
+export type AuditoriumQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AuditoriumQuery = { auditorium: { id: string, name: string, cleaningBufferMinutes: number, categories: Array<string>, capacity: number, rows: Array<string> } | null };
+
+export type CreateAuditoriumMutationVariables = Exact<{
+  input: CreateAuditoriumInput;
+}>;
+
+
+export type CreateAuditoriumMutation = { createAuditorium: { id: string, name: string, cleaningBufferMinutes: number, categories: Array<string>, capacity: number, rows: Array<string> } };
 
 export type ReserveMutationVariables = Exact<{
   input: ReserveInput;
@@ -140,6 +190,9 @@ export type SeatStatusChangedSubscriptionVariables = Exact<{
 export type SeatStatusChangedSubscription = { seatStatusChanged: { sessionId: string, reservationId: string | null, changedAt: string, seats: Array<{ id: string, sessionId: string, label: string, status: SeatStatus, version: number }> } };
 
 
+export const AuditoriumsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Auditoriums"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"auditoriums"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cleaningBufferMinutes"}},{"kind":"Field","name":{"kind":"Name","value":"categories"}},{"kind":"Field","name":{"kind":"Name","value":"capacity"}},{"kind":"Field","name":{"kind":"Name","value":"rows"}}]}}]}}]} as unknown as DocumentNode<AuditoriumsQuery, AuditoriumsQueryVariables>;
+export const AuditoriumDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Auditorium"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"auditorium"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cleaningBufferMinutes"}},{"kind":"Field","name":{"kind":"Name","value":"categories"}},{"kind":"Field","name":{"kind":"Name","value":"capacity"}},{"kind":"Field","name":{"kind":"Name","value":"rows"}}]}}]}}]} as unknown as DocumentNode<AuditoriumQuery, AuditoriumQueryVariables>;
+export const CreateAuditoriumDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateAuditorium"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateAuditoriumInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createAuditorium"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cleaningBufferMinutes"}},{"kind":"Field","name":{"kind":"Name","value":"categories"}},{"kind":"Field","name":{"kind":"Name","value":"capacity"}},{"kind":"Field","name":{"kind":"Name","value":"rows"}}]}}]}}]} as unknown as DocumentNode<CreateAuditoriumMutation, CreateAuditoriumMutationVariables>;
 export const ReserveDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Reserve"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ReserveInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reserve"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"totalCents"}},{"kind":"Field","name":{"kind":"Name","value":"seats"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}}]}}]} as unknown as DocumentNode<ReserveMutation, ReserveMutationVariables>;
 export const ConfirmPaymentDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ConfirmPayment"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"reservationId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"confirmPayment"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"reservationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"reservationId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"amountCents"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"reservation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"session"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"seats"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"label"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}}]}}]} as unknown as DocumentNode<ConfirmPaymentMutation, ConfirmPaymentMutationVariables>;
 export const CancelReservationDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CancelReservation"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"reservationId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cancelReservation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"reservationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"reservationId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"seats"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}}]}}]}}]} as unknown as DocumentNode<CancelReservationMutation, CancelReservationMutationVariables>;

@@ -4,7 +4,7 @@ import { Session } from '../entities/session.entity';
 import { badUserInput } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
 import { type BookingTransactions } from './booking-transaction';
-import { rowLetters } from './seat-label';
+import { rowLetters } from '../seating/seat-label';
 
 /** What `createSession` needs; shapes are already checked by the input type. */
 export interface CreateSessionCommand {

@@ -1,4 +1,7 @@
 import { registerEnumType } from 'type-graphql';
+import { SeatKind } from '../seating/auditorium-layout';
+
+export { SeatKind };
 
 /** Stored status of a seat. A RESERVED seat whose hold has ended reads as AVAILABLE. */
 export enum SeatStatus {
@@ -33,5 +36,15 @@ registerEnumType(ReservationStatus, {
     CONFIRMED: { description: 'Paid: its seats are SOLD and it has a Sale.' },
     EXPIRED: { description: 'Not paid before `expiresAt`; its seats were released.' },
     CANCELLED: { description: 'Cancelled by its owner; its seats were released.' },
+  },
+});
+
+registerEnumType(SeatKind, {
+  name: 'SeatKind',
+  description: 'What a seat is for.',
+  valuesConfig: {
+    STANDARD: { description: 'An ordinary seat.' },
+    WHEELCHAIR: { description: 'A space for a wheelchair.' },
+    COMPANION: { description: "A seat for a wheelchair user's companion, beside a WHEELCHAIR space." },
   },
 });

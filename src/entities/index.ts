@@ -1,3 +1,4 @@
+import { Auditorium } from './auditorium.entity';
 import { ConsumedMessage } from './consumed-message.entity';
 import { OutboxEvent } from './outbox-event.entity';
 import { ReservationSeat } from './reservation-seat.entity';
@@ -7,4 +8,13 @@ import { Seat } from './seat.entity';
 import { Session } from './session.entity';
 
 /** Every entity, in one list shared by the app, the CLI and the tests. */
-export const ENTITIES = [Session, Seat, Reservation, ReservationSeat, Sale, OutboxEvent, ConsumedMessage];
+export const ENTITIES = [
+  Auditorium,
+  Session,
+  Seat,
+  Reservation,
+  ReservationSeat,
+  Sale,
+  OutboxEvent,
+  ConsumedMessage,
+];

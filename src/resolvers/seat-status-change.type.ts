@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type SeatStatusChangedEvent } from '../booking/booking-events';
-import { rowIndex } from '../booking/seat-label';
+import { rowIndex } from '../seating/seat-label';
 import { DateTimeScalar } from '../scalars/date-time.scalar';
 import { SeatView } from './seat.type';
 

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { seatLabel } from '../booking/seat-label';
+import { seatLabel } from '../seating/seat-label';
 import { type SeatReadModel } from '../repositories/seat-read-model';
 import { SeatStatus } from '../entities/enums';
 

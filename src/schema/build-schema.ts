@@ -1,6 +1,7 @@
 import { type GraphQLNamedType, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType } from 'type-graphql';
 import { createLivePubSub, type LivePubSub } from '../live/live-pubsub';
+import { AuditoriumResolver } from '../resolvers/auditorium.resolver';
 import { authChecker } from '../resolvers/auth-checker';
 import { ReservationResolver } from '../resolvers/reservation.resolver';
 import { SaleResolver } from '../resolvers/sale.resolver';
@@ -12,6 +13,7 @@ import { DateTimeScalar } from '../scalars/date-time.scalar';
 /** Every resolver class of the API. */
 export const RESOLVERS = [
   SessionResolver,
+  AuditoriumResolver,
   SeatResolver,
   ReservationResolver,
   SaleResolver,
@@ -47,9 +49,10 @@ export async function buildGraphQLSchema(
 
 /** What each root type is for: type-graphql has no way to describe them (the contract asks for it: docs/contract.md). */
 const ROOT_TYPE_DESCRIPTIONS = {
-  query: 'Reads: sessions and their seat maps (public), your reservations and sales (bearer token).',
+  query:
+    'Reads: sessions and their seat maps, auditoriums (public), your reservations and sales (bearer token).',
   mutation:
-    'Changes: holding seats, paying for and cancelling reservations, and (admins) creating sessions. Every mutation needs a bearer token.',
+    'Changes: holding seats, paying for and cancelling reservations, and (admins) creating sessions and auditoriums. Every mutation needs a bearer token.',
   subscription:
     'Live updates over a websocket (graphql-transport-ws on /graphql): seat maps (public) and your reservations.',
 } as const;

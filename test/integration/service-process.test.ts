@@ -137,6 +137,7 @@ describe('service processes', () => {
           `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
         );
         expect(tables.rows.map((row: { table_name: string }) => row.table_name)).toEqual([
+          'auditorium',
           'consumed_message',
           'mikro_orm_migrations',
           'outbox_event',

@@ -3,7 +3,7 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { type BookingDependencies } from '../../src/booking/booking-dependencies';
 import { type BookingEvent } from '../../src/booking/booking-events';
 import { BookingTransactions } from '../../src/booking/booking-transaction';
-import { rowLetters } from '../../src/booking/seat-label';
+import { rowLetters } from '../../src/seating/seat-label';
 import { Seat } from '../../src/entities/seat.entity';
 import { Session } from '../../src/entities/session.entity';
 import { ManualClock } from '../../src/infra/clock';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Seat } from '../../src/entities/seat.entity';
 import { Session } from '../../src/entities/session.entity';
-import { rowLetters } from '../../src/booking/seat-label';
+import { rowLetters } from '../../src/seating/seat-label';
 import { SeatLocks } from '../../src/infra/seat-locks';
 import { CreateSessionDocument } from '../../client/generated/graphql';
 import { type TestApp } from './test-app';

@@ -1,4 +1,4 @@
-import { rowIndex, rowLetters, seatLabel } from '../../src/booking/seat-label';
+import { rowIndex, rowLetters, seatLabel } from '../../src/seating/seat-label';
 
 describe('seat labels', () => {
   it('names rows A..Z, then AA, AB, ... like spreadsheet columns', () => {

@@ -1,0 +1,44 @@
+import { EntityRepository, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type Auditorium } from '../entities/auditorium.entity';
+import { badUserInput } from '../errors/domain-error';
+import { constraintOf } from '../infra/database-errors';
+
+/** What {@link AuditoriumRepository.add} stores. */
+export type NewAuditorium = Pick<
+  Auditorium,
+  'name' | 'cleaningBufferMinutes' | 'categories' | 'capacity' | 'rows' | 'legend'
+>;
+
+/** Auditorium queries, bound to one entity manager (`em.getRepository(Auditorium)`). */
+export class AuditoriumRepository extends EntityRepository<Auditorium> {
+  async findById(auditoriumId: string): Promise<Auditorium | null> {
+    return this.findOne({ id: auditoriumId });
+  }
+
+  /** Every auditorium, by name (then id). */
+  async findAllByName(): Promise<Auditorium[]> {
+    return this.findAll({ orderBy: [{ name: 'asc' }, { id: 'asc' }] });
+  }
+
+  /**
+   * Inserts an auditorium at once (flushes its entity manager).
+   *
+   * @throws DomainError BAD_USER_INPUT (`field` `name`) when the name is taken.
+   */
+  async add(auditorium: NewAuditorium): Promise<Auditorium> {
+    const em = this.getEntityManager();
+    const created = this.create(auditorium);
+    try {
+      await em.flush();
+    } catch (error) {
+      if (
+        error instanceof UniqueConstraintViolationException &&
+        constraintOf(error) === 'auditorium_name_unique'
+      ) {
+        throw badUserInput('name', `An auditorium named '${auditorium.name}' already exists.`);
+      }
+      throw error;
+    }
+    return created;
+  }
+}
