@@ -18,9 +18,9 @@ export class AuditoriumResolver {
 
   @Query(() => Auditorium, {
     nullable: true,
-    description: 'One auditorium; null if it does not exist. No token needed.',
+    description: 'One auditorium; NOT_FOUND if it does not exist. No token needed.',
   })
-  async auditorium(@Args() { id }: AuditoriumArgs, @Ctx() { em }: Context): Promise<Auditorium | null> {
+  async auditorium(@Args() { id }: AuditoriumArgs, @Ctx() { em }: Context): Promise<Auditorium> {
     return findAuditorium(em, id);
   }
 

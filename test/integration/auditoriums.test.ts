@@ -92,9 +92,10 @@ describe('auditoriums over HTTP', () => {
     expect(stored.legend).toEqual([{ symbol: 'x', category: 'VIP', kind: 'STANDARD' }]);
   });
 
-  it('answers null for an unknown id and BAD_USER_INPUT for a malformed one', async () => {
-    const unknown = await testApp.graphql(AuditoriumDocument, { id: randomUUID() });
-    expect(unknown.errors).toBeUndefined();
+  it('answers NOT_FOUND for an unknown id and BAD_USER_INPUT for a malformed one', async () => {
+    const id = randomUUID();
+    const unknown = await testApp.graphql(AuditoriumDocument, { id });
+    expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', id });
     expect(unknown.data).toEqual({ auditorium: null });
 
     const malformed = await testApp.graphql(AuditoriumDocument, { id: 'hall-1' });
