@@ -2,11 +2,22 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { Auditorium } from '../entities/auditorium.entity';
 import { badUserInput } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
-import { type LayoutSymbol, parseAuditoriumLayout, SeatKind } from '../seating/auditorium-layout';
+import {
+  isPrintable,
+  type LayoutSymbol,
+  parseAuditoriumLayout,
+  SeatKind,
+} from '../seating/auditorium-layout';
 import { type BookingTransactions } from './booking-transaction';
 
 /** Longest auditorium name, in characters (after trimming). */
 export const MAX_AUDITORIUM_NAME_LENGTH = 100;
+
+/**
+ * Most auditoriums one deployment keeps: `auditoriums` is a list without pagination, costed at
+ * this size by the operation limits.
+ */
+export const MAX_AUDITORIUMS = 100;
 
 /** The cleaning buffer of an auditorium created without one, in minutes (seed 004). */
 export const DEFAULT_CLEANING_BUFFER_MINUTES = 15;
@@ -52,8 +63,8 @@ export async function createAuditorium(
   deadline?: RequestDeadline,
 ): Promise<Auditorium> {
   const name = command.name.trim();
-  if (!name || Array.from(name).length > MAX_AUDITORIUM_NAME_LENGTH) {
-    throw badUserInput('name', `name must be 1-${MAX_AUDITORIUM_NAME_LENGTH} characters, not blank.`);
+  if (!name || Array.from(name).length > MAX_AUDITORIUM_NAME_LENGTH || !isPrintable(name)) {
+    throw badUserInput('name', `name must be 1-${MAX_AUDITORIUM_NAME_LENGTH} visible characters, not blank.`);
   }
   const buffer = command.cleaningBufferMinutes ?? DEFAULT_CLEANING_BUFFER_MINUTES;
   if (!Number.isInteger(buffer) || buffer < 0 || buffer > MAX_CLEANING_BUFFER_MINUTES) {
@@ -68,8 +79,13 @@ export async function createAuditorium(
     kind: entry.kind ?? SeatKind.STANDARD,
   }));
   const layout = parseAuditoriumLayout(legend, command.rows);
-  return deps.transactions.within(em, deadline, (tx) =>
-    tx.getRepository(Auditorium).add({
+  return deps.transactions.within(em, deadline, async (tx) => {
+    const auditoriums = tx.getRepository(Auditorium);
+    // Creations take turns (admins create rooms rarely), so the count cannot be overtaken.
+    if ((await auditoriums.countForCreation()) >= MAX_AUDITORIUMS) {
+      throw badUserInput('name', `A deployment keeps at most ${MAX_AUDITORIUMS} auditoriums.`);
+    }
+    return auditoriums.add({
       name,
       cleaningBufferMinutes: buffer,
       categories: [...layout.categories],
@@ -77,6 +93,6 @@ export async function createAuditorium(
       rows: [...command.rows],
       // As parsed: categories trimmed, kinds given.
       legend: [...layout.legend],
-    }),
-  );
+    });
+  });
 }

@@ -51,8 +51,8 @@ export class Auditorium {
   @Property({ type: 'json' })
   rows!: string[];
 
-  /** The legend the rows were drawn with: with `rows`, all the seat layout. */
-  @Property({ type: 'json' })
+  /** The legend the rows were drawn with: with `rows`, all the seat layout. Not shown: loaded on demand. */
+  @Property({ type: 'json', lazy: true })
   legend!: LayoutSymbol[];
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })

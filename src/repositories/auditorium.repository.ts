@@ -9,6 +9,9 @@ export type NewAuditorium = Pick<
   'name' | 'cleaningBufferMinutes' | 'categories' | 'capacity' | 'rows' | 'legend'
 >;
 
+// Advisory lock key of auditorium creations (the per-user reserve locks use two-key locks).
+const AUDITORIUM_CREATION_LOCK = 7_205;
+
 /** Auditorium queries, bound to one entity manager (`em.getRepository(Auditorium)`). */
 export class AuditoriumRepository extends EntityRepository<Auditorium> {
   async findById(auditoriumId: string): Promise<Auditorium | null> {
@@ -18,6 +21,20 @@ export class AuditoriumRepository extends EntityRepository<Auditorium> {
   /** Every auditorium, by name (then id). */
   async findAllByName(): Promise<Auditorium[]> {
     return this.findAll({ orderBy: [{ name: 'asc' }, { id: 'asc' }] });
+  }
+
+  /**
+   * How many auditoriums there are, after taking the creation lock (a transaction-scoped advisory
+   * lock), so that concurrent creations count one after the other. Inside a transaction only.
+   */
+  async countForCreation(): Promise<number> {
+    const em = this.getEntityManager();
+    await em.execute(`select pg_advisory_xact_lock(${AUDITORIUM_CREATION_LOCK})`);
+    // A statement of its own: under READ COMMITTED it sees what the lock's previous holder committed.
+    const [{ count }] = await em.execute<{ count: number }[]>(
+      'select count(*)::int as count from auditorium',
+    );
+    return count;
   }
 
   /**

@@ -143,10 +143,27 @@ describe('auditorium layout', () => {
       expectRefused(
         [{ symbol: 's', category, kind: SeatKind.STANDARD }],
         ['s'],
-        "The category of legend symbol 's' must be 1-50 characters, not blank.",
+        "The category of legend symbol 's' must be 1-50 visible characters, not blank.",
         { field: 'legend', symbol: 's' },
       );
     }
+  });
+
+  it('refuses invisible symbols and categories: control and format characters, spaces, lone surrogates', () => {
+    for (const symbol of ['\t', '\u00a0', '\u3000', '\u200b', '\u0000', '\ud800']) {
+      expectRefused(
+        [{ symbol, category: 'STANDARD', kind: SeatKind.STANDARD }],
+        [symbol],
+        `Legend symbol '${symbol}' must be a visible character.`,
+        { field: 'legend', symbol },
+      );
+    }
+    expectRefused(
+      [{ symbol: 's', category: 'VIP\u0000', kind: SeatKind.STANDARD }],
+      ['s'],
+      "The category of legend symbol 's' must be 1-50 visible characters, not blank.",
+      { field: 'legend', symbol: 's' },
+    );
   });
 
   it('refuses an empty row set', () => {

@@ -59,6 +59,26 @@ function refuse(field: 'legend' | 'rows', message: string, where: Record<string,
   return new DomainError(ErrorCode.BadUserInput, message, { field, ...where });
 }
 
+// Control and format characters, lone surrogates: PostgreSQL cannot store some (NUL, lone
+// surrogates in jsonb) and the others draw nothing, so a seat could look like a gap.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+// Separators (spaces of every kind) are refused as symbols: they look like gaps on a drawing.
+const BLANK = /\p{Z}/u;
+
+/**
+ * True when `text` holds only characters that can be stored and drawn: no control or format
+ * character and no lone surrogate (names and categories of auditoriums, legend symbols).
+ */
+export function isPrintable(text: string): boolean {
+  return !UNPRINTABLE.test(text);
+}
+
+/** `text` as echoed in an error: cut short when long (a 60 KB "symbol" is not sent back whole). */
+function excerpt(text: string): string {
+  const characters = charactersOf(text.slice(0, 40));
+  return `${characters.slice(0, 10).join('')}${characters.length > 10 || text.length > 40 ? '…' : ''}`;
+}
+
 /** The characters of `text` (code points, so a symbol outside the BMP is one character). */
 function charactersOf(text: string): string[] {
   return Array.from(text);
@@ -73,24 +93,29 @@ function checkedLegend(legend: readonly LayoutSymbol[]): Map<string, LayoutSymbo
   }
   const symbols = new Map<string, LayoutSymbol>();
   for (const entry of legend) {
-    const shown = `'${entry.symbol}'`;
-    if (charactersOf(entry.symbol).length !== 1) {
+    const symbol = excerpt(entry.symbol);
+    const shown = `'${symbol}'`;
+    // Length first: a long symbol is refused without splitting it into characters.
+    if (entry.symbol.length > 2 || charactersOf(entry.symbol).length !== 1) {
       throw refuse('legend', `Legend symbol ${shown} must be exactly one character.`, {
-        symbol: entry.symbol,
+        symbol,
       });
     }
+    if (!isPrintable(entry.symbol) || (BLANK.test(entry.symbol) && !GAP_SYMBOLS.includes(entry.symbol))) {
+      throw refuse('legend', `Legend symbol ${shown} must be a visible character.`, { symbol });
+    }
     if (GAP_SYMBOLS.includes(entry.symbol)) {
-      throw refuse('legend', `Legend symbol ${shown} is reserved for "no seat".`, { symbol: entry.symbol });
+      throw refuse('legend', `Legend symbol ${shown} is reserved for "no seat".`, { symbol });
     }
     if (symbols.has(entry.symbol)) {
-      throw refuse('legend', `Legend symbol ${shown} appears more than once.`, { symbol: entry.symbol });
+      throw refuse('legend', `Legend symbol ${shown} appears more than once.`, { symbol });
     }
     const category = entry.category.trim();
-    if (!category || charactersOf(category).length > MAX_CATEGORY_LENGTH) {
+    if (!category || charactersOf(category).length > MAX_CATEGORY_LENGTH || !isPrintable(category)) {
       throw refuse(
         'legend',
-        `The category of legend symbol ${shown} must be 1-${MAX_CATEGORY_LENGTH} characters, not blank.`,
-        { symbol: entry.symbol },
+        `The category of legend symbol ${shown} must be 1-${MAX_CATEGORY_LENGTH} visible characters, not blank.`,
+        { symbol },
       );
     }
     symbols.set(entry.symbol, { symbol: entry.symbol, category, kind: entry.kind });

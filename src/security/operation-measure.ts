@@ -12,6 +12,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { MAX_AUDITORIUMS } from '../booking/create-auditorium';
 import { MAX_SEATS_PER_SESSION } from '../booking/room-size';
 
 /*
@@ -39,6 +40,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Reservation.seats': 10,
   'Sale.seats': 10,
   'SeatStatusChange.seats': 10,
+  'Query.auditoriums': MAX_AUDITORIUMS,
 };
 /** Expected size of other lists without a `first` argument. */
 export const DEFAULT_LIST_SIZE = 100;

@@ -88,7 +88,9 @@ describe('auditoriums over HTTP', () => {
     expect(created.errors).toBeUndefined();
     const { id, cleaningBufferMinutes, categories } = created.data!.createAuditorium;
     expect({ cleaningBufferMinutes, categories }).toEqual({ cleaningBufferMinutes: 15, categories: ['VIP'] });
-    const stored = await testApp.app.orm.em.fork().findOneOrFail(Auditorium, { id });
+    const stored = await testApp.app.orm.em
+      .fork()
+      .findOneOrFail(Auditorium, { id }, { populate: ['legend'] });
     expect(stored.legend).toEqual([{ symbol: 'x', category: 'VIP', kind: 'STANDARD' }]);
   });
 
@@ -185,12 +187,36 @@ describe('auditoriums over HTTP', () => {
       'Row A has more than 100 characters.',
       { field: 'rows', row: 'A' },
     ],
-    ['a blank name', { name: '   ' }, 'name must be 1-100 characters, not blank.', { field: 'name' }],
+    ['a blank name', { name: '   ' }, 'name must be 1-100 visible characters, not blank.', { field: 'name' }],
     [
       'a name too long',
       { name: 'n'.repeat(101) },
-      'name must be 1-100 characters, not blank.',
+      'name must be 1-100 visible characters, not blank.',
       { field: 'name' },
+    ],
+    [
+      'a name with a NUL character (PostgreSQL could not store it)',
+      { name: 'Sala\u0000 1' },
+      'name must be 1-100 visible characters, not blank.',
+      { field: 'name' },
+    ],
+    [
+      'a NUL character as a symbol',
+      { legend: [{ symbol: '\u0000', category: 'STANDARD' }], rows: ['\u0000'] },
+      "Legend symbol '\u0000' must be a visible character.",
+      { field: 'legend', symbol: '\u0000' },
+    ],
+    [
+      'a lone surrogate as a symbol',
+      { legend: [{ symbol: '\ud800', category: 'STANDARD' }], rows: ['\ud800'] },
+      "Legend symbol '\ud800' must be a visible character.",
+      { field: 'legend', symbol: '\ud800' },
+    ],
+    [
+      'a long symbol, echoed cut short',
+      { legend: [{ symbol: 'x'.repeat(5_000), category: 'STANDARD' }] },
+      "Legend symbol 'xxxxxxxxxx…' must be exactly one character.",
+      { field: 'legend', symbol: 'xxxxxxxxxx…' },
     ],
     [
       'a negative cleaning buffer',
