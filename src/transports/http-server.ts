@@ -2,19 +2,17 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { type ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import express from 'express';
-import { type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { type FormattedExecutionResult } from 'graphql';
 import { type Config } from '../config/config';
-import { type Context, type ContextFactory } from '../resolvers/context';
+import { type Context } from '../resolvers/context';
 import { createErrorFormatter } from '../errors/graphql-error-formatter';
 import { type TokenVerifier } from '../infra/auth';
 import { type Logger } from '../infra/logger';
 import { type Metrics } from '../infra/metrics';
-import { type OperationPipeline } from '../pipeline/operation-pipeline';
-import { type ClientAddressResolver } from '../security/client-address';
 import { mountGraphQLIde } from '../web/graphql-ide';
 import { type DevTokenIssuer, mountSeatMapPage } from '../web/seat-map-page';
 import { type DependencyHealth, mountHealthRoutes } from './health-routes';
-import { mountHttpTransport } from './http';
+import { type GraphQLServing, mountHttpTransport } from './http';
 import { notFound, unexpectedErrors } from './http-refusals';
 import { operationLogPlugin } from './operation-log-plugin';
 import { type SubscriptionSignals } from './subscription-signals';
@@ -29,15 +27,8 @@ export interface HttpResponseCache {
 }
 
 /** GraphQL over HTTP and websocket: one pipeline, two thin transports. */
-export interface GraphQLEndpointOptions {
-  readonly schema: GraphQLSchema;
-  readonly pipeline: OperationPipeline;
-  readonly createContext: ContextFactory;
+export interface GraphQLEndpointOptions extends GraphQLServing {
   readonly verifyToken: TokenVerifier;
-  readonly limits: Config['limits'];
-  readonly corsOrigins: readonly string[];
-  /** Who sent a request (`TRUSTED_PROXIES`): rate limits and connection caps count per client. */
-  readonly clientAddress: ClientAddressResolver;
   /** Caps on websocket connections per client and subscriptions per connection. */
   readonly websocket: Config['websocket'];
   /** Serves repeated public session queries (seat maps) without executing them. */

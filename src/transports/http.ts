@@ -17,15 +17,21 @@ import { type ClientAddressResolver } from '../security/client-address';
 import { executionTimeout, requestDeadlineOf } from '../security/execution-timeout';
 import { bodyErrors, documentSizeGuard } from './http-refusals';
 
-/** What GraphQL over HTTP needs. */
-export interface HttpTransportOptions {
-  readonly path: string;
+/** What every GraphQL transport serves requests with (HTTP and websocket alike). */
+export interface GraphQLServing {
   readonly schema: GraphQLSchema;
   readonly pipeline: OperationPipeline;
   readonly createContext: ContextFactory;
   readonly limits: Config['limits'];
+  /** Browser origins allowed besides the API's own (`CORS_ORIGINS`). */
   readonly corsOrigins: readonly string[];
+  /** Who sent a request (`TRUSTED_PROXIES`): rate limits and connection caps count per client. */
   readonly clientAddress: ClientAddressResolver;
+}
+
+/** What GraphQL over HTTP needs. */
+export interface HttpTransportOptions extends GraphQLServing {
+  readonly path: string;
   /** The one formatter of the service (see `createErrorFormatter`). */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Apollo's `stringifyResult` (the response cache writes a stored result's JSON once). */
