@@ -167,7 +167,7 @@ export async function startApplication(
     await amqp.onConnected(new LiveFanout(names, deliver, logger, config.amqp.prefix).attach);
     // Events published while this process had no live queue (a broker outage longer than the
     // queue's lifetime) never reach it: after each (re)connection, the running holds come from
-    // the data again (also below, once, for a process that starts without a broker).
+    // the data again (and once below for a process that starts without a broker).
     await amqp.onConnected(async () => {
       holdEnds.load(await repositoriesOf(orm.em.fork()).reservations.findRunningHolds());
     });
@@ -222,9 +222,10 @@ export async function startApplication(
   await amqp.onConnected(relay.attach);
   relay.start();
   await amqp.start();
-  if (servesApi) {
-    // Holds already running; later ones come with their events (from the fan-out queue once the
-    // broker answers, and from this process's own commits in any case).
+  if (servesApi && !amqp.isConnected) {
+    // Without a broker at start the connection step above has not loaded the running holds yet:
+    // load them once now; later ones come with this process's own commits, and the broker's
+    // events once it answers (which loads them again).
     holdEnds.load(await repositoriesOf(orm.em.fork()).reservations.findRunningHolds());
   }
 
