@@ -15,6 +15,8 @@ export enum ErrorCode {
   RateLimited = 'RATE_LIMITED',
   /** The auditorium is busy then (`sessionIds`: the sessions in the way). */
   ScheduleConflict = 'SCHEDULE_CONFLICT',
+  /** The selection would leave single seats alone (`seatIds`: those seats). */
+  SeatGap = 'SEAT_GAP',
   /** The document could not be parsed (whole request refused). */
   GraphQLParseFailed = 'GRAPHQL_PARSE_FAILED',
   /** The document is invalid for the schema or outside the operation limits (whole request refused). */

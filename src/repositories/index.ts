@@ -7,6 +7,7 @@ import { Session } from '../entities/session.entity';
 import { type AuditoriumRepository } from './auditorium.repository';
 import { type ReservationRepository } from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
+import { SeatRowQueries } from './seat-rows';
 import { type SeatRepository } from './seat.repository';
 import { type SessionRepository } from './session.repository';
 
@@ -17,12 +18,15 @@ export interface Repositories {
   readonly reservations: ReservationRepository;
   readonly sales: SaleRepository;
   readonly auditoriums: AuditoriumRepository;
+  /** Row-wise seat queries (blocks, the gap rule). */
+  readonly seatRows: SeatRowQueries;
 }
 
 /**
  * The repositories bound to `em`. Each entity declares its repository
  * (`@Entity({ repository })`), so `em.getRepository` returns it typed; MikroORM keeps one
- * instance per entity manager, so calling this again on the same `em` is cheap.
+ * instance per entity manager, so calling this again on the same `em` is cheap (the row
+ * queries are a plain object over `em`).
  */
 export function repositoriesOf(em: EntityManager): Repositories {
   return {
@@ -31,5 +35,6 @@ export function repositoriesOf(em: EntityManager): Repositories {
     reservations: em.getRepository(Reservation),
     sales: em.getRepository(Sale),
     auditoriums: em.getRepository(Auditorium),
+    seatRows: new SeatRowQueries(em),
   };
 }

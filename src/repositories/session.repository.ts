@@ -1,6 +1,8 @@
 import { EntityRepository, type FilterQuery, type RequiredEntityData } from '@mikro-orm/postgresql';
-import { Session, SESSION_SCHEDULE_CONSTRAINT } from '../entities/session.entity';
+import { type GapRule } from '../entities/enums';
+import { type CategoryPrice, Session, SESSION_SCHEDULE_CONSTRAINT } from '../entities/session.entity';
 import { constraintOf } from '../infra/database-errors';
+import { asDate } from '../infra/sql';
 
 /**
  * The schedule's exclusion constraint refused a new session: its span overlaps another of the
@@ -19,6 +21,16 @@ export interface SessionFacts {
   readonly id: string;
   readonly startsAt: Date;
   readonly priceCents: number;
+  readonly gapRule: GapRule;
+  /** The price categories of its seats. */
+  readonly categories: readonly string[];
+  /** Number of rows. */
+  readonly rowCount: number;
+  /**
+   * Characters in the longest row of its layout, gaps included (a one-off room: seats per
+   * row): the best seats are centred on its middle.
+   */
+  readonly layoutWidth: number;
 }
 
 /** One page of sessions ordered by (startsAt, id). */
@@ -41,8 +53,35 @@ export class SessionRepository extends EntityRepository<Session> {
 
   /** The immutable facts of a session (see `caching/session-facts-cache.ts` for the cached read). */
   async findFacts(sessionId: string): Promise<SessionFacts | null> {
-    const session = await this.findById(sessionId);
-    return session ? { id: session.id, startsAt: session.startsAt, priceCents: session.priceCents } : null;
+    const rows: {
+      id: string;
+      starts_at: Date | string;
+      price_cents: number;
+      gap_rule: GapRule;
+      prices: CategoryPrice[];
+      rows: number;
+      layout_width: number;
+    }[] = await this.getEntityManager().execute(
+      `select s.id, s.starts_at, s.price_cents, s.gap_rule, s.prices, s.rows,
+              coalesce((select max(char_length(layout_row))
+                          from auditorium a, jsonb_array_elements_text(a.rows) as layout_row
+                         where a.id = s.auditorium_id), s.seats_per_row) as layout_width
+         from session s where s.id = ?`,
+      [sessionId],
+    );
+    if (rows.length === 0) {
+      return null;
+    }
+    const [row] = rows;
+    return {
+      id: row.id,
+      startsAt: asDate(row.starts_at),
+      priceCents: row.price_cents,
+      gapRule: row.gap_rule,
+      categories: row.prices.map((price) => price.category),
+      rowCount: row.rows,
+      layoutWidth: row.layout_width,
+    };
   }
 
   /** Up to `first + 1` sessions after the cursor, so the caller can tell if more exist. */

@@ -4,6 +4,7 @@ import { cancelReservation } from '../booking/cancel-reservation';
 import { confirmPayment } from '../booking/confirm-payment';
 import { getReservation, listMyReservations } from '../booking/reservation-queries';
 import { reserve } from '../booking/reserve/reserve';
+import { reserveBestAvailable } from '../booking/reserve/reserve-best-available';
 import { type Context, requireViewer } from './context';
 import { ReservationStatus } from '../entities/enums';
 import { reservationStatusAsRead } from '../entities/hold-rules';
@@ -12,7 +13,7 @@ import { Sale } from '../entities/sale.entity';
 import { Session } from '../entities/session.entity';
 import { parseId } from '../infra/uuid';
 import { MyReservationsArgs, ReservationArgs, ReservationIdArgs } from './reservation.args';
-import { ReserveInput } from './reserve.input';
+import { BestAvailableInput, ReserveInput } from './reserve.input';
 import { SeatView } from './seat.type';
 
 @Resolver(() => Reservation)
@@ -46,6 +47,19 @@ export class ReservationResolver {
     @Ctx() context: Context,
   ): Promise<Reservation> {
     return reserve(this.booking, context.em, requireViewer(context), input, context.deadline);
+  }
+
+  @Authorized()
+  @Mutation(() => Reservation, {
+    description:
+      'Holds the best free seats side by side in one row, chosen by the server (nearest two thirds of the depth, centred), as reserve does. SEAT_UNAVAILABLE with reason NO_ADJACENT_BLOCK when no such block is free.',
+  })
+  async reserveBestAvailable(
+    @Arg('input', () => BestAvailableInput, { description: 'How many seats, of which kind.' })
+    input: BestAvailableInput,
+    @Ctx() context: Context,
+  ): Promise<Reservation> {
+    return reserveBestAvailable(this.booking, context.em, requireViewer(context), input, context.deadline);
   }
 
   @Authorized()

@@ -1,5 +1,5 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { SeatKind } from '../../entities/enums';
+import { GapRule, SeatKind } from '../../entities/enums';
 import { type Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, rateLimited } from '../../errors/domain-error';
 import { isLockTimeout } from '../../infra/database-errors';
@@ -43,11 +43,12 @@ const USER_LOCK_RETRY_AFTER_SECONDS = 1;
 /**
  * Step 3 of reserve: one transaction that holds all the seats or none, and records the
  * reservation with its events. Statements, in order: the per-user lock (which also tells
- * whether the session has started), the idempotency key re-check (with a key only), the
- * conditional hold, the insert. Its total is the sum of the held seats' prices.
+ * whether the session has started), the locks of the seats' rows (gap rule only), the
+ * idempotency key re-check (with a key only), the conditional hold, the gap check (gap rule
+ * only), the insert. Its total is the sum of the held seats' prices.
  *
  * @throws DomainError SESSION_CLOSED, RATE_LIMITED, LIMIT_EXCEEDED, BAD_USER_INPUT
- *   (COMPANION_NEEDS_WHEELCHAIR), and those of
+ *   (COMPANION_NEEDS_WHEELCHAIR), SEAT_GAP, and those of
  *   {@link explainUnavailable}.
  */
 export async function attemptHold(
@@ -66,8 +67,13 @@ async function holdInTransaction(
   events: EventRecorder,
   { caller, session, seatIds, idempotencyKey, lockToken }: HoldRequest,
 ): Promise<HoldAttempt> {
-  const { reservations, seats } = repositoriesOf(tx);
+  const { reservations, seats, seatRows } = repositoriesOf(tx);
   await lockUserHolds(deps, tx, caller.userId, session);
+  const noSingleSeat = session.gapRule === GapRule.NO_SINGLE_SEAT;
+  if (noSingleSeat) {
+    // Before the hold: the gap check below must see every concurrent change to these rows.
+    await seatRows.lockRowsOf(session.id, seatIds);
+  }
   if (idempotencyKey !== null) {
     // A concurrent first use of this key may have committed while this one waited for the
     // user's lock; under READ COMMITTED this new statement sees it.
@@ -100,6 +106,16 @@ async function holdInTransaction(
     throw new RollbackWith<HoldAttempt>(await explainUnavailable(tx, session.id, missing, deps.clock));
   }
   checkCompanionSeats(outcome.held);
+  if (noSingleSeat) {
+    const isolated = await seatRows.findIsolatedBy(session.id, seatIds, deps.clock);
+    if (isolated.length > 0) {
+      throw new DomainError(
+        ErrorCode.SeatGap,
+        'This selection would leave single seats alone in their row; take them too, or choose seats that leave two free.',
+        { seatIds: isolated },
+      );
+    }
+  }
   const { databaseNow, holdExpiresAt } = outcome;
   const reservation = await reservations.insertPending({
     id: uuidv7(),

@@ -64,25 +64,58 @@ async function reserveOnce(
   const seatIds = validateSeatSelection(command.seatIds);
   const sessionId = parseId('sessionId', command.sessionId);
   const idempotencyKey = command.idempotencyKey ?? null;
-  const { reservations } = repositoriesOf(em);
+  const replay = (previous: Reservation) => replayReservation(em, previous, sessionId, seatIds);
   if (idempotencyKey !== null) {
-    const previous = await reservations.findByIdempotencyKey(caller.userId, idempotencyKey);
+    const previous = await repositoriesOf(em).reservations.findByIdempotencyKey(
+      caller.userId,
+      idempotencyKey,
+    );
     if (previous) {
-      return replayReservation(em, previous, sessionId, seatIds);
+      return replay(previous);
     }
   }
+  const session = await findSessionFacts(deps, em, sessionId);
+  return holdSelection(deps, em, { caller, session, seatIds, idempotencyKey, deadline }, replay);
+}
+
+/** The session's facts (possibly cached). @throws DomainError NOT_FOUND */
+export async function findSessionFacts(
+  deps: BookingDependencies,
+  em: EntityManager,
+  sessionId: string,
+): Promise<SessionFacts> {
   const session = await (deps.sessionFacts ?? readSessionFacts)(em, sessionId);
   if (!session) {
     throw notFound('Session', sessionId);
   }
+  return session;
+}
 
+/** A selection to hold: the seats of one session, chosen by the caller or for them. */
+export type Selection = Omit<HoldRequest, 'lockToken'>;
+
+/**
+ * Holds one selection, all or none: takes the Redis seat locks, holds in one PostgreSQL
+ * transaction (expiring ended holds in the way and trying once more), and on any failure
+ * releases the locks. A concurrent first use of the same idempotency key is answered by
+ * `replay` of the reservation it made.
+ *
+ * @throws DomainError as {@link reserve}, and SEAT_GAP.
+ */
+export async function holdSelection(
+  deps: BookingDependencies,
+  em: EntityManager,
+  selection: Selection,
+  replay: (previous: Reservation) => Promise<Reservation>,
+): Promise<Reservation> {
+  const { caller, session, seatIds, idempotencyKey } = selection;
   const locks = await deps.seatLocks.acquire(session.id, seatIds, {
     deferConflicts: idempotencyKey !== null,
   });
   if (locks.outcome === 'conflict') {
     throw seatUnavailable(locks.heldSeatIds);
   }
-  const request: HoldRequest = { caller, session, seatIds, idempotencyKey, lockToken: locks.token, deadline };
+  const request: HoldRequest = { ...selection, lockToken: locks.token };
   let attempt: Awaited<ReturnType<typeof holdSeats>>;
   try {
     attempt = await holdSeats(deps, em, request);
@@ -103,14 +136,14 @@ async function reserveOnce(
         idempotencyKey,
       );
       if (previous) {
-        return replayReservation(em, previous, sessionId, seatIds);
+        return replay(previous);
       }
     }
     throw error;
   }
   if (attempt.kind === 'key-used') {
     await releaseLocks(deps, request);
-    return replayReservation(em, attempt.previous, sessionId, seatIds);
+    return replay(attempt.previous);
   }
   return attempt.reservation;
 }
