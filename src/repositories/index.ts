@@ -1,9 +1,11 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { Auditorium } from '../entities/auditorium.entity';
 import { Refund } from '../entities/refund.entity';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
 import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
+import { type AuditoriumRepository } from './auditorium.repository';
 import { type RefundRepository } from './refund.repository';
 import { type ReservationRepository } from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
@@ -16,6 +18,7 @@ export interface Repositories {
   readonly seats: SeatRepository;
   readonly reservations: ReservationRepository;
   readonly sales: SaleRepository;
+  readonly auditoriums: AuditoriumRepository;
   readonly refunds: RefundRepository;
 }
 
@@ -30,6 +33,7 @@ export function repositoriesOf(em: EntityManager): Repositories {
     seats: em.getRepository(Seat),
     reservations: em.getRepository(Reservation),
     sales: em.getRepository(Sale),
+    auditoriums: em.getRepository(Auditorium),
     refunds: em.getRepository(Refund),
   };
 }

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/config';
 import { connectDatabase, migrate } from '../../src/infra/database';
 import { testEnvironment } from '../support/test-app';
 
-// The last migration before refunds: sales made by that version have no status.
+// A version from before issue 13 (auditorium, no schedule, no refunds): its sales have no status.
 const BEFORE_REFUNDS = 'Migration20261202053809_auditorium';
 
 /**

@@ -12,14 +12,15 @@ import {
   type SalesHistoryQuery,
   type SalesHistoryQueryVariables,
 } from '../../client/generated/graphql';
-import { ReservationStatus, SaleStatus, SeatStatus } from '../../src/entities/enums';
-import { ReservationSeat } from '../../src/entities/reservation-seat.entity';
-import { Reservation } from '../../src/entities/reservation.entity';
-import { Sale } from '../../src/entities/sale.entity';
-import { Seat } from '../../src/entities/seat.entity';
-import { Session } from '../../src/entities/session.entity';
-import { rowLetters } from '../../src/seating/seat-label';
-import { CONFIRM_PAYMENT, createSession, RESERVE, sessionFootprint } from '../support/factories';
+import { SaleStatus } from '../../src/entities/enums';
+import { uuidv7 } from '../../src/infra/uuid';
+import {
+  CONFIRM_PAYMENT,
+  createSession,
+  insertStartedSession,
+  RESERVE,
+  sessionFootprint,
+} from '../support/factories';
 import { captureLogs } from '../support/log-capture';
 import { countQueries } from '../support/sql-count';
 import { ClientPool, subscribe, type TestSubscription } from '../support/subscriptions';
@@ -103,54 +104,32 @@ describe('refunds', () => {
     return { session, ownerId, owner, seatIds, reservationId, saleId: paid.data!.confirmPayment.id };
   }
 
-  /** A paid sale of a session that started an hour ago, written straight to the database (the API refuses to sell it). */
+  /** A paid sale of both seats of a session that has started, written straight to the database (the API refuses to sell it). */
   async function paidSaleOfStartedSession() {
+    const session = await insertStartedSession(testApp);
     const em = testApp.app.orm.em.fork();
     const ownerId = uniqueUser();
-    const session = em.create(Session, {
-      movie: 'Started',
-      room: 'Room R',
-      startsAt: new Date(Date.now() - HOUR),
-      priceCents: 800,
-      rows: 1,
-      seatsPerRow: 2,
-    });
-    const seats = [1, 2].map((number) =>
-      em.create(Seat, {
-        session,
-        rowIndex: 0,
-        row: rowLetters(0),
-        number,
-        status: SeatStatus.SOLD,
-        version: 3,
-      }),
+    const [reservationId, saleId] = [uuidv7(), uuidv7()];
+    await em.execute(`update seat set status = 'SOLD', version = 3 where session_id = ?`, [session.id]);
+    await em.execute(
+      `insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at, total_cents)
+       values (?, ?, ?, 'CONFIRMED', now() - interval '119 minutes', now() - interval '2 hours', now() - interval '2 hours', 1800)`,
+      [reservationId, ownerId, session.id],
     );
-    const paidAt = new Date(Date.now() - 2 * HOUR);
-    const reservation = em.create(Reservation, {
-      userId: ownerId,
-      session,
-      status: ReservationStatus.CONFIRMED,
-      expiresAt: new Date(paidAt.getTime() + 30_000),
-      createdAt: paidAt,
-      updatedAt: paidAt,
-      totalCents: 1_600,
-    });
-    for (const seat of seats) {
-      em.create(ReservationSeat, { reservation, seat });
-    }
-    const sale = em.create(Sale, {
-      userId: ownerId,
-      reservation,
-      session,
-      amountCents: 1_600,
-      createdAt: paidAt,
-    });
-    await em.flush();
+    await em.execute(
+      `insert into reservation_seat (reservation_id, seat_id) select ?, id from seat where session_id = ?`,
+      [reservationId, session.id],
+    );
+    await em.execute(
+      `insert into sale (id, user_id, reservation_id, session_id, amount_cents, created_at)
+       values (?, ?, ?, ?, 1800, now() - interval '2 hours')`,
+      [saleId, ownerId, reservationId, session.id],
+    );
     return {
       sessionId: session.id,
-      seatIds: seats.map((seat) => seat.id).sort(),
+      seatIds: session.seats.map((seat) => seat.id).sort(),
       owner: await testApp.token(ownerId),
-      saleId: sale.id,
+      saleId,
     };
   }
 
@@ -313,7 +292,7 @@ describe('refunds', () => {
       { saleId: started.saleId, percent: 100, reason: 'The film did not play' },
       admin,
     );
-    expect(afterStart.data!.refundSale).toMatchObject({ status: 'REFUNDED', refund: { amountCents: 1_600 } });
+    expect(afterStart.data!.refundSale).toMatchObject({ status: 'REFUNDED', refund: { amountCents: 1_800 } });
     expect(afterStart.data!.refundSale.seats.map((seat) => [seat.status, seat.version])).toEqual([
       ['SOLD', 3],
       ['SOLD', 3],
