@@ -248,7 +248,7 @@ export async function startApplication(
       [AuditoriumResolver, new AuditoriumResolver({ transactions })],
       [SeatResolver, new SeatResolver()],
       [ReservationResolver, new ReservationResolver(booking)],
-      [SaleResolver, new SaleResolver()],
+      [SaleResolver, new SaleResolver(booking)],
       [SubscriptionResolver, new SubscriptionResolver()],
     ]);
     const schema = await buildGraphQLSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, live);

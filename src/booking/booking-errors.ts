@@ -15,3 +15,14 @@ export const reservationExpired = (reservationId: string): DomainError =>
 /** INVALID_STATE for a reservation that cannot take this step. */
 export const invalidState = (message: string, reservationId: string): DomainError =>
   new DomainError(ErrorCode.InvalidState, message, { reservationId });
+
+/**
+ * REFUND_NOT_ALLOWED: the owner's refund window has passed (the policy gives 0 % from 12 h
+ * before the start, and nothing once it has started); only an admin may refund now.
+ */
+export const refundNotAllowed = (saleId: string): DomainError =>
+  new DomainError(
+    ErrorCode.RefundNotAllowed,
+    'The refund window has passed: less than 12 hours remain before the session starts, or it has started.',
+    { saleId },
+  );

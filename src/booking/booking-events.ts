@@ -1,5 +1,7 @@
 import { ReservationStatus } from '../entities/enums';
+import { type Refund } from '../entities/refund.entity';
 import { type Reservation } from '../entities/reservation.entity';
+import { type Sale } from '../entities/sale.entity';
 import { type ExpiredReservation } from '../repositories/reservation.repository';
 import { type SeatReadModel } from '../repositories/seat-read-model';
 
@@ -39,6 +41,31 @@ export interface ReservationChangedEvent {
   readonly saleId?: string;
 }
 
+/** A sale was refunded (`sale.refunded`): who asked, how much, and the seats it was for. */
+export interface SaleRefundedEvent {
+  readonly saleId: string;
+  readonly refundId: string;
+  readonly reservationId: string;
+  /** The sale's owner (who paid), whoever asked for the refund. */
+  readonly userId: string;
+  readonly sessionId: string;
+  /** Refunded: floor(saleAmountCents × percent / 100). */
+  readonly amountCents: number;
+  /** What the sale was paid. */
+  readonly saleAmountCents: number;
+  /** 0-100. */
+  readonly percent: number;
+  readonly reason: string | null;
+  /** User id of who asked: the owner or an admin. */
+  readonly refundedBy: string;
+  /** Every seat of the sale, sorted (back on sale only when `seatsReleased`). */
+  readonly seatIds: readonly string[];
+  /** True when the session had not started: the seats became AVAILABLE (`seat.status-changed`). */
+  readonly seatsReleased: boolean;
+  /** ISO-8601, database clock. */
+  readonly changedAt: string;
+}
+
 /**
  * Every domain event, by routing key. Outbox rows, the broker and the in-process pub/sub all
  * use these names and payloads, so the compiler checks producers against consumers.
@@ -49,6 +76,7 @@ export interface BookingEventMap {
   'reservation.cancelled': ReservationChangedEvent;
   'reservation.expired': ReservationChangedEvent;
   'seat.status-changed': SeatStatusChangedEvent;
+  'sale.refunded': SaleRefundedEvent;
 }
 
 export type BookingTopic = keyof BookingEventMap;
@@ -124,5 +152,29 @@ export function seatStatusChanged(
     reservationId,
     seats: seats.map(seatSnapshot),
     changedAt: changedAt.toISOString(),
+  };
+}
+
+/** The payload of `sale.refunded` for `sale`, just refunded by `refund`. */
+export function saleRefunded(
+  sale: Sale,
+  refund: Refund,
+  seatIds: readonly string[],
+  seatsReleased: boolean,
+): SaleRefundedEvent {
+  return {
+    saleId: sale.id,
+    refundId: refund.id,
+    reservationId: sale.reservation.id,
+    userId: sale.userId,
+    sessionId: sale.session.id,
+    amountCents: refund.amountCents,
+    saleAmountCents: sale.amountCents,
+    percent: refund.percent,
+    reason: refund.reason,
+    refundedBy: refund.refundedBy,
+    seatIds: [...seatIds],
+    seatsReleased,
+    changedAt: refund.createdAt.toISOString(),
   };
 }

@@ -48,7 +48,7 @@ export class HoldEndIndex {
   /** Committed events, in commit order. */
   readonly record = (events: readonly BookingEvent[]): void => {
     for (const event of events) {
-      if (event.topic === 'seat.status-changed') {
+      if (event.topic === 'seat.status-changed' || event.topic === 'sale.refunded') {
         continue;
       }
       const { sessionId, reservationId, expiresAt } = event.payload;

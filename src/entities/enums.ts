@@ -24,13 +24,21 @@ export enum ReservationStatus {
   CANCELLED = 'CANCELLED',
 }
 
+/** Whether a sale stands: PAID, then possibly REFUNDED (final). */
+export enum SaleStatus {
+  PAID = 'PAID',
+  REFUNDED = 'REFUNDED',
+}
+
 registerEnumType(SeatStatus, {
   name: 'SeatStatus',
   description: 'Whether a seat can be reserved.',
   valuesConfig: {
     AVAILABLE: { description: 'Free to reserve.' },
     RESERVED: { description: 'Held by a PENDING reservation that has not expired.' },
-    SOLD: { description: 'Paid for; never becomes available again.' },
+    SOLD: {
+      description: 'Paid for; available again only if its sale is refunded before the session starts.',
+    },
   },
 });
 
@@ -39,9 +47,24 @@ registerEnumType(ReservationStatus, {
   description: 'Where a reservation is in its lifecycle.',
   valuesConfig: {
     PENDING: { description: 'Holding its seats until `expiresAt`, waiting for payment.' },
-    CONFIRMED: { description: 'Paid: its seats are SOLD and it has a Sale.' },
+    CONFIRMED: {
+      description:
+        'Paid: it has a Sale and its seats are SOLD (stays CONFIRMED when the sale is refunded; see `sale.status`).',
+    },
     EXPIRED: { description: 'Not paid before `expiresAt`; its seats were released.' },
     CANCELLED: { description: 'Cancelled by its owner; its seats were released.' },
+  },
+});
+
+registerEnumType(SaleStatus, {
+  name: 'SaleStatus',
+  description: 'Whether a sale stands or was refunded.',
+  valuesConfig: {
+    PAID: { description: 'Paid and not refunded.' },
+    REFUNDED: {
+      description:
+        'Refunded, in whole or in part (see `refund`); final. Its seats went back on sale if the session had not started.',
+    },
   },
 });
 

@@ -1,6 +1,7 @@
 import { Auditorium } from './auditorium.entity';
 import { ConsumedMessage } from './consumed-message.entity';
 import { OutboxEvent } from './outbox-event.entity';
+import { Refund } from './refund.entity';
 import { ReservationSeat } from './reservation-seat.entity';
 import { Reservation } from './reservation.entity';
 import { Sale } from './sale.entity';
@@ -15,6 +16,7 @@ export const ENTITIES = [
   Reservation,
   ReservationSeat,
   Sale,
+  Refund,
   OutboxEvent,
   ConsumedMessage,
 ];

@@ -2,6 +2,7 @@ import { EntityRepositoryType, type Opt, type Ref } from '@mikro-orm/core';
 import {
   Check,
   Entity,
+  Enum,
   Index,
   ManyToOne,
   OneToOne,
@@ -12,11 +13,17 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { uuidv7 } from '../infra/uuid';
 import { SaleRepository } from '../repositories/sale.repository';
 import { DateTimeScalar } from '../scalars/date-time.scalar';
+import { SaleStatus } from './enums';
 import { Reservation } from './reservation.entity';
 import { Session } from './session.entity';
 
-/** The paid, permanent record of a confirmed reservation. At most one per reservation. */
-@ObjectType({ description: 'The paid, permanent record of a confirmed reservation.' })
+/**
+ * The paid, permanent record of a confirmed reservation. At most one per reservation. A refund
+ * marks it REFUNDED (and adds a `Refund` row); it is never deleted.
+ */
+@ObjectType({
+  description: 'The paid, permanent record of a confirmed reservation (kept when refunded: see `status`).',
+})
 // The repository is named lazily: it imports this entity too.
 @Entity({ tableName: 'sale', repository: () => SaleRepository })
 @Index({ name: 'sale_user_id_id_index', properties: ['userId', 'id'] })
@@ -46,4 +53,9 @@ export class Sale {
   @Field(() => DateTimeScalar, { description: 'When the payment was confirmed.' })
   @Property({ type: 'timestamptz' })
   createdAt!: Date;
+
+  /** PAID until refunded (existing rows became PAID with the column). */
+  @Field(() => SaleStatus, { description: 'PAID, or REFUNDED once refunded (then `refund` says how much).' })
+  @Enum({ items: () => SaleStatus, type: 'text' })
+  status: SaleStatus & Opt = SaleStatus.PAID;
 }

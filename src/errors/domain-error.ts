@@ -10,6 +10,8 @@ export enum ErrorCode {
   SeatUnavailable = 'SEAT_UNAVAILABLE',
   ReservationExpired = 'RESERVATION_EXPIRED',
   InvalidState = 'INVALID_STATE',
+  /** The owner's refund window has passed (the policy gives 0 %, or the session has started). */
+  RefundNotAllowed = 'REFUND_NOT_ALLOWED',
   LimitExceeded = 'LIMIT_EXCEEDED',
   SessionClosed = 'SESSION_CLOSED',
   RateLimited = 'RATE_LIMITED',

@@ -18,3 +18,13 @@ describe('error code table', () => {
     }
   });
 });
+
+describe('REFUND_NOT_ALLOWED', () => {
+  it('is answered under its own contract code, as a conflict with the current state (409), logged as a client mistake', () => {
+    expect(ERROR_CODE_TABLE[ErrorCode.RefundNotAllowed]).toEqual({
+      extensionCode: 'REFUND_NOT_ALLOWED',
+      httpStatus: 409,
+      logLevel: 'debug',
+    });
+  });
+});

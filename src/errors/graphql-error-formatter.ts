@@ -40,6 +40,9 @@ export const ERROR_CODE_TABLE: Readonly<Record<ErrorCode, ErrorCodeAnswer>> = {
     logLevel: 'debug',
   },
   [ErrorCode.InvalidState]: { extensionCode: 'INVALID_STATE', httpStatus: 409, logLevel: 'debug' },
+  // 409, not 422: the request is well formed and would have been accepted earlier; it conflicts
+  // with the sale's state now (the time left before its session), as SESSION_CLOSED does.
+  [ErrorCode.RefundNotAllowed]: { extensionCode: 'REFUND_NOT_ALLOWED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.LimitExceeded]: { extensionCode: 'LIMIT_EXCEEDED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.SessionClosed]: { extensionCode: 'SESSION_CLOSED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.RateLimited]: { extensionCode: 'RATE_LIMITED', httpStatus: 429, logLevel: 'debug' },

@@ -8,6 +8,7 @@ const TOPICS: readonly BookingTopic[] = [
   'reservation.cancelled',
   'reservation.expired',
   'seat.status-changed',
+  'sale.refunded',
 ];
 
 /** A booking event as it travels through RabbitMQ. */

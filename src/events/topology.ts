@@ -13,7 +13,7 @@ export interface TopologyNames {
   readonly expiryDue: string;
   /** Quorum queue the expiry consumer reads: holds whose time is up. */
   readonly expiryQueue: string;
-  /** Quorum queue of `reservation.confirmed` for the receipts consumer. */
+  /** Quorum queue of `reservation.confirmed` and `sale.refunded` for the receipts consumer. */
   readonly receiptsQueue: string;
   /** Fanout exchange and quorum queue where messages land after too many failed attempts. */
   readonly deadLetterExchange: string;
@@ -64,6 +64,7 @@ export async function declareTopology(
   }
   await channel.bindQueue(names.expiryQueue, names.expiryDue, '');
   await channel.bindQueue(names.receiptsQueue, names.events, 'reservation.confirmed');
+  await channel.bindQueue(names.receiptsQueue, names.events, 'sale.refunded');
   await channel.bindQueue(names.deadLetterQueue, names.deadLetterExchange, '');
 }
 

@@ -10,7 +10,7 @@ import { type TopologyNames } from '../events/topology';
 const QUEUE_EXPIRES_MILLISECONDS = 60_000;
 
 /**
- * Each API process's own queue of seat and reservation events, handed to `deliver` (its
+ * Each API process's own queue of seat, reservation and sale events, handed to `deliver` (its
  * GraphQL subscriptions and read cache). The queue is named per process and outlives a dropped
  * connection (it expires only when unused for a minute), so events published while this
  * process was reconnecting still reach its subscribers.
@@ -37,6 +37,8 @@ export class LiveFanout {
     });
     await channel.bindQueue(this.queue, this.names.events, 'seat.#');
     await channel.bindQueue(this.queue, this.names.events, 'reservation.#');
+    // A refund changes the reservation's sale: its reservationUpdated subscribers hear of it.
+    await channel.bindQueue(this.queue, this.names.events, 'sale.#');
     await channel.prefetch(1_000);
     await channel.consume(this.queue, (message) => {
       if (!message) {

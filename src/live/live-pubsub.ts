@@ -3,8 +3,12 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import {
   type BookingEvent,
   type ReservationChangedEvent,
+  type SaleRefundedEvent,
   type SeatStatusChangedEvent,
 } from '../booking/booking-events';
+
+/** What reaches a reservation's subscribers: a change of the reservation, or of its sale (a refund). */
+export type ReservationUpdate = ReservationChangedEvent | SaleRefundedEvent;
 
 /**
  * In-process pub/sub feeding this process's GraphQL subscriptions. Topics are keyed by the
@@ -20,7 +24,7 @@ export function createLivePubSub() {
   setMaxListeners(Number.POSITIVE_INFINITY, eventTarget);
   return createPubSub<{
     'seat-status-changed': [sessionId: string, payload: SeatStatusChangedEvent];
-    'reservation-updated': [reservationId: string, payload: ReservationChangedEvent];
+    'reservation-updated': [reservationId: string, payload: ReservationUpdate];
   }>({ eventTarget });
 }
 
@@ -30,6 +34,7 @@ export function publishLive(pubSub: LivePubSub, events: readonly BookingEvent[])
     if (event.topic === 'seat.status-changed') {
       pubSub.publish('seat-status-changed', event.payload.sessionId, event.payload);
     } else {
+      // reservation.* and sale.refunded: the reservation (or its sale) changed.
       pubSub.publish('reservation-updated', event.payload.reservationId, event.payload);
     }
   }

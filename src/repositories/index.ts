@@ -1,10 +1,12 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { Auditorium } from '../entities/auditorium.entity';
+import { Refund } from '../entities/refund.entity';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
 import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
 import { type AuditoriumRepository } from './auditorium.repository';
+import { type RefundRepository } from './refund.repository';
 import { type ReservationRepository } from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
 import { SeatRowQueries } from './seat-rows';
@@ -20,6 +22,7 @@ export interface Repositories {
   readonly auditoriums: AuditoriumRepository;
   /** Row-wise seat queries (blocks, the gap rule). */
   readonly seatRows: SeatRowQueries;
+  readonly refunds: RefundRepository;
 }
 
 /**
@@ -36,5 +39,6 @@ export function repositoriesOf(em: EntityManager): Repositories {
     sales: em.getRepository(Sale),
     auditoriums: em.getRepository(Auditorium),
     seatRows: new SeatRowQueries(em),
+    refunds: em.getRepository(Refund),
   };
 }

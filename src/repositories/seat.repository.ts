@@ -248,4 +248,31 @@ export class SeatRepository extends EntityRepository<Seat> {
       [sessionId, JSON.stringify(rows)],
     );
   }
+
+  /**
+   * Puts the SOLD seats of a refunded reservation back on sale: they go back to AVAILABLE (new
+   * versions) and the reservation's seat links stop being live, so the seats can be reserved
+   * again. Returns the seats it changed.
+   */
+  async releaseSoldBy(reservationId: string): Promise<SeatReadModel[]> {
+    const rows: SeatReadRow[] = await this.getEntityManager().execute(
+      `with target as materialized (
+         select s.id from seat s
+           join reservation_seat rs on rs.seat_id = s.id
+          where rs.reservation_id = ? and rs.live
+          order by s.id
+            for update of s
+       ), unlinked as (
+         update reservation_seat set live = false
+          where reservation_id = ? and live
+       )
+       update seat s
+          set status = 'AVAILABLE', version = s.version + 1, hold_expires_at = null
+         from target
+        where s.id = target.id and s.status = 'SOLD'
+       returning ${CHANGED_SEAT}`,
+      [reservationId, reservationId],
+    );
+    return rows.map(toSeatReadModel);
+  }
 }

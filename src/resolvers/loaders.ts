@@ -2,6 +2,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { type ScheduleRange } from '../booking/auditorium-queries';
 import { type Auditorium } from '../entities/auditorium.entity';
+import { type Refund } from '../entities/refund.entity';
 import { type Reservation } from '../entities/reservation.entity';
 import { type Sale } from '../entities/sale.entity';
 import { type Session } from '../entities/session.entity';
@@ -25,6 +26,7 @@ export interface Loaders {
   readonly reservationById: DataLoader<string, Reservation | null>;
   readonly seatsByReservation: DataLoader<string, SeatView[]>;
   readonly saleByReservation: DataLoader<string, Sale | null>;
+  readonly refundBySale: DataLoader<string, Refund | null>;
 }
 
 function byKey<Value>(keys: readonly string[], values: Iterable<[string, Value]>, missing: Value): Value[] {
@@ -125,6 +127,14 @@ export function createLoaders(
       return byKey<Sale | null>(
         ids,
         rows.map((row) => [row.reservation.id, row]),
+        null,
+      );
+    }, loaderOptions),
+    refundBySale: new DataLoader(async (ids) => {
+      const rows = await forked().refunds.findBySales(ids);
+      return byKey<Refund | null>(
+        ids,
+        rows.map((row) => [row.sale.id, row]),
         null,
       );
     }, loaderOptions),

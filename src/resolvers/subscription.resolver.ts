@@ -1,5 +1,6 @@
 import { Args, Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import { type ReservationChangedEvent, type SeatStatusChangedEvent } from '../booking/booking-events';
+import { type SeatStatusChangedEvent } from '../booking/booking-events';
+import { type ReservationUpdate } from '../live/live-pubsub';
 import { type Context, requireViewer } from './context';
 import { Reservation } from '../entities/reservation.entity';
 import { mayRead } from '../booking/reservation-queries';
@@ -30,7 +31,8 @@ export class SubscriptionResolver {
   }
 
   @Subscription(() => Reservation, {
-    description: 'Every committed change of one reservation. Owner or admin only.',
+    description:
+      'Every committed change of one reservation, and of its sale (a refund). Owner or admin only.',
     subscribe: async ({ args, context }: SubscribeData<ReservationIdArgs>) => {
       const viewer = requireViewer(context);
       const reservationId = parseId('reservationId', args.reservationId);
@@ -46,7 +48,7 @@ export class SubscriptionResolver {
   })
   async reservationUpdated(
     @Args() _args: ReservationIdArgs,
-    @Root() event: ReservationChangedEvent,
+    @Root() event: ReservationUpdate,
     @Ctx() { loaders }: Context,
   ): Promise<Reservation> {
     // Read after the event: the reservation is at least as new as the change announced.

@@ -52,7 +52,7 @@ const ROOT_TYPE_DESCRIPTIONS = {
   query:
     'Reads: sessions and their seat maps, auditoriums (public), your reservations and sales (bearer token).',
   mutation:
-    'Changes: holding seats, paying for and cancelling reservations, and (admins) creating sessions and auditoriums. Every mutation needs a bearer token.',
+    'Changes: holding seats, paying for and cancelling reservations, refunding sales, and (admins) creating sessions and auditoriums. Every mutation needs a bearer token.',
   subscription:
     'Live updates over a websocket (graphql-transport-ws on /graphql): seat maps (public) and your reservations.',
 } as const;

@@ -278,6 +278,42 @@ describe('error codes', () => {
     });
   });
 
+  it('REFUND_NOT_ALLOWED: the owner refunding less than 12 h before the start changes nothing', async () => {
+    const session = await createSession(testApp, {
+      startsAt: new Date(Date.now() + 6 * 3_600_000).toISOString(),
+    });
+    const user = await testApp.token(uniqueUser());
+    const reserved = await testApp.graphql<{ reserve: { id: string } }>(
+      RESERVE,
+      { input: { sessionId: session.id, seatIds: [session.seats[0].id] } },
+      user,
+    );
+    const paid = await testApp.graphql<{ confirmPayment: { id: string } }>(
+      CONFIRM_PAYMENT,
+      { reservationId: reserved.data!.reserve.id },
+      user,
+    );
+    const saleId = paid.data!.confirmPayment.id;
+    const refundRows = () =>
+      testApp.app.orm.em
+        .fork()
+        .execute<{ status: string; refunds: number }[]>(
+          `select status, (select count(*)::int from refund where sale_id = sale.id) as refunds from sale where id = ?`,
+          [saleId],
+        );
+    const before = await refundRows();
+    await expectUntouched(session, async () => {
+      const response = await testApp.graphql(
+        `mutation ($saleId: ID!) { refundSale(saleId: $saleId) { id } }`,
+        { saleId },
+        user,
+      );
+      expect(response.errors?.[0].extensions).toEqual({ code: 'REFUND_NOT_ALLOWED', saleId });
+    });
+    expect(await refundRows()).toEqual(before);
+    expect(before).toEqual([{ status: 'PAID', refunds: 0 }]);
+  });
+
   it('UNAUTHENTICATED and FORBIDDEN leave nothing behind', async () => {
     const session = await createSession(testApp);
     const owner = await testApp.token(uniqueUser());

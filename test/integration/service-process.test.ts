@@ -141,6 +141,7 @@ describe('service processes', () => {
           'consumed_message',
           'mikro_orm_migrations',
           'outbox_event',
+          'refund',
           'reservation',
           'reservation_seat',
           'sale',
