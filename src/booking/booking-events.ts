@@ -5,9 +5,14 @@ import { type SeatReadModel } from '../repositories/seat-read-model';
 
 /**
  * A seat as of one status change: the seat read model without its row position (readers
- * derive it from `row`); `version` orders changes of the same seat.
+ * derive it from `row`); `version` orders changes of the same seat. The layout facts (`x`,
+ * `category`, `kind`, `priceCents`) never change, but are carried so that subscribers need no
+ * read; events stored before they existed lack them (see `seat-status-change.type.ts`).
  */
-export type SeatSnapshot = Pick<SeatReadModel, 'id' | 'sessionId' | 'row' | 'number' | 'status' | 'version'>;
+export type SeatSnapshot = Pick<
+  SeatReadModel,
+  'id' | 'sessionId' | 'row' | 'number' | 'status' | 'version' | 'x' | 'category' | 'kind' | 'priceCents'
+>;
 
 /** Seats of one session whose status changed together, in one committed transaction. */
 export interface SeatStatusChangedEvent {
@@ -62,6 +67,10 @@ export function seatSnapshot(seat: SeatReadModel): SeatSnapshot {
     number: seat.number,
     status: seat.status,
     version: seat.version,
+    x: seat.x,
+    category: seat.category,
+    kind: seat.kind,
+    priceCents: seat.priceCents,
   };
 }
 

@@ -1,22 +1,26 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { Seat } from '../entities/seat.entity';
-import { Session } from '../entities/session.entity';
+import { GapRule } from '../entities/enums';
+import { type Session } from '../entities/session.entity';
 import { badUserInput } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
+import { repositoriesOf } from '../repositories';
+import { rectangularLayout, STANDARD_CATEGORY } from '../seating/auditorium-layout';
+import { DEFAULT_DURATION_MINUTES, sessionSpan } from '../seating/schedule';
 import { type BookingTransactions } from './booking-transaction';
-import { rowLetters } from '../seating/seat-label';
 
 /** What `createSession` needs; shapes are already checked by the input type. */
 export interface CreateSessionCommand {
   readonly movie: string;
   readonly room: string;
   readonly startsAt: Date;
+  /** Null or absent: {@link DEFAULT_DURATION_MINUTES}. */
+  readonly durationMinutes?: number | null;
   readonly priceCents: number;
   readonly rows: number;
   readonly seatsPerRow: number;
 }
 
-/** What creating a session depends on, built once by the composition root. */
+/** What creating or scheduling a session depends on, built once by the composition root. */
 export interface SessionCreationDependencies {
   /** Runs the creation within the request's deadline. */
   readonly transactions: Pick<BookingTransactions, 'within'>;
@@ -25,7 +29,25 @@ export interface SessionCreationDependencies {
 }
 
 /**
- * Creates a session and its `rows x seatsPerRow` AVAILABLE seats, in one transaction.
+ * The trimmed movie title, and that the session starts in the future.
+ *
+ * @throws DomainError BAD_USER_INPUT
+ */
+export function checkedScreening(movie: string, startsAt: Date): string {
+  const trimmed = movie.trim();
+  if (!trimmed) {
+    throw badUserInput('movie', 'movie must not be blank.');
+  }
+  if (startsAt.getTime() <= Date.now()) {
+    throw badUserInput('startsAt', 'startsAt must be in the future.');
+  }
+  return trimmed;
+}
+
+/**
+ * Creates a one-off session (deprecated by `scheduleSession`): a rectangular room of
+ * `rows x seatsPerRow` STANDARD seats at `priceCents`, no auditorium, no schedule check, no gap
+ * rule; all in one transaction.
  *
  * @param deadline the HTTP request's: the session is created before it or not at all.
  */
@@ -35,25 +57,28 @@ export async function createSession(
   command: CreateSessionCommand,
   deadline?: RequestDeadline,
 ): Promise<Session> {
-  const movie = command.movie.trim();
+  const movie = checkedScreening(command.movie, command.startsAt);
   const room = command.room.trim();
-  if (!movie) {
-    throw badUserInput('movie', 'movie must not be blank.');
-  }
   if (!room) {
     throw badUserInput('room', 'room must not be blank.');
   }
-  if (command.startsAt.getTime() <= Date.now()) {
-    throw badUserInput('startsAt', 'startsAt must be in the future.');
-  }
+  const durationMinutes = command.durationMinutes ?? DEFAULT_DURATION_MINUTES;
   const created = await deps.transactions.within(em, deadline, async (tx) => {
-    const session = tx.create(Session, { ...command, movie, room });
-    for (let rowIndex = 0; rowIndex < command.rows; rowIndex += 1) {
-      const row = rowLetters(rowIndex);
-      for (let number = 1; number <= command.seatsPerRow; number += 1) {
-        tx.create(Seat, { session, rowIndex, row, number });
-      }
-    }
+    const { sessions, seats } = repositoriesOf(tx);
+    const session = await sessions.add({
+      ...command,
+      movie,
+      room,
+      durationMinutes,
+      ...sessionSpan(command.startsAt, durationMinutes, 0),
+      prices: [{ category: STANDARD_CATEGORY, priceCents: command.priceCents }],
+      gapRule: GapRule.OFF,
+    });
+    const layout = rectangularLayout(command.rows, command.seatsPerRow);
+    await seats.insertSeats(
+      session.id,
+      layout.map((seat) => ({ ...seat, priceCents: command.priceCents })),
+    );
     return session;
   });
   deps.onCreated?.();

@@ -3,6 +3,12 @@ import { SeatKind } from '../seating/auditorium-layout';
 
 export { SeatKind };
 
+/** Whether a session refuses selections that leave a single free seat between taken ones. */
+export enum GapRule {
+  OFF = 'OFF',
+  NO_SINGLE_SEAT = 'NO_SINGLE_SEAT',
+}
+
 /** Stored status of a seat. A RESERVED seat whose hold has ended reads as AVAILABLE. */
 export enum SeatStatus {
   AVAILABLE = 'AVAILABLE',
@@ -46,5 +52,17 @@ registerEnumType(SeatKind, {
     STANDARD: { description: 'An ordinary seat.' },
     WHEELCHAIR: { description: 'A space for a wheelchair.' },
     COMPANION: { description: "A seat for a wheelchair user's companion, beside a WHEELCHAIR space." },
+  },
+});
+
+registerEnumType(GapRule, {
+  name: 'GapRule',
+  description: 'Whether a selection may leave a single free seat between taken ones.',
+  valuesConfig: {
+    OFF: { description: 'Any selection of free seats is accepted.' },
+    NO_SINGLE_SEAT: {
+      description:
+        'A selection that would leave one free seat alone in its row (between taken seats, a gap or the row end) is refused.',
+    },
   },
 });

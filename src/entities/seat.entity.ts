@@ -2,7 +2,7 @@ import { EntityRepositoryType, type Opt, type Ref } from '@mikro-orm/core';
 import { Check, Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { uuidv7 } from '../infra/uuid';
 import { SeatRepository } from '../repositories/seat.repository';
-import { SeatStatus } from './enums';
+import { SeatKind, SeatStatus } from './enums';
 import { Session } from './session.entity';
 
 /**
@@ -15,6 +15,12 @@ import { Session } from './session.entity';
 @Check({ name: 'seat_version_check', expression: 'version >= 1' })
 @Check({ name: 'seat_number_check', expression: 'number >= 1' })
 @Check({ name: 'seat_row_index_check', expression: 'row_index >= 0' })
+@Check({ name: 'seat_x_check', expression: 'x >= 0' })
+@Check({ name: 'seat_price_cents_check', expression: 'price_cents >= 0' })
+@Check({
+  name: 'seat_category_check',
+  expression: 'char_length(category) >= 1 and char_length(category) <= 50',
+})
 @Check({
   name: 'seat_hold_check',
   expression: `(status = 'RESERVED') = (hold_expires_at is not null)`,
@@ -37,6 +43,20 @@ export class Seat {
 
   @Property({ type: 'integer' })
   number!: number;
+
+  /** Column of the layout, gaps included (0-based), for drawing; the row is `rowIndex`. */
+  @Property({ type: 'integer' })
+  x!: number;
+
+  /** Price category; the session's price for it was copied into `priceCents` at creation. */
+  @Property({ type: 'text' })
+  category!: string;
+
+  @Enum({ items: () => SeatKind, type: 'text' })
+  kind!: SeatKind;
+
+  @Property({ type: 'integer' })
+  priceCents!: number;
 
   @Enum({ items: () => SeatStatus, type: 'text' })
   status: SeatStatus & Opt = SeatStatus.AVAILABLE;

@@ -13,6 +13,8 @@ export enum ErrorCode {
   LimitExceeded = 'LIMIT_EXCEEDED',
   SessionClosed = 'SESSION_CLOSED',
   RateLimited = 'RATE_LIMITED',
+  /** The auditorium is busy then (`sessionIds`: the sessions in the way). */
+  ScheduleConflict = 'SCHEDULE_CONFLICT',
   /** The document could not be parsed (whole request refused). */
   GraphQLParseFailed = 'GRAPHQL_PARSE_FAILED',
   /** The document is invalid for the schema or outside the operation limits (whole request refused). */

@@ -43,6 +43,11 @@ export const ERROR_CODE_TABLE: Readonly<Record<ErrorCode, ErrorCodeAnswer>> = {
   [ErrorCode.LimitExceeded]: { extensionCode: 'LIMIT_EXCEEDED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.SessionClosed]: { extensionCode: 'SESSION_CLOSED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.RateLimited]: { extensionCode: 'RATE_LIMITED', httpStatus: 429, logLevel: 'debug' },
+  [ErrorCode.ScheduleConflict]: {
+    extensionCode: 'SCHEDULE_CONFLICT',
+    httpStatus: 409,
+    logLevel: 'debug',
+  },
   [ErrorCode.GraphQLParseFailed]: {
     extensionCode: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
     httpStatus: 400,

@@ -18,6 +18,15 @@ export class AuditoriumRepository extends EntityRepository<Auditorium> {
     return this.findOne({ id: auditoriumId });
   }
 
+  async findByIds(auditoriumIds: readonly string[]): Promise<Auditorium[]> {
+    return this.find({ id: { $in: [...auditoriumIds] } });
+  }
+
+  /** One auditorium with its legend (lazy otherwise): all its layout, to build seats from. */
+  async findWithLayout(auditoriumId: string): Promise<Auditorium | null> {
+    return this.findOne({ id: auditoriumId }, { populate: ['legend'] });
+  }
+
   /** Every auditorium, by name (then id). */
   async findAllByName(): Promise<Auditorium[]> {
     return this.findAll({ orderBy: [{ name: 'asc' }, { id: 'asc' }] });

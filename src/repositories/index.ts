@@ -1,8 +1,10 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { Auditorium } from '../entities/auditorium.entity';
 import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
 import { Seat } from '../entities/seat.entity';
 import { Session } from '../entities/session.entity';
+import { type AuditoriumRepository } from './auditorium.repository';
 import { type ReservationRepository } from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
 import { type SeatRepository } from './seat.repository';
@@ -14,6 +16,7 @@ export interface Repositories {
   readonly seats: SeatRepository;
   readonly reservations: ReservationRepository;
   readonly sales: SaleRepository;
+  readonly auditoriums: AuditoriumRepository;
 }
 
 /**
@@ -27,5 +30,6 @@ export function repositoriesOf(em: EntityManager): Repositories {
     seats: em.getRepository(Seat),
     reservations: em.getRepository(Reservation),
     sales: em.getRepository(Sale),
+    auditoriums: em.getRepository(Auditorium),
   };
 }

@@ -1,4 +1,4 @@
-import { type SeatStatus } from '../entities/enums';
+import { type SeatKind, type SeatStatus } from '../entities/enums';
 import { holdRunningSql, seatStatusAsReadSql } from '../entities/hold-rules';
 import { asDate } from '../infra/sql';
 
@@ -16,6 +16,12 @@ export interface SeatReadModel {
   readonly rowIndex: number;
   readonly row: string;
   readonly number: number;
+  /** Column of the layout, gaps included (0-based); the row's is `rowIndex`. */
+  readonly x: number;
+  readonly category: string;
+  readonly kind: SeatKind;
+  /** Its price in its session, in cents. */
+  readonly priceCents: number;
   readonly status: SeatStatus;
   /** Grows by one on every status change: orders the changes of one seat. */
   readonly version: number;
@@ -33,6 +39,10 @@ export interface SeatReadRow {
   row_index: number;
   row: string;
   number: number;
+  x: number;
+  category: string;
+  kind: SeatKind;
+  price_cents: number;
   status: SeatStatus;
   version: number;
   hold_ends_at: Date | string | null;
@@ -41,6 +51,7 @@ export interface SeatReadRow {
 /** The SQL select list of a {@link SeatReadRow} from the seat row aliased `seat`, as read at `now`. */
 export function seatReadColumns(seat: string, now: string): string {
   return `${seat}.id, ${seat}.session_id, ${seat}.row_index, ${seat}.row, ${seat}.number, ${seat}.version,
+          ${seat}.x, ${seat}.category, ${seat}.kind, ${seat}.price_cents,
           ${seatStatusAsReadSql(seat, now)} as status,
           (case when ${seat}.status = 'RESERVED' and ${holdRunningSql(`${seat}.hold_expires_at`, now)}
                 then ${seat}.hold_expires_at end) as hold_ends_at`;
@@ -52,6 +63,7 @@ export function seatReadColumns(seat: string, now: string): string {
  */
 export function changedSeatColumns(seat: string): string {
   return `${seat}.id, ${seat}.session_id, ${seat}.row_index, ${seat}.row, ${seat}.number, ${seat}.version,
+          ${seat}.x, ${seat}.category, ${seat}.kind, ${seat}.price_cents,
           ${seat}.status, ${seat}.hold_expires_at as hold_ends_at`;
 }
 
@@ -63,6 +75,10 @@ export function toSeatReadModel(row: SeatReadRow): SeatReadModel {
     rowIndex: row.row_index,
     row: row.row,
     number: row.number,
+    x: row.x,
+    category: row.category,
+    kind: row.kind,
+    priceCents: row.price_cents,
     status: row.status,
     version: row.version,
     holdEndsAt: row.hold_ends_at === null ? null : asDate(row.hold_ends_at),

@@ -1,5 +1,18 @@
-import { EntityRepository, type FilterQuery } from '@mikro-orm/postgresql';
-import { type Session } from '../entities/session.entity';
+import { EntityRepository, type FilterQuery, type RequiredEntityData } from '@mikro-orm/postgresql';
+import { Session, SESSION_SCHEDULE_CONSTRAINT } from '../entities/session.entity';
+import { constraintOf } from '../infra/database-errors';
+
+/**
+ * The schedule's exclusion constraint refused a new session: its span overlaps another of the
+ * same auditorium. The transaction is aborted by then, so this is thrown (to roll it back) and
+ * the caller reads the sessions in the way after the rollback.
+ */
+export class ScheduleOverlap extends Error {
+  constructor() {
+    super('The new session overlaps another session of its auditorium.');
+    this.name = 'ScheduleOverlap';
+  }
+}
 
 /** What the booking path needs of a session; sessions never change once created. */
 export interface SessionFacts {
@@ -49,5 +62,57 @@ export class SessionRepository extends EntityRepository<Session> {
       orderBy: [{ startsAt: 'asc' }, { id: 'asc' }],
       limit: query.first + 1,
     });
+  }
+
+  /**
+   * Inserts a new session now (its seats reference it).
+   *
+   * @throws ScheduleOverlap when the schedule's exclusion constraint refuses it.
+   */
+  async add(data: RequiredEntityData<Session>): Promise<Session> {
+    const em = this.getEntityManager();
+    const session = em.create(Session, data);
+    try {
+      await em.flush();
+    } catch (error) {
+      throw constraintOf(error) === SESSION_SCHEDULE_CONSTRAINT ? new ScheduleOverlap() : error;
+    }
+    return session;
+  }
+
+  /**
+   * Ids of the sessions of an auditorium whose busy span (`[startsAt, busyUntil)`) overlaps
+   * `[from, until)`, by `startsAt`. The exclusion constraint's index answers it.
+   */
+  async findOverlapping(auditoriumId: string, from: Date, until: Date): Promise<string[]> {
+    const rows: { id: string }[] = await this.getEntityManager().execute(
+      `select id from session
+        where auditorium_id = ? and tstzrange(starts_at, busy_until, '[)') && tstzrange(?, ?, '[)')
+        order by starts_at, id`,
+      [auditoriumId, from, until],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * The sessions of the given auditoriums starting in `[from, to)` (either end open), by
+   * `startsAt`: at most `limit` per auditorium, the earliest.
+   */
+  async findByAuditoriums(
+    auditoriumIds: readonly string[],
+    range: { readonly from?: Date; readonly to?: Date; readonly limit: number },
+  ): Promise<Session[]> {
+    const em = this.getEntityManager();
+    const rows: Record<string, unknown>[] = await em.execute(
+      `select * from (
+         select session.*, row_number() over (partition by auditorium_id order by starts_at, id) as place
+           from session
+          where auditorium_id = any(array[?]::uuid[])
+            and starts_at >= coalesce(?::timestamptz, '-infinity')
+            and starts_at < coalesce(?::timestamptz, 'infinity')
+       ) ranked where place <= ? order by starts_at, id`,
+      [auditoriumIds, range.from ?? null, range.to ?? null, range.limit],
+    );
+    return rows.map(({ place: _place, ...columns }) => em.map(Session, columns));
   }
 }

@@ -1,8 +1,14 @@
-import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { findAuditorium, listAuditoriums } from '../booking/auditorium-queries';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  findAuditorium,
+  listAuditoriums,
+  MAX_SCHEDULE_SESSIONS,
+  scheduleRange,
+} from '../booking/auditorium-queries';
 import { type AuditoriumCreationDependencies, createAuditorium } from '../booking/create-auditorium';
 import { Auditorium } from '../entities/auditorium.entity';
-import { AuditoriumArgs } from './auditorium.args';
+import { Session } from '../entities/session.entity';
+import { AuditoriumArgs, AuditoriumSessionsArgs } from './auditorium.args';
 import { ADMIN_ROLE } from './auth-checker';
 import { type Context } from './context';
 import { CreateAuditoriumInput } from './create-auditorium.input';
@@ -32,5 +38,16 @@ export class AuditoriumResolver {
     @Ctx() { em, deadline }: Context,
   ): Promise<Auditorium> {
     return createAuditorium(this.auditoriumCreation, em, input, deadline);
+  }
+
+  @FieldResolver(() => [Session], {
+    description: `Its schedule: sessions by startsAt, from inclusive, to exclusive; at most the first ${MAX_SCHEDULE_SESSIONS} (narrow the range for more).`,
+  })
+  async sessions(
+    @Root() auditorium: Auditorium,
+    @Args() { from, to }: AuditoriumSessionsArgs,
+    @Ctx() { loaders }: Context,
+  ): Promise<Session[]> {
+    return loaders.sessionsByAuditorium(scheduleRange(from, to)).load(auditorium.id);
   }
 }

@@ -1,5 +1,6 @@
-import { IsInt, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { MAX_ROWS, MAX_SEATS_PER_ROW } from '../booking/room-size';
+import { DEFAULT_DURATION_MINUTES, MAX_DURATION_MINUTES } from '../seating/schedule';
 import { Field, InputType, Int } from 'type-graphql';
 import { DateTimeScalar } from '../scalars/date-time.scalar';
 
@@ -17,6 +18,17 @@ export class CreateSessionInput {
 
   @Field(() => DateTimeScalar, { description: 'When it starts; must be in the future.' })
   startsAt!: Date;
+
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: DEFAULT_DURATION_MINUTES,
+    description: 'How long the screening lasts, in minutes (1-1440; null: 120).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_DURATION_MINUTES)
+  durationMinutes?: number | null;
 
   @Field(() => Int, { description: 'Price of one seat in cents (0-10,000,000).' })
   @IsInt()

@@ -1,5 +1,7 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
+import { type ScheduleRange } from '../booking/auditorium-queries';
+import { type Auditorium } from '../entities/auditorium.entity';
 import { type Reservation } from '../entities/reservation.entity';
 import { type Sale } from '../entities/sale.entity';
 import { type Session } from '../entities/session.entity';
@@ -15,6 +17,9 @@ export type RepositoryFactory = (em: EntityManager) => Repositories;
 /** Batching loaders for one request: each relation costs one query per nesting level. */
 export interface Loaders {
   readonly sessionById: DataLoader<string, Session | null>;
+  readonly auditoriumById: DataLoader<string, Auditorium | null>;
+  /** An auditorium's sessions starting in one range: one loader per range asked for. */
+  sessionsByAuditorium(range: ScheduleRange): DataLoader<string, Session[]>;
   readonly seatsBySession: DataLoader<string, SeatView[]>;
   readonly availableSeatsBySession: DataLoader<string, number>;
   readonly reservationById: DataLoader<string, Reservation | null>;
@@ -46,7 +51,32 @@ export function createLoaders(
 ): Loaders {
   const loaderOptions = { cache };
   const forked = () => repositories(em.fork());
+  const sessionsByRange = new Map<string, DataLoader<string, Session[]>>();
   return {
+    auditoriumById: new DataLoader(async (ids) => {
+      const rows = await forked().auditoriums.findByIds(ids);
+      return byKey<Auditorium | null>(
+        ids,
+        rows.map((row) => [row.id, row]),
+        null,
+      );
+    }, loaderOptions),
+    sessionsByAuditorium(range) {
+      const key = `${range.from?.toISOString() ?? ''}/${range.to?.toISOString() ?? ''}/${range.limit}`;
+      let loader = sessionsByRange.get(key);
+      if (!loader) {
+        loader = new DataLoader(async (ids) => {
+          const grouped = new Map<string, Session[]>();
+          for (const session of await forked().sessions.findByAuditoriums(ids, range)) {
+            const auditoriumId = session.auditorium?.id as string;
+            grouped.set(auditoriumId, [...(grouped.get(auditoriumId) ?? []), session]);
+          }
+          return ids.map((id) => grouped.get(id) ?? []);
+        }, loaderOptions);
+        sessionsByRange.set(key, loader);
+      }
+      return loader;
+    },
     sessionById: new DataLoader(async (ids) => {
       const rows = await forked().sessions.findByIds(ids);
       return byKey<Session | null>(

@@ -1,8 +1,20 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type SeatStatusChangedEvent } from '../booking/booking-events';
+import { type SeatSnapshot, type SeatStatusChangedEvent } from '../booking/booking-events';
+import { SeatKind } from '../entities/enums';
 import { rowIndex } from '../seating/seat-label';
 import { DateTimeScalar } from '../scalars/date-time.scalar';
 import { SeatView } from './seat.type';
+
+/**
+ * Events written before seats had layout facts (still in the outbox or a queue across the
+ * upgrade) were all of sessions with one STANDARD category, whose seats stand at `number - 1`.
+ * Their price was not carried: it reads as 0 for those few in-flight events.
+ */
+function legacySnapshotFacts(
+  snapshot: Pick<SeatSnapshot, 'number'>,
+): Pick<SeatSnapshot, 'x' | 'category' | 'kind' | 'priceCents'> {
+  return { x: snapshot.number - 1, category: 'STANDARD', kind: SeatKind.STANDARD, priceCents: 0 };
+}
 
 // The view built for each event, for as long as the event object is alive.
 const views = new WeakMap<SeatStatusChangedEvent, SeatStatusChange>();
@@ -38,7 +50,7 @@ export class SeatStatusChange {
     change.reservationId = event.reservationId;
     change.changedAt = new Date(event.changedAt);
     change.seats = event.seats.map((snapshot) =>
-      SeatView.of({ ...snapshot, rowIndex: rowIndex(snapshot.row) }),
+      SeatView.of({ ...legacySnapshotFacts(snapshot), ...snapshot, rowIndex: rowIndex(snapshot.row) }),
     );
     views.set(event, change);
     return change;

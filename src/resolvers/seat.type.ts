@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { seatLabel } from '../seating/seat-label';
 import { type SeatReadModel } from '../repositories/seat-read-model';
-import { SeatStatus } from '../entities/enums';
+import { SeatKind, SeatStatus } from '../entities/enums';
 
 /**
  * The GraphQL `Seat`: the seat read model ({@link SeatReadModel}) plus its label, not the
@@ -31,6 +31,25 @@ export class SeatView {
   @Field(() => SeatStatus, { description: 'Current status; a hold that has ended reads as AVAILABLE.' })
   status!: SeatStatus;
 
+  @Field({ description: "Price category, e.g. STANDARD or PREMIUM (see the session's prices)." })
+  category!: string;
+
+  @Field(() => SeatKind, {
+    description: 'What the seat is for: standard, wheelchair space or companion seat.',
+  })
+  kind!: SeatKind;
+
+  @Field(() => Int, { description: 'Price of this seat in this session, in cents.' })
+  priceCents!: number;
+
+  @Field(() => Int, { description: 'Column in the layout, gaps included (0-based), for drawing.' })
+  x!: number;
+
+  @Field(() => Int, { description: 'Row index, front row first (0-based), for drawing.' })
+  get y(): number {
+    return this.rowIndex;
+  }
+
   /** Position of the row, for ordering (row labels do not sort as strings). */
   rowIndex!: number;
 
@@ -45,6 +64,10 @@ export class SeatView {
     view.version = seat.version;
     view.label = seatLabel(seat.row, seat.number);
     view.status = seat.status;
+    view.x = seat.x;
+    view.category = seat.category;
+    view.kind = seat.kind;
+    view.priceCents = seat.priceCents;
     return view;
   }
 }

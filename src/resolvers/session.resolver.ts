@@ -11,12 +11,15 @@ import {
   Root,
 } from 'type-graphql';
 import { createSession, type SessionCreationDependencies } from '../booking/create-session';
+import { scheduleSession } from '../booking/schedule-session';
+import { Auditorium } from '../entities/auditorium.entity';
 import { getSession, listSessions } from '../booking/session-queries';
 import { type Context } from './context';
 import { Session } from '../entities/session.entity';
 import { ADMIN_ROLE } from './auth-checker';
 import { SessionConnection } from './connection.types';
 import { CreateSessionInput } from './create-session.input';
+import { ScheduleSessionInput } from './schedule-session.input';
 import { SessionArgs, SessionIdArgs, SessionsArgs } from './session.args';
 import { SeatView } from './seat.type';
 
@@ -43,13 +46,38 @@ export class SessionResolver {
   }
 
   @Authorized(ADMIN_ROLE)
-  @Mutation(() => Session, { description: 'Creates a session and its seats. Admins only.' })
+  @Mutation(() => Session, {
+    description:
+      'Creates a one-off session in a rectangular room of STANDARD seats at one price, off the schedule. Admins only.',
+    deprecationReason: 'Use scheduleSession.',
+  })
   async createSession(
     @Arg('input', () => CreateSessionInput, { description: 'The session to create.' })
     input: CreateSessionInput,
     @Ctx() { em, deadline }: Context,
   ): Promise<Session> {
     return createSession(this.sessionCreation, em, input, deadline);
+  }
+
+  @Authorized(ADMIN_ROLE)
+  @Mutation(() => Session, {
+    description:
+      "Schedules a session in an auditorium, with its layout's seats at one price per category. SCHEDULE_CONFLICT when the auditorium is busy then (cleaning buffer included). Admins only.",
+  })
+  async scheduleSession(
+    @Arg('input', () => ScheduleSessionInput, { description: 'The session to schedule.' })
+    input: ScheduleSessionInput,
+    @Ctx() { em, deadline }: Context,
+  ): Promise<Session> {
+    return scheduleSession(this.sessionCreation, em, input, deadline);
+  }
+
+  @FieldResolver(() => Auditorium, {
+    nullable: true,
+    description: 'The auditorium it is scheduled in; null for a session made by createSession.',
+  })
+  async auditorium(@Root() session: Session, @Ctx() { loaders }: Context): Promise<Auditorium | null> {
+    return session.auditorium ? loaders.auditoriumById.load(session.auditorium.id) : null;
   }
 
   @FieldResolver(() => [SeatView], { name: 'seats', description: 'All seats, ordered by row, then number.' })

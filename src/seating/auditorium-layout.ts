@@ -174,3 +174,21 @@ export function parseAuditoriumLayout(
   });
   return { seats, categories: [...categories], legend: [...symbols.values()] };
 }
+
+/** The one category of a session made by `createSession` (a one-off rectangular room). */
+export const STANDARD_CATEGORY = 'STANDARD';
+
+/**
+ * The seats of a one-off rectangular room (`createSession`): `rows` rows of `seatsPerRow`
+ * STANDARD seats, no gaps, so each seat's `x` is its number - 1.
+ */
+export function rectangularLayout(rows: number, seatsPerRow: number): LayoutSeat[] {
+  const seats: LayoutSeat[] = [];
+  for (let y = 0; y < rows; y += 1) {
+    const row = rowLetters(y);
+    for (let x = 0; x < seatsPerRow; x += 1) {
+      seats.push({ row, number: x + 1, x, y, category: STANDARD_CATEGORY, kind: SeatKind.STANDARD });
+    }
+  }
+  return seats;
+}

@@ -62,12 +62,15 @@ describe('migrations', () => {
       const seatId = randomUUID();
       const [first, second] = [randomUUID(), randomUUID()];
       await database.query(
-        `insert into session (id, movie, room, starts_at, price_cents, rows, seats_per_row)
-         values ($1, 'Migrations', '1', now() + interval '1 day', 500, 1, 1)`,
+        `insert into session (id, movie, room, starts_at, price_cents, rows, seats_per_row,
+                              duration_minutes, ends_at, busy_until, prices, gap_rule)
+         values ($1, 'Migrations', '1', now() + interval '1 day', 500, 1, 1,
+                 60, now() + interval '1 day 1 hour', now() + interval '1 day 1 hour', '[]', 'OFF')`,
         [sessionId],
       );
       await database.query(
-        `insert into seat (id, session_id, row_index, row, number) values ($1, $2, 0, 'A', 1)`,
+        `insert into seat (id, session_id, row_index, row, number, x, category, kind, price_cents)
+         values ($1, $2, 0, 'A', 1, 0, 'STANDARD', 'STANDARD', 500)`,
         [seatId, sessionId],
       );
       for (const reservationId of [first, second]) {

@@ -4,6 +4,9 @@ import { type BookingDependencies } from '../../src/booking/booking-dependencies
 import { type BookingEvent } from '../../src/booking/booking-events';
 import { BookingTransactions } from '../../src/booking/booking-transaction';
 import { rowLetters } from '../../src/seating/seat-label';
+import { GapRule, SeatKind } from '../../src/entities/enums';
+import { STANDARD_CATEGORY } from '../../src/seating/auditorium-layout';
+import { sessionSpan } from '../../src/seating/schedule';
 import { Seat } from '../../src/entities/seat.entity';
 import { Session } from '../../src/entities/session.entity';
 import { ManualClock } from '../../src/infra/clock';
@@ -99,12 +102,25 @@ export async function insertSession(
     movie: 'Service test',
     room: 'Room S',
     startsAt,
+    durationMinutes: 120,
+    ...sessionSpan(startsAt, 120, 0),
     priceCents,
+    prices: [{ category: STANDARD_CATEGORY, priceCents }],
+    gapRule: GapRule.OFF,
     rows: 1,
     seatsPerRow: seatCount,
   });
   const seats = Array.from({ length: seatCount }, (_, index) =>
-    em.create(Seat, { session, rowIndex: 0, row: rowLetters(0), number: index + 1 }),
+    em.create(Seat, {
+      session,
+      rowIndex: 0,
+      row: rowLetters(0),
+      number: index + 1,
+      x: index,
+      category: STANDARD_CATEGORY,
+      kind: SeatKind.STANDARD,
+      priceCents,
+    }),
   );
   await em.flush();
   return { id: session.id, seatIds: seats.map((seat) => seat.id).sort() };

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Seat } from '../../src/entities/seat.entity';
 import { Session } from '../../src/entities/session.entity';
 import { rowLetters } from '../../src/seating/seat-label';
+import { GapRule, SeatKind } from '../../src/entities/enums';
+import { STANDARD_CATEGORY } from '../../src/seating/auditorium-layout';
+import { sessionSpan } from '../../src/seating/schedule';
 import { SeatLocks } from '../../src/infra/seat-locks';
 import { CreateSessionDocument } from '../../client/generated/graphql';
 import { type TestApp } from './test-app';
@@ -49,15 +52,31 @@ export async function createSession(
 /** A session that has already started, written straight to the database (the API refuses it). */
 export async function insertStartedSession(testApp: TestApp): Promise<SessionFixture> {
   const em = testApp.app.orm.em.fork();
+  const startsAt = new Date(Date.now() - 60_000);
   const session = em.create(Session, {
     movie: 'Started',
     room: 'Room 2',
-    startsAt: new Date(Date.now() - 60_000),
+    startsAt,
+    durationMinutes: 120,
+    ...sessionSpan(startsAt, 120, 0),
     priceCents: 900,
+    prices: [{ category: STANDARD_CATEGORY, priceCents: 900 }],
+    gapRule: GapRule.OFF,
     rows: 1,
     seatsPerRow: 2,
   });
-  const seats = [1, 2].map((number) => em.create(Seat, { session, rowIndex: 0, row: rowLetters(0), number }));
+  const seats = [1, 2].map((number) =>
+    em.create(Seat, {
+      session,
+      rowIndex: 0,
+      row: rowLetters(0),
+      number,
+      x: number - 1,
+      category: STANDARD_CATEGORY,
+      kind: SeatKind.STANDARD,
+      priceCents: 900,
+    }),
+  );
   await em.flush();
   return {
     id: session.id,

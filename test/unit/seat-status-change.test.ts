@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { SeatStatus } from '../../src/entities/enums';
+import { SeatKind, SeatStatus } from '../../src/entities/enums';
 import { SeatStatusChange } from '../../src/resolvers/seat-status-change.type';
 
 describe('SeatStatusChange', () => {
@@ -15,6 +15,10 @@ describe('SeatStatusChange', () => {
         number: 7,
         status: SeatStatus.SOLD,
         version: 4,
+        x: 8,
+        category: 'PREMIUM',
+        kind: SeatKind.STANDARD,
+        priceCents: 1_500,
       },
     ],
   };
@@ -28,7 +32,23 @@ describe('SeatStatusChange', () => {
       number: 7,
       status: 'SOLD',
       version: 4,
+      x: 8,
+      y: 2,
+      category: 'PREMIUM',
+      priceCents: 1_500,
     });
+  });
+
+  it('reads an event stored before seats had layout facts as a STANDARD seat where its number puts it', () => {
+    const {
+      x: _x,
+      category: _category,
+      kind: _kind,
+      priceCents: _priceCents,
+      ...legacySeat
+    } = event.seats[0];
+    const change = SeatStatusChange.fromEvent({ ...event, seats: [legacySeat] } as unknown as typeof event);
+    expect(change.seats[0]).toMatchObject({ x: 6, y: 2, category: 'STANDARD', kind: 'STANDARD', number: 7 });
   });
 
   it('builds the view once per event, shared by every subscriber', () => {

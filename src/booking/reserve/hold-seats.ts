@@ -1,10 +1,12 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { SeatKind } from '../../entities/enums';
 import { type Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, rateLimited } from '../../errors/domain-error';
 import { isLockTimeout } from '../../infra/database-errors';
 import { type RequestDeadline } from '../../infra/request-deadline';
 import { uuidv7 } from '../../infra/uuid';
 import { repositoriesOf } from '../../repositories';
+import { type SeatReadModel } from '../../repositories/seat-read-model';
 import { type SessionFacts } from '../../repositories/session.repository';
 import { type BookingDependencies } from '../booking-dependencies';
 import { reservationChanged, seatStatusChanged } from '../booking-events';
@@ -42,9 +44,10 @@ const USER_LOCK_RETRY_AFTER_SECONDS = 1;
  * Step 3 of reserve: one transaction that holds all the seats or none, and records the
  * reservation with its events. Statements, in order: the per-user lock (which also tells
  * whether the session has started), the idempotency key re-check (with a key only), the
- * conditional hold, the insert.
+ * conditional hold, the insert. Its total is the sum of the held seats' prices.
  *
- * @throws DomainError SESSION_CLOSED, RATE_LIMITED, LIMIT_EXCEEDED, and those of
+ * @throws DomainError SESSION_CLOSED, RATE_LIMITED, LIMIT_EXCEEDED, BAD_USER_INPUT
+ *   (COMPANION_NEEDS_WHEELCHAIR), and those of
  *   {@link explainUnavailable}.
  */
 export async function attemptHold(
@@ -96,6 +99,7 @@ async function holdInTransaction(
     // Seats it did hold are rolled back with the rest.
     throw new RollbackWith<HoldAttempt>(await explainUnavailable(tx, session.id, missing, deps.clock));
   }
+  checkCompanionSeats(outcome.held);
   const { databaseNow, holdExpiresAt } = outcome;
   const reservation = await reservations.insertPending({
     id: uuidv7(),
@@ -104,7 +108,7 @@ async function holdInTransaction(
     seatIds,
     expiresAt: holdExpiresAt as Date,
     createdAt: databaseNow,
-    totalCents: session.priceCents * seatIds.length,
+    totalCents: outcome.held.reduce((total, seat) => total + seat.priceCents, 0),
     idempotencyKey,
     lockToken,
   });
@@ -114,6 +118,23 @@ async function holdInTransaction(
     events.record('seat.status-changed', change);
   }
   return { kind: 'held', reservation };
+}
+
+/**
+ * A companion seat goes only with a wheelchair space of the same reservation (DESIGN §4.1).
+ * Judged on the seats just held, as the hold statement returned them: no extra statement.
+ *
+ * @throws DomainError BAD_USER_INPUT with `rule` COMPANION_NEEDS_WHEELCHAIR (rolls the hold back).
+ */
+function checkCompanionSeats(held: readonly SeatReadModel[]): void {
+  const companions = held.filter((seat) => seat.kind === SeatKind.COMPANION);
+  if (companions.length > 0 && !held.some((seat) => seat.kind === SeatKind.WHEELCHAIR)) {
+    throw new DomainError(
+      ErrorCode.BadUserInput,
+      'A companion seat can only be reserved together with a wheelchair space.',
+      { rule: 'COMPANION_NEEDS_WHEELCHAIR', seatIds: companions.map((seat) => seat.id) },
+    );
+  }
 }
 
 /**

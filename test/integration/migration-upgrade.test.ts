@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { type MikroORM } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
+import { loadConfig } from '../../src/config/config';
+import { connectDatabase, migrate } from '../../src/infra/database';
+import { repositoriesOf } from '../../src/repositories';
+import { testEnvironment } from '../support/test-app';
+
+// The schema before sessions had auditorium, schedule, category prices and seat kinds.
+const PREVIOUS_HEAD = 'Migration20261202053809_auditorium';
+
+/**
+ * A database made and used by the previous version (sessions, reservations, sales) keeps its
+ * data through the migration to scheduled sessions, and the new code reads and books on it.
+ */
+describe('migrating a database in use to scheduled sessions', () => {
+  const config = loadConfig(testEnvironment());
+  let orm: MikroORM;
+  let database: Client;
+
+  beforeAll(async () => {
+    orm = await connectDatabase(config.database);
+    await orm.migrator.up({ to: PREVIOUS_HEAD });
+    database = new Client({ connectionString: config.database.url });
+    await database.connect();
+  });
+
+  afterAll(async () => {
+    await database.end();
+    await orm.close();
+  });
+
+  it('keeps sessions, seats, reservations and sales, which then read and book as createSession ones', async () => {
+    const sessionId = randomUUID();
+    const seatIds = [randomUUID(), randomUUID(), randomUUID()];
+    const reservationId = randomUUID();
+    const saleId = randomUUID();
+    // Written as the previous version wrote them: a 1 x 3 room at 750, A1 sold.
+    await database.query(
+      `insert into session (id, movie, room, starts_at, price_cents, rows, seats_per_row)
+       values ($1, 'Before', 'Room 9', now() + interval '2 days', 750, 1, 3)`,
+      [sessionId],
+    );
+    for (const [index, seatId] of seatIds.entries()) {
+      await database.query(
+        `insert into seat (id, session_id, row_index, row, number, status, version)
+         values ($1, $2, 0, 'A', $3, $4, $5)`,
+        [seatId, sessionId, index + 1, index === 0 ? 'SOLD' : 'AVAILABLE', index === 0 ? 3 : 1],
+      );
+    }
+    await database.query(
+      `insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at, total_cents)
+       values ($1, 'old-user', $2, 'CONFIRMED', now() + interval '5 minutes', now(), now(), 750)`,
+      [reservationId, sessionId],
+    );
+    await database.query(`insert into reservation_seat (reservation_id, seat_id) values ($1, $2)`, [
+      reservationId,
+      seatIds[0],
+    ]);
+    await database.query(
+      `insert into sale (id, user_id, reservation_id, session_id, amount_cents, created_at)
+       values ($1, 'old-user', $2, $3, 750, now())`,
+      [saleId, reservationId, sessionId],
+    );
+
+    expect(await migrate(orm, config.database.url)).toContain('Migration20261202062209_scheduled_sessions');
+
+    const { sessions, seats, sales } = repositoriesOf(orm.em.fork());
+    const session = await sessions.findById(sessionId);
+    expect(session).toMatchObject({
+      movie: 'Before',
+      room: 'Room 9',
+      priceCents: 750,
+      durationMinutes: 120,
+      auditorium: null,
+      gapRule: 'OFF',
+      prices: [{ category: 'STANDARD', priceCents: 750 }],
+    });
+    expect(session!.endsAt.getTime() - session!.startsAt.getTime()).toBe(120 * 60_000);
+    expect(await seats.findBySessions([sessionId])).toEqual([
+      expect.objectContaining({ id: seatIds[0], number: 1, x: 0, status: 'SOLD', version: 3 }),
+      expect.objectContaining({ id: seatIds[1], number: 2, x: 1, status: 'AVAILABLE', version: 1 }),
+      expect.objectContaining({
+        id: seatIds[2],
+        number: 3,
+        x: 2,
+        category: 'STANDARD',
+        kind: 'STANDARD',
+        priceCents: 750,
+      }),
+    ]);
+    expect(await sales.findByReservations([reservationId])).toEqual([
+      expect.objectContaining({ id: saleId, amountCents: 750 }),
+    ]);
+
+    // The migrated seats book at their price.
+    const hold = await seats.holdAvailableWithinLimit({
+      userId: 'new-user',
+      maxActiveHolds: 5,
+      sessionId,
+      seatIds: [seatIds[1], seatIds[2]],
+      holdSeconds: 60,
+    });
+    expect(hold.held.map((seat) => seat.priceCents)).toEqual([750, 750]);
+    // And an old row without the new columns can no longer be written: every column is filled.
+    const { rows } = await database.query(
+      `select count(*)::int as missing from seat where x is null or category is null or kind is null or price_cents is null`,
+    );
+    expect(rows).toEqual([{ missing: 0 }]);
+  });
+});
