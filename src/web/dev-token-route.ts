@@ -1,4 +1,6 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { type Config } from '../config/config';
+import { loadOrCreateDevKeyPair, signToken } from '../infra/dev-keys';
 import { isLoopbackRequest } from '../security/client-address';
 
 /**
@@ -7,6 +9,25 @@ import { isLoopbackRequest } from '../security/client-address';
  * `AUTH_JWKS_URL` configured there is none and `POST /demo/token` does not exist.
  */
 export type DevTokenIssuer = (userId: string, admin: boolean) => Promise<string>;
+
+/**
+ * The dev token issuer for this configuration: one only when the service verifies tokens with
+ * its built-in dev key (no `AUTH_PUBLIC_KEY` or `AUTH_JWKS_URL`, and a `NODE_ENV` that allows a
+ * dev key), never when a real key is configured. Its tokens carry the configured issuer and
+ * audience, so the service accepts them.
+ */
+export function devTokenIssuerFor(auth: Config['auth']): DevTokenIssuer | undefined {
+  if (auth.key.kind !== 'devKey') {
+    return undefined;
+  }
+  return (userId, admin) =>
+    signToken(loadOrCreateDevKeyPair().privateKeyPem, {
+      userId,
+      admin,
+      issuer: auth.issuer,
+      audience: auth.audience,
+    });
+}
 
 /** A user the demo page's picker offers. */
 export interface DemoUser {

@@ -436,7 +436,6 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     $('live').dataset.state = state;
     $('live').textContent = text;
   }
-  var everConnected = false;
   var live = graphqlWs.createClient({
     url: wsUrl,
     retryAttempts: Infinity,
@@ -445,11 +444,9 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     on: {
       connected: function () {
         setLive('live', 'Live updates on');
-        if (everConnected) {
-          // Changes made while we were away were not delivered: read the map again.
-          refreshSeats();
-        }
-        everConnected = true;
+        // Changes made before this connection (while loading, or while we were away) were not
+        // delivered: read the map again; versions keep whichever of the two is newer.
+        refreshSeats();
       },
       closed: function (event) {
         setLive('reconnecting', Demo.describeSocketClose(event));

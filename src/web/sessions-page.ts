@@ -22,7 +22,7 @@ export function sessionsPage(): string {
       <a href="/graphql">GraphQL IDE</a> (createAuditorium, then scheduleSession).</p>
     <table id="sessions" hidden>
       <thead>
-        <tr><th>Movie</th><th>Room</th><th>When</th><th>Seats left</th><th>Price</th><th></th></tr>
+        <tr><th>Movie</th><th>Room</th><th>When</th><th class="number">Seats left</th><th class="number">Price</th><th></th></tr>
       </thead>
       <tbody id="sessions-body"></tbody>
     </table>
