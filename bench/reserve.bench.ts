@@ -9,6 +9,7 @@ import {
   addBenchProcess,
   type Measured,
   createSessions,
+  scheduleSessions,
   startBenchServer,
   withResources,
 } from './lib/server';
@@ -35,9 +36,25 @@ async function main(): Promise<void> {
     const needed =
       Math.ceil(rate * (seconds + warmupSeconds) * 1.1) + 2 * saturationClients * (SMOKE ? 10 : 250);
     const sessions = await createSessions(server, Math.ceil(needed / 1_000) + 1, 20, 50);
-    const seats = shuffle(
-      sessions.flatMap((session) => session.seatIds.map((seatId) => ({ sessionId: session.id, seatId }))),
-    );
+    const seatsOf = (made: { id: string; seatIds: string[] }[]) =>
+      shuffle(
+        made.flatMap((session) => session.seatIds.map((seatId) => ({ sessionId: session.id, seatId }))),
+      );
+    // The last phase reserves seats of scheduled sessions (an auditorium, two price categories),
+    // placed after the others so that its users hold nothing yet.
+    const firstSeats = seatsOf(sessions);
+    const seats = [
+      ...firstSeats,
+      ...seatsOf(
+        await scheduleSessions(
+          server,
+          Math.ceil((saturationClients * (SMOKE ? 10 : 250)) / 1_000) + 1,
+          20,
+          50,
+        ),
+      ),
+    ];
+    let limit = firstSeats.length;
     const users = await Promise.all(
       Array.from({ length: Math.ceil(seats.length / 5) + 1 }, (_, index) =>
         server.token(`bench-user-${index}`),
@@ -75,7 +92,7 @@ async function main(): Promise<void> {
         await Promise.all(
           Array.from({ length: saturationClients }, async (_, client) => {
             const { url } = processes[client % processes.length];
-            while (performance.now() < deadline && next < seats.length) {
+            while (performance.now() < deadline && next < limit) {
               const sent = performance.now();
               const ok = await shot(agent, url).catch(() => false);
               if (ok) {
@@ -106,6 +123,17 @@ async function main(): Promise<void> {
     console.log(formatSummary(`reserve, ${saturationClients} clients, 2 processes`, scaled.result));
     console.log(`  servers' CPU ${scaled.cpuPercent.toFixed(0)} % of a core (both processes)`);
 
+    // The same closed loop on scheduled sessions; baseline: the one-process loop above.
+    next = firstSeats.length;
+    limit = seats.length;
+    const onScheduled = await saturate([server]);
+    console.log(
+      formatSummary(`reserve, ${saturationClients} clients, scheduled sessions`, onScheduled.result),
+    );
+    console.log(
+      `  server CPU ${onScheduled.cpuPercent.toFixed(0)} % of a core; ${((onScheduled.result.throughput / saturated.throughput) * 100).toFixed(0)} % of the createSession sessions' holds/s (same run)`,
+    );
+
     const baseline = pgbenchBaseline(server.databaseUrl, saturationClients, saturationSeconds);
     console.log(
       `baseline pgbench, ${saturationClients} clients   ${baseline.tps.toFixed(0).padStart(6)} tx/s   p50 ${baseline.p50.toFixed(1)} ms  p99 ${baseline.p99.toFixed(1)} ms`,
@@ -125,6 +153,8 @@ async function main(): Promise<void> {
       saturatedCpu: single.cpuPercent,
       twoProcesses: scaled.result,
       twoProcessesCpu: scaled.cpuPercent,
+      scheduled: onScheduled.result,
+      scheduledCpu: onScheduled.cpuPercent,
       baseline,
       ratio,
     });

@@ -220,3 +220,67 @@ export async function createSessions(
   }
   return sessions;
 }
+
+/**
+ * Sessions scheduled in one auditorium of `rows` rows of `seatsPerRow` seats split by a centre
+ * aisle, the back quarter PREMIUM, three hours apart, gap rule off: the cinema model's
+ * sessions, as `scheduleSession` makes them.
+ */
+export async function scheduleSessions(
+  server: BenchServer,
+  count: number,
+  rows: number,
+  seatsPerRow: number,
+): Promise<{ id: string; seatIds: string[] }[]> {
+  const admin = await server.token('bench-admin', true);
+  const post = async <Data>(query: string, variables: unknown): Promise<Data> => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: Data; errors?: unknown };
+    if (!body.data) {
+      throw new Error(`bench set-up failed: ${JSON.stringify(body.errors)}`);
+    }
+    return body.data;
+  };
+  const half = Math.floor(seatsPerRow / 2);
+  const row = (symbol: string) => symbol.repeat(half) + '.' + symbol.repeat(seatsPerRow - half);
+  const layout = Array.from({ length: rows }, (_, index) => row(index >= (rows * 3) / 4 ? 'P' : 's'));
+  const { createAuditorium } = await post<{ createAuditorium: { id: string } }>(
+    `mutation ($input: CreateAuditoriumInput!) { createAuditorium(input: $input) { id } }`,
+    {
+      input: {
+        name: `Bench hall ${Date.now()}`,
+        legend: [
+          { symbol: 's', category: 'STANDARD' },
+          { symbol: 'P', category: 'PREMIUM' },
+        ],
+        rows: layout,
+      },
+    },
+  );
+  const sessions = [];
+  for (let index = 0; index < count; index += 1) {
+    const { scheduleSession } = await post<{ scheduleSession: { id: string; seats: { id: string }[] } }>(
+      `mutation ($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id seats { id } } }`,
+      {
+        input: {
+          auditoriumId: createAuditorium.id,
+          movie: `Bench scheduled ${index}`,
+          startsAt: new Date(Date.now() + 86_400_000 + index * 3 * 3_600_000).toISOString(),
+          durationMinutes: 120,
+          prices: [
+            { category: 'STANDARD', priceCents: 1_000 },
+            { category: 'PREMIUM', priceCents: 1_500 },
+          ],
+          // Benches reserve random single seats, which the gap rule would often refuse.
+          gapRule: 'OFF',
+        },
+      },
+    );
+    sessions.push({ id: scheduleSession.id, seatIds: scheduleSession.seats.map((seat) => seat.id) });
+  }
+  return sessions;
+}

@@ -13,6 +13,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { MAX_AUDITORIUMS } from '../booking/create-auditorium';
+import { MAX_SCHEDULE_SESSIONS } from '../booking/auditorium-queries';
 import { MAX_SEATS_PER_SESSION } from '../booking/room-size';
 
 /*
@@ -41,6 +42,7 @@ export const LIST_SIZES: Readonly<Record<string, number>> = {
   'Sale.seats': 10,
   'SeatStatusChange.seats': 10,
   'Query.auditoriums': MAX_AUDITORIUMS,
+  'Auditorium.sessions': MAX_SCHEDULE_SESSIONS,
 };
 /** Expected size of other lists without a `first` argument. */
 export const DEFAULT_LIST_SIZE = 100;

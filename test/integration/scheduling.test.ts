@@ -345,6 +345,31 @@ describe('scheduling sessions in auditoriums', () => {
       user,
     );
     expect(paid.data!.confirmPayment.amountCents).toBe(9_000);
+
+    // Events (and the receipts made from them) carry the amounts; seat snapshots their prices.
+    const events = await testApp.app.orm.em
+      .fork()
+      .execute<{ topic: string; payload: Record<string, unknown> }[]>(
+        `select topic, payload from outbox_event where payload->>'sessionId' = ? order by id`,
+        [sessionId],
+      );
+    expect(events.filter((event) => event.topic.startsWith('reservation.'))).toEqual([
+      { topic: 'reservation.created', payload: expect.objectContaining({ totalCents: 9_000 }) },
+      { topic: 'reservation.confirmed', payload: expect.objectContaining({ totalCents: 9_000 }) },
+    ]);
+    const held = events.find((event) => event.topic === 'seat.status-changed')!.payload.seats;
+    expect(held).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          id: seatId('C1'),
+          category: 'PREMIUM',
+          priceCents: 3_500,
+          x: 0,
+          kind: 'STANDARD',
+        }),
+        expect.objectContaining({ id: seatId('B4'), category: 'STANDARD', priceCents: 2_000, x: 4 }),
+      ]),
+    );
   });
 
   it('reserves a companion seat only together with a wheelchair space, and leaves nothing behind otherwise', async () => {

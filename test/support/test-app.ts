@@ -86,7 +86,7 @@ export async function connectMigratedTestDatabase(): Promise<MikroORM> {
 export interface GraphQLPoster {
   <Result, Variables>(
     document: TypedDocumentNode<Result, Variables>,
-    variables: Variables,
+    variables: NoInfer<Variables>,
     token?: string,
   ): Promise<GraphQLResponse<Result>>;
   <Data = Record<string, unknown>>(
