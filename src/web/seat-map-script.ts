@@ -321,7 +321,7 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     });
     var dispose = client.subscribe(
       {
-        query: 'subscription ($id: ID!) { reservationUpdated(reservationId: $id) { id status expiresAt createdAt } }',
+        query: 'subscription ($id: ID!) { reservationUpdated(reservationId: $id) { id status expiresAt } }',
         variables: { id: id },
       },
       {
