@@ -5,13 +5,13 @@ import { sessionReadCachePlugin } from '../caching/session-read-cache-plugin';
 import { type Config } from '../config/config';
 import { type ContextFactory } from '../resolvers/context';
 import { type TokenVerifier } from '../infra/auth';
-import { loadOrCreateDevKeyPair, signToken } from '../infra/dev-keys';
 import { createOperationPipeline } from '../pipeline/operation-pipeline';
 import { createClientAddressResolver } from '../security/client-address';
 import { RateLimiter } from '../security/rate-limiter';
 import { createRequestGuard } from '../security/request-guard';
 import { type GraphQLEndpointOptions } from './http-server';
 import { type SubscriptionSignals } from './subscription-signals';
+import { devTokenIssuerFor } from '../web/dev-token-route';
 
 /** What the GraphQL endpoint is assembled from. */
 export interface GraphQLEndpointParts {
@@ -55,15 +55,6 @@ export function assembleGraphQLEndpoint(parts: GraphQLEndpointParts): GraphQLEnd
     corsOrigins: config.corsOrigins,
     clientAddress: createClientAddressResolver(config.trustedProxies),
     websocket: config.websocket,
-    issueDevToken:
-      config.auth.key.kind === 'devKey'
-        ? (userId: string, admin: boolean) =>
-            signToken(loadOrCreateDevKeyPair().privateKeyPem, {
-              userId,
-              admin,
-              issuer: config.auth.issuer,
-              audience: config.auth.audience,
-            })
-        : undefined,
+    issueDevToken: devTokenIssuerFor(config.auth),
   };
 }

@@ -10,7 +10,8 @@ import { type TokenVerifier } from '../infra/auth';
 import { type Logger } from '../infra/logger';
 import { type Metrics } from '../infra/metrics';
 import { mountGraphQLIde } from '../web/graphql-ide';
-import { type DevTokenIssuer, mountSeatMapPage } from '../web/seat-map-page';
+import { mountDemoPages } from '../web/demo-pages';
+import { type DevTokenIssuer } from '../web/dev-token-route';
 import { type DependencyHealth, mountHealthRoutes } from './health-routes';
 import { type GraphQLServing, mountHttpTransport } from './http';
 import { notFound, unexpectedErrors } from './http-refusals';
@@ -72,7 +73,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (endpoint.limits.introspection) {
       // Developer surfaces go with introspection: off in production unless enabled.
       mountGraphQLIde(app, GRAPHQL_PATH);
-      mountSeatMapPage(app, endpoint.issueDevToken);
+      mountDemoPages(app, endpoint.issueDevToken);
     }
     const disposeWebsocket = serveWebsocket(httpServer, {
       path: GRAPHQL_PATH,

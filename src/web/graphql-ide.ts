@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { type Express } from 'express';
+import { ideExampleTabsScriptLiteral } from './graphql-ide-examples';
 
 /** Browser files the IDE and the demo page load, served from installed packages (no CDN). */
 const ASSETS: Readonly<Record<string, { packageName: string; file: string; type: string }>> = {
@@ -81,7 +82,7 @@ const IDE_PAGE = `<!doctype html>
       defaultEditorToolsVisibility: 'headers',
       headers: JSON.stringify({ Authorization: '' }, null, 2),
       shouldPersistHeaders: true,
-      defaultQuery: '# Welcome to Poltrona.\\n# Schema docs: the book icon on the left.\\n# Mutations need a token in Headers: { "Authorization": "Bearer …" } (npm run token -- --user alice).\\n\\nquery Sessions {\\n  sessions(first: 10) {\\n    edges { node { id movie room startsAt availableSeats } }\\n  }\\n}\\n',
+      defaultTabs: ${ideExampleTabsScriptLiteral()},
     }));
   </script>
 </body>

@@ -1,0 +1,108 @@
+import { runInNewContext } from 'node:vm';
+import { DEMO_COMMON_SCRIPT } from './demo-common-script';
+
+interface DemoHelpers {
+  formatMoney(cents: number): string;
+  formatCountdown(seconds: number): string;
+  describeProblem(problem: unknown, context?: Record<string, unknown>): string;
+  describeSocketClose(event: unknown): string;
+  tokenSubject(token: string): { userId: string; admin: boolean } | null;
+  GraphQLProblem: new (kind: string, status: number, errors: unknown[]) => unknown;
+}
+
+// The script as a browser runs it, in a context with no DOM: loading it must not touch one.
+function loadHelpers(): DemoHelpers {
+  return runInNewContext(`${DEMO_COMMON_SCRIPT}\nPoltronaDemo;`, { atob, setTimeout }) as DemoHelpers;
+}
+
+const labels: Record<string, string> = { 'id-c7': 'C7', 'id-c8': 'C8' };
+const context = { seatLabel: (id: string) => labels[id], signedIn: true };
+
+describe('demo page helpers (browser script)', () => {
+  const demo = loadHelpers();
+  const graphqlError = (code: string, extensions: Record<string, unknown> = {}, message = 'Server text') =>
+    new demo.GraphQLProblem('graphql', 200, [{ message, extensions: { code, ...extensions } }]);
+
+  it('formats cents as money and seconds as a countdown', () => {
+    expect(demo.formatMoney(1250)).toBe('12.50');
+    expect(demo.formatMoney(0)).toBe('0.00');
+    expect(demo.formatMoney(123456789)).toBe('1,234,567.89');
+    expect(demo.formatCountdown(75)).toBe('1:15');
+    expect(demo.formatCountdown(4.2)).toBe('0:05');
+    expect(demo.formatCountdown(-3)).toBe('0:00');
+  });
+
+  it('names the seats someone else took, by label', () => {
+    expect(demo.describeProblem(graphqlError('SEAT_UNAVAILABLE', { seatIds: ['id-c7'] }), context)).toBe(
+      'Someone else just took C7, pick another seat.',
+    );
+    expect(
+      demo.describeProblem(graphqlError('SEAT_UNAVAILABLE', { seatIds: ['id-c7', 'id-c8'] }), context),
+    ).toBe('Someone else just took C7 and C8, pick other seats.');
+    expect(demo.describeProblem(graphqlError('SEAT_GAP', { seatIds: ['id-c8'] }), context)).toMatch(
+      /^That choice would leave C8 on its own/,
+    );
+  });
+
+  it('turns codes into sentences, and uses the server message where it is the best there is', () => {
+    expect(
+      demo.describeProblem(graphqlError('BAD_USER_INPUT', { rule: 'COMPANION_NEEDS_WHEELCHAIR' }), context),
+    ).toMatch(/companion seat can only be booked together with a wheelchair space/);
+    expect(demo.describeProblem(graphqlError('BAD_USER_INPUT', {}, 'Pick 1 to 10 seats'), context)).toBe(
+      'Pick 1 to 10 seats.',
+    );
+    expect(demo.describeProblem(graphqlError('UNAUTHENTICATED'), { signedIn: false })).toMatch(
+      /^Pick a user/,
+    );
+    expect(demo.describeProblem(graphqlError('UNAUTHENTICATED'), { signedIn: true })).toMatch(/not accepted/);
+    expect(demo.describeProblem(graphqlError('RATE_LIMITED', { retryAfterSeconds: 3 }))).toBe(
+      'Too many requests just now: try again in 3 seconds.',
+    );
+    expect(demo.describeProblem(graphqlError('INTERNAL_SERVER_ERROR', {}, 'Internal server error'))).toMatch(
+      /^Something went wrong on our side/,
+    );
+    expect(demo.describeProblem(new demo.GraphQLProblem('network', 0, []))).toMatch(
+      /^Could not reach the server/,
+    );
+    expect(demo.describeProblem(new demo.GraphQLProblem('http', 502, []))).toMatch(/HTTP 502/);
+  });
+
+  it('never shows "[object …]", whatever failed', () => {
+    class FakeEvent {
+      readonly type = 'error';
+    }
+    const problems: unknown[] = [
+      new FakeEvent(),
+      {},
+      null,
+      undefined,
+      42,
+      [],
+      [{}],
+      [{ message: { nested: true }, extensions: { code: 123 } }],
+      { code: 1006, reason: '', wasClean: false },
+      new Error(''),
+      graphqlError('SOMETHING_NEW', {}, ''),
+    ];
+    for (const problem of problems) {
+      const text = demo.describeProblem(problem, context);
+      expect(text).toMatch(/^[A-Z].*[.…]$/);
+      expect(text).not.toMatch(/\[object|undefined|null/);
+    }
+  });
+
+  it('says what a closed websocket means', () => {
+    expect(demo.describeSocketClose({ code: 1006, reason: '' })).toBe(
+      'Live updates disconnected — reconnecting…',
+    );
+    expect(demo.describeSocketClose({ code: 4429, reason: '' })).toMatch(/Too many live connections/);
+    expect(demo.describeSocketClose({ code: 4401, reason: '' })).toMatch(/token expired/);
+    expect(demo.describeSocketClose(new Event('error'))).toBe('Live updates disconnected — reconnecting…');
+  });
+
+  it('reads the user a token names, for display only', () => {
+    const payload = Buffer.from(JSON.stringify({ sub: 'zoë', roles: ['admin'] })).toString('base64url');
+    expect(demo.tokenSubject(`header.${payload}.signature`)).toEqual({ userId: 'zoë', admin: true });
+    expect(demo.tokenSubject('not a token')).toBeNull();
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * Browser code shared by the demo pages, served as `/demo/assets/demo-common.js`: GraphQL over
+ * `fetch`, money and time formatting, and the one place that turns any failure (GraphQL errors,
+ * HTTP answers, network and websocket failures) into a sentence for people. It defines one
+ * global, `PoltronaDemo`, and touches no DOM when loaded (`demo-common-script.test.ts` runs it
+ * in a bare VM context).
+ *
+ * Everything the pages show of the API's data goes through `textContent`, never `innerHTML`:
+ * movie names, rooms and categories are user input.
+ */
+export const DEMO_COMMON_SCRIPT = String.raw`'use strict';
+var PoltronaDemo = (function () {
+  var money = new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+  /** 1250 -> "12.50". */
+  function formatMoney(cents) {
+    return money.format((Number(cents) || 0) / 100);
+  }
+
+  /** 75 -> "1:15". */
+  function formatCountdown(seconds) {
+    var whole = Math.max(0, Math.ceil(seconds));
+    var rest = whole % 60;
+    return Math.floor(whole / 60) + ':' + (rest < 10 ? '0' : '') + rest;
+  }
+
+  /** ["A1"] -> "A1"; ["A1", "A2", "A3"] -> "A1, A2 and A3". */
+  function listWords(words) {
+    if (words.length <= 1) {
+      return words.join('');
+    }
+    return words.slice(0, -1).join(', ') + ' and ' + words[words.length - 1];
+  }
+
+  /** A failure of a GraphQL request: the HTTP status and the errors, as the server sent them. */
+  function GraphQLProblem(kind, status, errors) {
+    this.name = 'GraphQLProblem';
+    this.kind = kind; // 'graphql' | 'http' | 'network'
+    this.status = status;
+    this.errors = errors || [];
+    this.code = this.errors.length > 0 && this.errors[0] && this.errors[0].extensions
+      ? String(this.errors[0].extensions.code || '') : '';
+    this.message = 'GraphQL request failed (' + (this.code || kind) + ')';
+  }
+  GraphQLProblem.prototype = Object.create(Error.prototype);
+  GraphQLProblem.prototype.constructor = GraphQLProblem;
+
+  /**
+   * POSTs an operation to /graphql and resolves with its data; rejects with a GraphQLProblem
+   * when the network, the HTTP answer or the GraphQL result says it failed.
+   */
+  async function graphql(query, variables, authorization) {
+    var headers = { 'content-type': 'application/json' };
+    if (authorization) {
+      headers.authorization = authorization;
+    }
+    var response;
+    try {
+      response = await fetch('/graphql', {
+        method: 'POST',
+        headers: headers,
+        body: JSON.stringify({ query: query, variables: variables || {} }),
+      });
+    } catch (_error) {
+      throw new GraphQLProblem('network', 0, []);
+    }
+    var body = null;
+    try {
+      body = await response.json();
+    } catch (_error) {
+      throw new GraphQLProblem('http', response.status, []);
+    }
+    if (body && Array.isArray(body.errors) && body.errors.length > 0) {
+      throw new GraphQLProblem('graphql', response.status, body.errors);
+    }
+    if (!response.ok || !body || !body.data) {
+      throw new GraphQLProblem('http', response.status, []);
+    }
+    return body.data;
+  }
+
+  function text(value) {
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : '';
+  }
+
+  function sentence(value) {
+    var trimmed = text(value);
+    if (trimmed === '') {
+      return '';
+    }
+    return /[.!?…]$/.test(trimmed) ? trimmed : trimmed + '.';
+  }
+
+  /**
+   * One GraphQL error as a sentence. context.seatLabel(id) names seats; context.signedIn says
+   * whether a token was sent.
+   */
+  function describeGraphQLError(error, context) {
+    context = context || {};
+    var extensions = (error && typeof error === 'object' && error.extensions) || {};
+    var code = text(extensions.code);
+    var message = sentence(error && error.message);
+    var labelOf = typeof context.seatLabel === 'function' ? context.seatLabel : function (id) { return id; };
+    var seatIds = Array.isArray(extensions.seatIds) ? extensions.seatIds : [];
+    var labels = seatIds.map(function (id) { return String(labelOf(id) || 'a seat'); });
+    switch (code) {
+      case 'SEAT_UNAVAILABLE':
+        if (extensions.reason === 'NO_ADJACENT_BLOCK') {
+          return 'No block of seats side by side is free any more; pick seats on the map.';
+        }
+        if (labels.length === 0) {
+          return 'Someone else just took one of those seats, pick another seat.';
+        }
+        return 'Someone else just took ' + listWords(labels) + ', pick ' +
+          (labels.length === 1 ? 'another seat.' : 'other seats.');
+      case 'SEAT_GAP':
+        return 'That choice would leave ' + (labels.length > 0 ? listWords(labels) : 'a seat') +
+          ' on ' + (labels.length > 1 ? 'their own' : 'its own') +
+          ': take ' + (labels.length > 1 ? 'them' : 'it') + ' too, or pick seats that leave no single seat.';
+      case 'BAD_USER_INPUT':
+        if (extensions.rule === 'COMPANION_NEEDS_WHEELCHAIR') {
+          return 'A companion seat can only be booked together with a wheelchair space: add the wheelchair space next to it.';
+        }
+        return message || 'The request was not accepted; check the seats you picked.';
+      case 'UNAUTHENTICATED':
+        return context.signedIn
+          ? 'Your token was not accepted (expired, or signed by another key): pick your user again.'
+          : 'Pick a user under "Who are you?" (or paste a token) first.';
+      case 'FORBIDDEN':
+        return 'That belongs to another user: only its owner can do this.';
+      case 'NOT_FOUND':
+        return context.notFound || message || 'That no longer exists.';
+      case 'RESERVATION_EXPIRED':
+        return 'Your hold ran out before payment and the seats went back on sale: pick them again.';
+      case 'INVALID_STATE':
+        return 'This reservation can no longer be changed: it is already paid, cancelled or over.';
+      case 'LIMIT_EXCEEDED':
+        return 'You already hold as many reservations as allowed: pay for or cancel one first.';
+      case 'SESSION_CLOSED':
+        return 'This session has already started: its seats can no longer be booked.';
+      case 'RATE_LIMITED': {
+        var seconds = Number(extensions.retryAfterSeconds);
+        return 'Too many requests just now: try again ' +
+          (seconds > 0 ? 'in ' + seconds + ' second' + (seconds === 1 ? '' : 's') + '.' : 'in a moment.');
+      }
+      case 'RESYNC_REQUIRED':
+        return 'The seat map fell behind: reload the page.';
+      case 'INTERNAL_SERVER_ERROR':
+        return 'Something went wrong on our side; nothing was changed. Please try again.';
+      default:
+        return message || 'Something went wrong; please try again.';
+    }
+  }
+
+  /** Any failure of a request (GraphQLProblem, Error, string or anything else) as a sentence. */
+  function describeProblem(problem, context) {
+    if (problem instanceof GraphQLProblem) {
+      if (problem.kind === 'network') {
+        return 'Could not reach the server: check your connection and try again.';
+      }
+      if (problem.kind === 'http') {
+        return problem.status === 503
+          ? 'The server is busy right now; nothing was changed. Please try again.'
+          : 'The server answered with an error (HTTP ' + problem.status + '); please try again.';
+      }
+      return describeGraphQLError(problem.errors[0], context);
+    }
+    if (Array.isArray(problem)) {
+      return problem.length > 0 ? describeGraphQLError(problem[0], context) : 'Something went wrong; please try again.';
+    }
+    if (typeof problem === 'string') {
+      return sentence(problem) || 'Something went wrong; please try again.';
+    }
+    if (problem && typeof problem === 'object' && 'code' in problem && 'reason' in problem) {
+      return describeSocketClose(problem);
+    }
+    if (problem instanceof Error && text(problem.message)) {
+      return sentence(problem.message);
+    }
+    return 'Something went wrong; please try again.';
+  }
+
+  /** Why a websocket closed for good (graphql-ws close codes), as a sentence. */
+  function describeSocketClose(event) {
+    switch (Number(event && event.code)) {
+      case 4401:
+        return 'Live updates stopped because your token expired: pick your user again.';
+      case 4403:
+        return 'Live updates were refused for this token: pick your user again.';
+      case 4429:
+        return 'Too many live connections from this browser: close some tabs, then reload.';
+      case 4400:
+      case 4406:
+      case 4500:
+        return 'Live updates stopped after a protocol error: reload the page.';
+      default:
+        return 'Live updates disconnected — reconnecting…';
+    }
+  }
+
+  /** The user id (sub) a bearer token names, for display only; '' when it cannot be read. */
+  function tokenSubject(token) {
+    try {
+      var part = String(token).split('.')[1];
+      var json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+      var claims = JSON.parse(decodeURIComponent(Array.prototype.map.call(json, function (c) {
+        return '%' + ('00' + c.charCodeAt(0).toString(16)).slice(-2);
+      }).join('')));
+      var admin = Array.isArray(claims.roles) && claims.roles.indexOf('admin') >= 0;
+      return typeof claims.sub === 'string' ? { userId: claims.sub, admin: admin } : null;
+    } catch (_error) {
+      return null;
+    }
+  }
+
+  /**
+   * A capped, jittered backoff for graphql-ws reconnections: 0.5 s doubling to 5 s, so a
+   * dropped connection comes back quickly and a dead server is not hammered.
+   */
+  function retryWait(retries) {
+    var delay = Math.min(500 * Math.pow(2, retries), 5000);
+    return new Promise(function (resolve) { setTimeout(resolve, delay / 2 + Math.random() * delay / 2); });
+  }
+
+  return {
+    formatMoney: formatMoney,
+    formatCountdown: formatCountdown,
+    listWords: listWords,
+    graphql: graphql,
+    GraphQLProblem: GraphQLProblem,
+    describeGraphQLError: describeGraphQLError,
+    describeProblem: describeProblem,
+    describeSocketClose: describeSocketClose,
+    tokenSubject: tokenSubject,
+    retryWait: retryWait,
+  };
+})();
+`;

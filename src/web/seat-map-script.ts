@@ -1,0 +1,525 @@
+/**
+ * Browser code of the seat-map page, served as `/demo/assets/seat-map.js`. It reads the session
+ * id and whether dev tokens are offered from `<body data-…>`, draws the seats where their `x`/`y`
+ * put them (gaps stay empty), colours them by category with a price legend, keeps them live
+ * with `seatStatusChanged` (a change is applied only when its `version` is newer), and runs
+ * the booking: selection and total, reserve, the hold's countdown, pay and cancel.
+ */
+export const SEAT_MAP_SCRIPT = String.raw`'use strict';
+(function () {
+  var Demo = PoltronaDemo;
+  var $ = function (id) { return document.getElementById(id); };
+  var sessionId = document.body.dataset.sessionId;
+  var devTokens = document.body.dataset.devTokens === 'true';
+  var wsUrl = location.origin.replace(/^http/, 'ws') + '/graphql';
+  var TOKEN_KEY = 'poltrona-demo-token';
+  // Category colours: never the orange of held seats or the grey of sold ones.
+  var PALETTE = ['#2f9e5b', '#7c3aed', '#0e7490', '#be185d', '#4d7c0f', '#1e40af', '#9f1239', '#0f766e'];
+  var KIND_TEXT = { WHEELCHAIR: 'wheelchair space', COMPANION: 'companion seat' };
+  var KIND_ICON = { WHEELCHAIR: '\u267F', COMPANION: '\u2295' };
+  var STATUS_TEXT = { AVAILABLE: 'available', RESERVED: 'held', SOLD: 'sold' };
+  var RESERVATION_TEXT = {
+    PENDING: 'Held for you', CONFIRMED: 'Paid', EXPIRED: 'Expired', CANCELLED: 'Cancelled',
+  };
+  var SEAT_FIELDS = 'id label row number status version category kind priceCents x y';
+
+  var seats = new Map();      // id -> seat (with its button)
+  var colours = new Map();    // category -> colour
+  var selected = new Set();
+  var token = '';
+  var reservation = null;     // { id, status, expiresAt, deadline (local ms), seatIds, labels, totalCents }
+  var reservationWatch = null;
+  var busy = false;
+
+  // ---- messages -------------------------------------------------------------------------
+  function problemContext() {
+    return {
+      signedIn: token !== '',
+      seatLabel: function (id) { var seat = seats.get(id); return seat ? seat.label : 'a seat'; },
+    };
+  }
+  function showError(problem, context) {
+    var text = problem === undefined ? '' : Demo.describeProblem(problem, Object.assign(problemContext(), context));
+    $('error').textContent = text;
+    if (text) {
+      $('message').textContent = '';
+    }
+  }
+  function showMessage(text) {
+    $('message').textContent = text || '';
+  }
+
+  // ---- identity ---------------------------------------------------------------------------
+  function authorization() {
+    return token ? 'Bearer ' + token : undefined;
+  }
+  function setToken(value) {
+    var next = String(value || '').trim().replace(/^Bearer\s+/i, '');
+    var changed = next !== token;
+    token = next;
+    if ($('token').value.trim().replace(/^Bearer\s+/i, '') !== token) {
+      $('token').value = token;
+    }
+    try {
+      if (token) { sessionStorage.setItem(TOKEN_KEY, token); } else { sessionStorage.removeItem(TOKEN_KEY); }
+    } catch (_error) { /* storage off: the token lasts as long as the page */ }
+    var subject = token ? Demo.tokenSubject(token) : null;
+    var identity = $('identity');
+    identity.dataset.user = subject ? subject.userId : '';
+    identity.textContent = !token
+      ? 'Not signed in: pick a user to reserve seats.'
+      : subject
+        ? 'Signed in as ' + subject.userId + (subject.admin ? ' (admin)' : '') + '.'
+        : 'Using the pasted token (its user could not be read).';
+    // A hold belongs to whoever made it: another user must not see it as theirs.
+    if (changed && reservation) {
+      forgetReservation();
+    }
+  }
+  async function pickUser(userId, admin) {
+    showError();
+    try {
+      var response = await fetch('/demo/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: userId, admin: admin }),
+      });
+      var body = await response.json().catch(function () { return {}; });
+      if (!response.ok || typeof body.token !== 'string') {
+        throw (typeof body.error === 'string' ? body.error : 'Could not get a token for ' + userId);
+      }
+      setToken(body.token);
+    } catch (problem) {
+      showError(problem instanceof TypeError ? new Demo.GraphQLProblem('network', 0, []) : problem);
+    }
+  }
+  $('token').addEventListener('input', function () { setToken($('token').value); });
+  if (devTokens) {
+    $('user-picker').addEventListener('change', function () {
+      var option = $('user-picker').selectedOptions[0];
+      if (option && option.value) {
+        pickUser(option.value, option.dataset.admin === 'true');
+      }
+    });
+    $('user-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      var userId = $('user-id').value.trim();
+      if (!/^[\w.@-]{1,100}$/.test(userId)) {
+        showError('A user id is 1 to 100 letters, digits, ".", "@", "_" or "-".');
+        return;
+      }
+      $('user-picker').value = '';
+      pickUser(userId, false);
+    });
+  }
+
+  // ---- the map ----------------------------------------------------------------------------
+  function colourOf(category) {
+    if (!colours.has(category)) {
+      colours.set(category, PALETTE[colours.size % PALETTE.length]);
+    }
+    return colours.get(category);
+  }
+  function drawLegend(prices) {
+    var legend = $('legend');
+    legend.textContent = '';
+    prices.forEach(function (price) {
+      var item = document.createElement('span');
+      item.className = 'legend-item';
+      item.dataset.category = price.category;
+      item.dataset.priceCents = String(price.priceCents);
+      var swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.setProperty('--category', colourOf(price.category));
+      var label = document.createElement('span');
+      label.textContent = price.category + ' · ' + Demo.formatMoney(price.priceCents);
+      item.append(swatch, label);
+      legend.append(item);
+    });
+  }
+  function buildMap(list) {
+    var grid = $('grid');
+    grid.textContent = '';
+    seats.clear();
+    var columns = 1;
+    var rowLabels = new Map();
+    list.forEach(function (seat) {
+      columns = Math.max(columns, seat.x + 1);
+      if (!rowLabels.has(seat.y)) {
+        rowLabels.set(seat.y, seat.row);
+      }
+    });
+    grid.style.gridTemplateColumns = '28px repeat(' + columns + ', 34px)';
+    rowLabels.forEach(function (row, y) {
+      var label = document.createElement('div');
+      label.className = 'row-label';
+      label.textContent = row;
+      label.setAttribute('aria-hidden', 'true');
+      label.style.gridColumn = '1';
+      label.style.gridRow = String(y + 1);
+      grid.append(label);
+    });
+    list.forEach(function (data) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'seat';
+      button.dataset.seat = data.label;
+      button.dataset.seatId = data.id;
+      button.dataset.category = data.category;
+      button.dataset.kind = data.kind;
+      button.style.gridColumn = String(data.x + 2);
+      button.style.gridRow = String(data.y + 1);
+      button.style.setProperty('--category', colourOf(data.category));
+      var name = document.createElement('span');
+      name.textContent = data.label;
+      button.append(name);
+      if (KIND_ICON[data.kind]) {
+        var icon = document.createElement('span');
+        icon.className = 'icon';
+        icon.setAttribute('aria-hidden', 'true');
+        icon.textContent = KIND_ICON[data.kind];
+        button.append(icon);
+      }
+      button.addEventListener('click', function () { toggle(data.id); });
+      var seat = Object.assign({}, data, { button: button });
+      seats.set(seat.id, seat);
+      grid.append(button);
+      drawSeat(seat);
+    });
+  }
+  function isMine(seat) {
+    return Boolean(reservation && reservation.status === 'PENDING' && reservation.seatIds.indexOf(seat.id) >= 0);
+  }
+  function drawSeat(seat) {
+    var button = seat.button;
+    var mine = isMine(seat);
+    button.dataset.status = seat.status;
+    button.dataset.version = String(seat.version);
+    button.classList.toggle('selected', selected.has(seat.id));
+    button.classList.toggle('mine', mine);
+    button.setAttribute('aria-pressed', selected.has(seat.id) ? 'true' : 'false');
+    button.setAttribute('aria-disabled', seat.status === 'AVAILABLE' ? 'false' : 'true');
+    var words = [seat.label, seat.category, Demo.formatMoney(seat.priceCents)];
+    if (KIND_TEXT[seat.kind]) {
+      words.push(KIND_TEXT[seat.kind]);
+    }
+    words.push(mine ? 'held for you' : STATUS_TEXT[seat.status] || seat.status);
+    var description = words.join(' · ');
+    button.setAttribute('aria-label', description);
+    button.title = description;
+  }
+  // A change is applied only if it is newer than what we hold: events may arrive late or twice.
+  function applySeat(change) {
+    var seat = seats.get(change.id);
+    if (!seat || seat.version >= change.version) {
+      return;
+    }
+    seat.status = change.status;
+    seat.version = change.version;
+    if (seat.status !== 'AVAILABLE' && selected.delete(seat.id)) {
+      drawSelection();
+    }
+    drawSeat(seat);
+  }
+  function toggle(seatId) {
+    var seat = seats.get(seatId);
+    if (!seat || seat.status !== 'AVAILABLE') {
+      return;
+    }
+    if (!selected.delete(seatId)) {
+      selected.add(seatId);
+    }
+    drawSeat(seat);
+    drawSelection();
+  }
+  function byPlace(a, b) {
+    return a.y - b.y || a.x - b.x;
+  }
+  function drawSelection() {
+    var list = Array.from(selected, function (id) { return seats.get(id); }).sort(byPlace);
+    var cents = list.reduce(function (sum, seat) { return sum + seat.priceCents; }, 0);
+    $('selected').textContent = list.length > 0
+      ? list.map(function (seat) { return seat.label; }).join(', ')
+      : 'none yet: click seats on the map';
+    $('total').textContent = Demo.formatMoney(cents);
+    $('total').dataset.cents = String(cents);
+    $('reserve').disabled = busy || list.length === 0;
+  }
+
+  // ---- the reservation --------------------------------------------------------------------
+  function drawReservation() {
+    var status = reservation ? reservation.status : '';
+    $('status').dataset.status = status;
+    $('status').textContent = reservation
+      ? RESERVATION_TEXT[status] + ': ' + reservation.labels.join(', ') + ' · ' + Demo.formatMoney(reservation.totalCents)
+      : 'no reservation yet';
+    var pending = status === 'PENDING';
+    $('confirm').disabled = busy || !pending || secondsLeft() === 0;
+    $('cancel').disabled = busy || !pending;
+    seats.forEach(drawSeat);
+    tick();
+  }
+  function setReservation(data, requestedAt) {
+    var labels = data.seats.slice().sort(byPlace).map(function (seat) { return seat.label; });
+    // The hold's length by the server's clock, counted from when we asked: a browser clock
+    // that is off does not matter, and the countdown never promises time that is not there.
+    var deadline = requestedAt + (Date.parse(data.expiresAt) - Date.parse(data.createdAt));
+    reservation = {
+      id: data.id,
+      status: data.status,
+      expiresAt: data.expiresAt,
+      deadline: deadline,
+      seatIds: data.seats.map(function (seat) { return seat.id; }),
+      labels: labels,
+      totalCents: data.totalCents,
+    };
+    drawReservation();
+  }
+  function forgetReservation() {
+    if (reservationWatch) {
+      reservationWatch();
+      reservationWatch = null;
+    }
+    reservation = null;
+    drawReservation();
+  }
+  function secondsLeft() {
+    if (!reservation || reservation.status !== 'PENDING') {
+      return null;
+    }
+    return Math.max(0, Math.ceil((reservation.deadline - Date.now()) / 1000));
+  }
+  function tick() {
+    var countdown = $('countdown');
+    var left = secondsLeft();
+    var status = reservation ? reservation.status : '';
+    if (left === null) {
+      countdown.dataset.secondsLeft = '';
+      countdown.textContent = status === 'EXPIRED'
+        ? 'Your hold ended before payment, so its seats went back on sale.'
+        : '';
+      return;
+    }
+    if (countdown.dataset.secondsLeft === String(left)) {
+      return;
+    }
+    countdown.dataset.secondsLeft = String(left);
+    countdown.textContent = left > 0
+      ? Demo.formatCountdown(left) + ' left to pay. At 0:00 the seats go back on sale.'
+      : 'Time is up: the seats are going back on sale.';
+    $('confirm').disabled = busy || left === 0;
+  }
+  setInterval(tick, 250);
+
+  function watchReservation(id) {
+    var client = graphqlWs.createClient({
+      url: wsUrl,
+      connectionParams: { authorization: authorization() },
+      retryAttempts: Infinity,
+      shouldRetry: function () { return true; },
+      retryWait: Demo.retryWait,
+    });
+    var dispose = client.subscribe(
+      {
+        query: 'subscription ($id: ID!) { reservationUpdated(reservationId: $id) { id status expiresAt } }',
+        variables: { id: id },
+      },
+      {
+        next: function (result) {
+          var data = result && result.data && result.data.reservationUpdated;
+          if (data && reservation && data.id === reservation.id && reservation.status === 'PENDING') {
+            if (data.status === 'PENDING') {
+              // Extended: move the deadline by as much as the server moved the hold's end.
+              reservation.deadline += Date.parse(data.expiresAt) - Date.parse(reservation.expiresAt);
+              reservation.expiresAt = data.expiresAt;
+            } else {
+              reservation.status = data.status;
+            }
+            drawReservation();
+          } else if (result && result.errors) {
+            showError(result.errors);
+          }
+        },
+        error: function (problem) { showError(problem); },
+        complete: function () {},
+      });
+    reservationWatch = function () { dispose(); client.dispose(); };
+  }
+
+  async function run(work) {
+    showError();
+    busy = true;
+    drawSelection();
+    drawReservation();
+    try {
+      await work();
+    } finally {
+      busy = false;
+      drawSelection();
+      drawReservation();
+    }
+  }
+
+  $('reserve').addEventListener('click', function () {
+    return run(async function () {
+      if (selected.size === 0) {
+        showError('Pick at least one seat on the map first.');
+        return;
+      }
+      if (!token) {
+        showError('Pick a user under "Who are you?" (or paste a token) before reserving.');
+        return;
+      }
+      var seatIds = Array.from(selected);
+      var requestedAt = Date.now();
+      try {
+        var data = await Demo.graphql(
+          'mutation ($input: ReserveInput!) { reserve(input: $input) { id status expiresAt createdAt totalCents seats { ' + SEAT_FIELDS + ' } } }',
+          { input: { sessionId: sessionId, seatIds: seatIds } },
+          authorization());
+        if (reservationWatch) {
+          reservationWatch();
+          reservationWatch = null;
+        }
+        selected.clear();
+        data.reserve.seats.forEach(applySeat);
+        setReservation(data.reserve, requestedAt);
+        showMessage('Seats held: pay before the countdown ends.');
+        watchReservation(data.reserve.id);
+      } catch (problem) {
+        showError(problem);
+        if (problem && (problem.code === 'SEAT_UNAVAILABLE' || problem.code === 'SEAT_GAP')) {
+          // The map may be behind: read it again so the taken seats show as such.
+          refreshSeats();
+        }
+      }
+    });
+  });
+  $('confirm').addEventListener('click', function () {
+    return run(async function () {
+      try {
+        var data = await Demo.graphql(
+          'mutation ($id: ID!) { confirmPayment(reservationId: $id) { id amountCents seats { id status version } } }',
+          { id: reservation.id },
+          authorization());
+        data.confirmPayment.seats.forEach(applySeat);
+        reservation.status = 'CONFIRMED';
+        reservation.totalCents = data.confirmPayment.amountCents;
+        showMessage('Paid ' + Demo.formatMoney(data.confirmPayment.amountCents) + ' for ' +
+          Demo.listWords(reservation.labels) + '. Enjoy the film!');
+      } catch (problem) {
+        showError(problem);
+        if (problem && problem.code === 'RESERVATION_EXPIRED') {
+          reservation.status = 'EXPIRED';
+        }
+      }
+    });
+  });
+  $('cancel').addEventListener('click', function () {
+    return run(async function () {
+      try {
+        var data = await Demo.graphql(
+          'mutation ($id: ID!) { cancelReservation(reservationId: $id) { id status seats { id status version } } }',
+          { id: reservation.id },
+          authorization());
+        data.cancelReservation.seats.forEach(applySeat);
+        reservation.status = data.cancelReservation.status;
+        showMessage('Cancelled: ' + Demo.listWords(reservation.labels) + ' are back on sale.');
+      } catch (problem) {
+        showError(problem);
+      }
+    });
+  });
+
+  // ---- live updates -----------------------------------------------------------------------
+  function setLive(state, text) {
+    $('live').dataset.state = state;
+    $('live').textContent = text;
+  }
+  var live = graphqlWs.createClient({
+    url: wsUrl,
+    retryAttempts: Infinity,
+    shouldRetry: function () { return true; },
+    retryWait: Demo.retryWait,
+    on: {
+      connected: function () {
+        setLive('live', 'Live updates on');
+        // Changes made before this connection (while loading, or while we were away) were not
+        // delivered: read the map again; versions keep whichever of the two is newer.
+        refreshSeats();
+      },
+      closed: function (event) {
+        setLive('reconnecting', Demo.describeSocketClose(event));
+      },
+      error: function () {
+        setLive('reconnecting', 'Live updates disconnected — reconnecting…');
+      },
+    },
+  });
+
+  async function refreshSeats() {
+    try {
+      var data = await Demo.graphql('query ($id: ID!) { session(id: $id) { seats { id status version } } }', { id: sessionId });
+      if (data.session) {
+        data.session.seats.forEach(applySeat);
+      }
+    } catch (_problem) {
+      // The next change or reconnection reads it again; the error shown is the user's own.
+    }
+  }
+
+  async function load() {
+    var data = await Demo.graphql(
+      'query ($id: ID!) { session(id: $id) { id movie room startsAt endsAt priceCents prices { category priceCents } ' +
+        'auditorium { name } seats { ' + SEAT_FIELDS + ' } } }',
+      { id: sessionId });
+    var session = data.session;
+    if (!session) {
+      throw new Demo.GraphQLProblem('graphql', 200, [{ message: '', extensions: { code: 'NOT_FOUND' } }]);
+    }
+    document.title = session.movie + ' · ' + session.room + ' · Poltrona';
+    $('title').textContent = session.movie;
+    var time = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+    var end = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+    $('subtitle').textContent = session.room + ' · ' + time.format(new Date(session.startsAt)) +
+      '–' + end.format(new Date(session.endsAt));
+    if (Date.parse(session.startsAt) <= Date.now()) {
+      $('message').textContent = '';
+      showError('This session has already started: its seats can no longer be booked.');
+    }
+    drawLegend(session.prices);
+    buildMap(session.seats);
+    drawSelection();
+    drawReservation();
+    live.subscribe(
+      {
+        query: 'subscription ($id: ID!) { seatStatusChanged(sessionId: $id) { seats { id status version } } }',
+        variables: { id: sessionId },
+      },
+      {
+        next: function (result) {
+          if (result && result.data) {
+            result.data.seatStatusChanged.seats.forEach(applySeat);
+          }
+        },
+        error: function (problem) {
+          setLive('stopped', Array.isArray(problem)
+            ? 'Live updates stopped: ' + Demo.describeProblem(problem)
+            : Demo.describeSocketClose(problem));
+        },
+        complete: function () {},
+      });
+  }
+
+  var stored = '';
+  try { stored = sessionStorage.getItem(TOKEN_KEY) || ''; } catch (_error) { stored = ''; }
+  setToken(stored);
+  drawSelection();
+  drawReservation();
+  load().catch(function (problem) {
+    $('subtitle').textContent = '';
+    setLive('stopped', 'No live updates: the seat map did not load.');
+    showError(problem, { notFound: 'This session does not exist (it may have been removed): pick one from the list of sessions.' });
+  });
+})();
+`;

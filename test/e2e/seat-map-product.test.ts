@@ -1,0 +1,391 @@
+import { randomUUID } from 'node:crypto';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** Prices of the test auditorium's two categories. */
+const STANDARD_CENTS = 900;
+const PREMIUM_CENTS = 1_250;
+
+/**
+ * A cinema room with an aisle after the third place of every row, two price categories, and
+ * a wheelchair space (A1) with two companion seats (A2, A3):
+ *
+ *        x: 0 1 2 3 4 5 6
+ *   row A:  w c c . s s s
+ *   row B:  s s s . s s s
+ *   row C:  p p p . p p p     (PREMIUM)
+ */
+const LAYOUT = {
+  legend: [
+    { symbol: 's', category: 'STANDARD' },
+    { symbol: 'p', category: 'PREMIUM' },
+    { symbol: 'w', category: 'STANDARD', kind: 'WHEELCHAIR' },
+    { symbol: 'c', category: 'STANDARD', kind: 'COMPANION' },
+  ],
+  rows: ['wcc.sss', 'sss.sss', 'ppp.ppp'],
+};
+
+/**
+ * The demo page as a product, in Chromium against the real services, with the service's
+ * built-in dev key (no AUTH_PUBLIC_KEY), as on a developer's machine: the user picker mints
+ * tokens, so nobody pastes a JWT.
+ */
+describe('seat-map product page in Chromium', () => {
+  let testApp: TestApp;
+  let browser: Browser;
+  let base: string;
+  let adminToken: string;
+
+  /** A token from the page's own dev-token endpoint, as the user picker gets one. */
+  async function devToken(userId: string, admin = false): Promise<string> {
+    const response = await fetch(`${base}/demo/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId, admin }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { token: string }).token;
+  }
+
+  async function graphql<Data>(
+    query: string,
+    variables: Record<string, unknown>,
+    token?: string,
+  ): Promise<Data> {
+    const answer = await testApp.graphql<Data>(query, variables, token);
+    if (!answer.data) {
+      throw new Error(`GraphQL failed: ${JSON.stringify(answer.errors)}`);
+    }
+    return answer.data;
+  }
+
+  /** An auditorium with LAYOUT and a session in it two days from now. */
+  async function scheduleSession(
+    options: { movie?: string; gapRule?: 'NO_SINGLE_SEAT' | 'OFF' } = {},
+  ): Promise<{ id: string; auditoriumName: string; seats: Map<string, string> }> {
+    const auditoriumName = `Sala ${randomUUID().slice(0, 8)}`;
+    const { createAuditorium } = await graphql<{ createAuditorium: { id: string } }>(
+      'mutation ($input: CreateAuditoriumInput!) { createAuditorium(input: $input) { id } }',
+      { input: { name: auditoriumName, ...LAYOUT } },
+      adminToken,
+    );
+    const { scheduleSession: session } = await graphql<{
+      scheduleSession: { id: string; seats: { id: string; label: string }[] };
+    }>(
+      'mutation ($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id seats { id label } } }',
+      {
+        input: {
+          auditoriumId: createAuditorium.id,
+          movie: options.movie ?? 'Central do Brasil',
+          startsAt: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+          durationMinutes: 115,
+          prices: [
+            { category: 'STANDARD', priceCents: STANDARD_CENTS },
+            { category: 'PREMIUM', priceCents: PREMIUM_CENTS },
+          ],
+          ...(options.gapRule ? { gapRule: options.gapRule } : {}),
+        },
+      },
+      adminToken,
+    );
+    return {
+      id: session.id,
+      auditoriumName,
+      seats: new Map(session.seats.map((seat) => [seat.label, seat.id])),
+    };
+  }
+
+  beforeAll(async () => {
+    // No AUTH_PUBLIC_KEY: the service makes and uses its dev key, and offers dev tokens.
+    testApp = await startTestApp({ AUTH_PUBLIC_KEY: '', HOLD_SECONDS: '120' });
+    base = testApp.url.replace('/graphql', '');
+    adminToken = await devToken('admin-e2e', true);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await testApp?.stop();
+  });
+
+  /** A fresh browser context (its own session storage, so its own user) on a seat map. */
+  async function openSeatMap(sessionId: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${base}/demo/sessions/${sessionId}`);
+    await page.waitForSelector('[data-seat="A1"]');
+    await page.waitForSelector('#live[data-state="live"]');
+    return page;
+  }
+
+  async function pickUser(page: Page, userId: string): Promise<void> {
+    await page.selectOption('#user-picker', userId);
+    await page.waitForSelector(`#identity[data-user="${userId}"]`);
+  }
+
+  const seat = (page: Page, label: string) => page.locator(`[data-seat="${label}"]`);
+
+  /** The browser's globals these tests read (the test code is compiled without the DOM types). */
+  type BrowserWindow = { getComputedStyle(element: unknown): { backgroundColor: string }; __xss?: number };
+
+  async function box(page: Page, label: string) {
+    const found = await seat(page, label).boundingBox();
+    if (!found) {
+      throw new Error(`${label} is not drawn`);
+    }
+    return found;
+  }
+
+  it('draws the layout: the aisle as a gap, categories in colours with their prices, accessible seats', async () => {
+    const session = await scheduleSession();
+    const page = await openSeatMap(session.id);
+
+    const [a1, a3, a4, b1, b2, b3, b4, c1] = await Promise.all(
+      ['A1', 'A3', 'A4', 'B1', 'B2', 'B3', 'B4', 'C1'].map((label) => box(page, label)),
+    );
+    const step = b2.x - b1.x;
+    expect(step).toBeGreaterThan(b1.width);
+    expect(b3.x - b2.x).toBeCloseTo(step, 0);
+    // The aisle: one empty column between the 3rd and the 4th seat of every row.
+    expect(b4.x - b3.x).toBeCloseTo(2 * step, 0);
+    expect(a4.x - a3.x).toBeCloseTo(2 * step, 0);
+    // Rows front first, columns aligned.
+    expect(a1.x).toBeCloseTo(b1.x, 0);
+    expect(c1.x).toBeCloseTo(b1.x, 0);
+    expect(b1.y - a1.y).toBeGreaterThan(a1.height / 2);
+    expect(c1.y - b1.y).toBeCloseTo(b1.y - a1.y, 0);
+
+    // The legend: each category with its price, in the colour its seats have.
+    const legend = page.locator('#legend .legend-item');
+    expect(await legend.allTextContents()).toEqual(['STANDARD · 9.00', 'PREMIUM · 12.50']);
+    const background = (label: string) =>
+      seat(page, label).evaluate(
+        (element) => (globalThis as unknown as BrowserWindow).getComputedStyle(element).backgroundColor,
+      );
+    const swatch = (category: string) =>
+      page
+        .locator(`#legend [data-category="${category}"] .swatch`)
+        .evaluate(
+          (element) => (globalThis as unknown as BrowserWindow).getComputedStyle(element).backgroundColor,
+        );
+    expect(await background('B1')).toBe(await swatch('STANDARD'));
+    expect(await background('C1')).toBe(await swatch('PREMIUM'));
+    expect(await background('C1')).not.toBe(await background('B1'));
+
+    // Wheelchair and companion seats: an icon, and words for screen readers and tooltips.
+    expect(await seat(page, 'A1').getAttribute('aria-label')).toBe(
+      'A1 · STANDARD · 9.00 · wheelchair space · available',
+    );
+    expect(await seat(page, 'A1').getAttribute('title')).toBe(
+      await seat(page, 'A1').getAttribute('aria-label'),
+    );
+    expect(await seat(page, 'A2').getAttribute('aria-label')).toBe(
+      'A2 · STANDARD · 9.00 · companion seat · available',
+    );
+    expect(await seat(page, 'A1').textContent()).toBe('A1♿');
+    expect(await page.getByRole('button', { name: 'C7 · PREMIUM · 12.50 · available' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'C6 · PREMIUM · 12.50 · available' }).count()).toBe(1);
+    await page.close();
+  });
+
+  it('two users: picked without a JWT, a total, a hold with its countdown seen live, and a lost race as a sentence', async () => {
+    const session = await scheduleSession();
+    const alice = await openSeatMap(session.id);
+    const bob = await openSeatMap(session.id);
+
+    await pickUser(alice, 'alice');
+    await pickUser(bob, 'bob');
+    expect(await alice.textContent('#identity')).toBe('Signed in as alice.');
+
+    // The selection's total: the sum of the seats' prices.
+    await seat(alice, 'B1').click();
+    await seat(alice, 'C4').click();
+    await seat(alice, 'C5').click();
+    await alice.waitForSelector('#total[data-cents="3400"]');
+    expect(await alice.textContent('#total')).toBe('34.00');
+    await seat(alice, 'C5').click();
+    await alice.waitForSelector('#total[data-cents="2150"]');
+    expect(await alice.textContent('#selected')).toBe('B1, C4');
+
+    // Bob wants C4 too, and sends his reserve while it is still free; it reaches the server
+    // only after Alice's hold is made.
+    await seat(bob, 'C4').click();
+    let releaseBob: () => void = () => undefined;
+    const bobMayGo = new Promise<void>((resolve) => (releaseBob = resolve));
+    let bobSent: () => void = () => undefined;
+    const bobReserveSent = new Promise<void>((resolve) => (bobSent = resolve));
+    await bob.route('**/graphql', async (route) => {
+      if (route.request().postData()?.includes('reserve(input')) {
+        bobSent();
+        await bobMayGo;
+      }
+      await route.continue();
+    });
+    await bob.click('#reserve');
+    await bobReserveSent;
+
+    await alice.click('#reserve');
+    await alice.waitForSelector('#status[data-status="PENDING"]');
+    expect(await alice.textContent('#status')).toBe('Held for you: B1, C4 · 21.50');
+    const countdown = await alice.waitForSelector('#countdown:text-matches("^[12]:[0-5][0-9] left to pay")');
+    expect(await countdown.textContent()).toMatch(
+      /^[12]:[0-5]\d left to pay\. At 0:00 the seats go back on sale\.$/,
+    );
+    expect(Number(await countdown.getAttribute('data-seconds-left'))).toBeLessThanOrEqual(120);
+    expect(await seat(alice, 'C4').getAttribute('aria-label')).toBe('C4 · PREMIUM · 12.50 · held for you');
+
+    // Bob's page sees the seats turn reserved live.
+    await bob.waitForSelector('[data-seat="B1"][data-status="RESERVED"]', { timeout: 2_000 });
+    await bob.waitForSelector('[data-seat="C4"][data-status="RESERVED"]', { timeout: 2_000 });
+
+    // His reserve arrives too late: a sentence, not a code and not "[object …]".
+    releaseBob();
+    await bob.waitForSelector('#error:text("Someone else just took C4, pick another seat.")');
+    expect(await bob.textContent('body')).not.toContain('[object');
+    expect(await bob.getAttribute('#status', 'data-status')).toBe('');
+  });
+
+  it('explains the companion rule, and books a wheelchair space with its companion seat', async () => {
+    const session = await scheduleSession();
+    const page = await openSeatMap(session.id);
+    await page.selectOption('#user-picker', 'carol');
+    await page.waitForSelector('#identity[data-user="carol"]');
+
+    await seat(page, 'A3').click();
+    await page.click('#reserve');
+    await page.waitForSelector(
+      '#error:text-matches("^A companion seat can only be booked together with a wheelchair space")',
+    );
+    await seat(page, 'A1').click();
+    await seat(page, 'A2').click();
+    await page.waitForSelector('#total[data-cents="2700"]');
+    await page.click('#reserve');
+    await page.waitForSelector('#status[data-status="PENDING"]');
+    expect(await page.textContent('#error')).toBe('');
+    await page.click('#confirm');
+    await page.waitForSelector('#status[data-status="CONFIRMED"]');
+    expect(await page.textContent('#message')).toBe('Paid 27.00 for A1, A2 and A3. Enjoy the film!');
+  });
+
+  it('lets a tester pick any user or the admin, and keeps the choice across reloads', async () => {
+    const session = await scheduleSession();
+    const page = await openSeatMap(session.id);
+    expect(await page.textContent('#identity')).toBe('Not signed in: pick a user to reserve seats.');
+    await seat(page, 'B2').click();
+    await page.click('#reserve');
+    await page.waitForSelector(
+      '#error:text("Pick a user under \\"Who are you?\\" (or paste a token) before reserving.")',
+    );
+
+    await pickUser(page, 'admin');
+    expect(await page.textContent('#identity')).toBe('Signed in as admin (admin).');
+    await page.fill('#user-id', 'dave.e2e');
+    await page.click('#use-user-id');
+    await page.waitForSelector('#identity[data-user="dave.e2e"]');
+    await page.reload();
+    await page.waitForSelector('#identity[data-user="dave.e2e"]');
+    expect(await page.inputValue('#token')).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it('lists upcoming sessions at /, with text that stays text, and links to their seat maps', async () => {
+    const movie = '<img src=x onerror="window.__xss = 1">Heist & "Co"';
+    const session = await scheduleSession({ movie });
+    const page = await browser.newPage();
+    const scriptErrors: string[] = [];
+    page.on('pageerror', (error) => scriptErrors.push(error.message));
+    await page.goto(`${base}/`);
+    const row = page.locator(`tr[data-session-id="${session.id}"]`);
+    await row.waitFor();
+    expect(await row.locator('.movie').textContent()).toBe(movie);
+    expect(await row.locator('.room').textContent()).toBe(session.auditoriumName);
+    expect(await row.locator('.available').textContent()).toBe('18');
+    expect(await row.locator('.price').textContent()).toBe('from 9.00');
+    expect(await page.locator('img').count()).toBe(0);
+
+    await row.locator('a').click();
+    await page.waitForURL(`${base}/demo/sessions/${session.id}`);
+    await page.waitForSelector('[data-seat="C6"]');
+    expect(await page.textContent('#title')).toBe(movie);
+    expect(await page.title()).toBe(`${movie} · ${session.auditoriumName} · Poltrona`);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as BrowserWindow).__xss)).toBeUndefined();
+    expect(scriptErrors).toEqual([]);
+  });
+
+  it('says so when live updates drop, reconnects, and catches up on what it missed', async () => {
+    const session = await scheduleSession();
+    const page = await browser.newPage();
+    let connectionsRefused = 0;
+    let allowLive = false;
+    await page.routeWebSocket(/\/graphql$/, async (socket) => {
+      if (allowLive) {
+        socket.connectToServer();
+        return;
+      }
+      connectionsRefused += 1;
+      await socket.close({ code: 1012, reason: 'Service Restart' });
+    });
+    await page.goto(`${base}/demo/sessions/${session.id}`);
+    await page.waitForSelector('[data-seat="B5"]');
+    await page.waitForSelector('#live[data-state="reconnecting"]');
+    expect(await page.textContent('#live')).toBe('Live updates disconnected — reconnecting…');
+    expect(connectionsRefused).toBeGreaterThan(0);
+    expect(await page.textContent('body')).not.toContain('[object');
+
+    // A change made while the page was not listening.
+    const buyer = await devToken(`buyer-${randomUUID()}`);
+    const seatId = session.seats.get('B5');
+    const answer = await testApp.graphql(
+      'mutation ($input: ReserveInput!) { reserve(input: $input) { id } }',
+      { input: { sessionId: session.id, seatIds: [seatId, session.seats.get('B6')] } },
+      buyer,
+    );
+    expect(answer.errors).toBeUndefined();
+
+    allowLive = true;
+    await page.waitForSelector('#live[data-state="live"]', { timeout: 10_000 });
+    expect(await page.textContent('#live')).toBe('Live updates on');
+    await page.waitForSelector('[data-seat="B5"][data-status="RESERVED"]');
+    await page.waitForSelector('[data-seat="B6"][data-status="RESERVED"]');
+  });
+
+  it("mints dev tokens only for this service's pages, with well-formed requests", async () => {
+    const mint = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}/demo/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const { host } = new URL(base);
+    expect((await mint('{"userId":"alice"}', { origin: `http://${host}` })).status).toBe(200);
+    expect((await mint('{"userId":"alice"}', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await mint('{"userId":"alice","admin":"yes"}')).status).toBe(400);
+    expect((await mint('{"userId":"<script>"}')).status).toBe(400);
+    expect((await mint('{not json')).status).toBe(400);
+    expect((await mint('"alice"')).status).toBe(400);
+    const admin = (await (await mint('{"userId":"root","admin":true}')).json()) as {
+      token: string;
+      admin: boolean;
+    };
+    expect(admin.admin).toBe(true);
+    const me = await testApp.graphql<{ auditoriums: unknown[] }>('{ auditoriums { id } }', {}, admin.token);
+    expect(me.errors).toBeUndefined();
+  });
+
+  it('serves the pages with a policy that allows no inline script', async () => {
+    for (const path of ['/', `/demo/sessions/${randomUUID()}`]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    }
+    expect((await fetch(`${base}/demo/sessions/not-a-uuid`)).status).toBe(400);
+    expect((await fetch(`${base}/demo/assets/__proto__`)).status).toBe(404);
+  });
+
+  it('says a session that does not exist does not exist', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/demo/sessions/${randomUUID()}`);
+    await page.waitForSelector('#error:text-matches("^This session does not exist")');
+    expect(await page.textContent('#live')).toBe('No live updates: the seat map did not load.');
+  });
+});
