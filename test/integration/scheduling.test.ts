@@ -334,17 +334,17 @@ describe('scheduling sessions in auditoriums', () => {
     const user = await testApp.token(uniqueUser());
     const reserved = await testApp.graphql(
       ReserveDocument,
-      { input: { sessionId, seatIds: [seatId('B4'), seatId('C1'), seatId('C2')] } },
+      { input: { sessionId, seatIds: [seatId('B3'), seatId('B4'), seatId('C1'), seatId('C2')] } },
       user,
     );
     expect(reserved.errors).toBeUndefined();
-    expect(reserved.data!.reserve.totalCents).toBe(2_000 + 3_500 + 3_500);
+    expect(reserved.data!.reserve.totalCents).toBe(2_000 + 2_000 + 3_500 + 3_500);
     const paid = await testApp.graphql(
       ConfirmPaymentDocument,
       { reservationId: reserved.data!.reserve.id },
       user,
     );
-    expect(paid.data!.confirmPayment.amountCents).toBe(9_000);
+    expect(paid.data!.confirmPayment.amountCents).toBe(11_000);
 
     // Events (and the receipts made from them) carry the amounts; seat snapshots their prices.
     const events = await testApp.app.orm.em
@@ -354,8 +354,8 @@ describe('scheduling sessions in auditoriums', () => {
         [sessionId],
       );
     expect(events.filter((event) => event.topic.startsWith('reservation.'))).toEqual([
-      { topic: 'reservation.created', payload: expect.objectContaining({ totalCents: 9_000 }) },
-      { topic: 'reservation.confirmed', payload: expect.objectContaining({ totalCents: 9_000 }) },
+      { topic: 'reservation.created', payload: expect.objectContaining({ totalCents: 11_000 }) },
+      { topic: 'reservation.confirmed', payload: expect.objectContaining({ totalCents: 11_000 }) },
     ]);
     const held = events.find((event) => event.topic === 'seat.status-changed')!.payload.seats;
     expect(held).toEqual(
