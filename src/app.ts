@@ -111,6 +111,7 @@ export async function startApplication(
     }),
     clock: DATABASE_CLOCK,
     holdSeconds: config.booking.holdSeconds,
+    holdMaxSeconds: config.booking.holdMaxSeconds,
     sessionFacts: new SessionFactsCache().find,
     observer: { reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }) },
   };
