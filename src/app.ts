@@ -198,7 +198,11 @@ export async function startApplication(
             name: 'expiry',
             queue: names.expiryQueue,
             prefetch: 32,
-            handle: createExpiryHandler(orm, expireOverdueNow),
+            handle: createExpiryHandler(orm, expireOverdueNow, {
+              // The end of a hold extended since its message was sent, when the extension's own
+              // message may come late (the hold's cap cut it short).
+              onLongEarly: (remaining) => sweeper.sweepIn(remaining),
+            }),
           },
           logger,
           metrics,
