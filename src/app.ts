@@ -111,6 +111,7 @@ export async function startApplication(
     }),
     clock: DATABASE_CLOCK,
     holdSeconds: config.booking.holdSeconds,
+    holdMaxSeconds: config.booking.holdMaxSeconds,
     sessionFacts: new SessionFactsCache().find,
     observer: { reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }) },
   };
@@ -197,7 +198,11 @@ export async function startApplication(
             name: 'expiry',
             queue: names.expiryQueue,
             prefetch: 32,
-            handle: createExpiryHandler(orm, expireOverdueNow),
+            handle: createExpiryHandler(orm, expireOverdueNow, {
+              // The end of a hold extended since its message was sent, when the extension's own
+              // message may come late (the hold's cap cut it short).
+              onLongEarly: (remaining) => sweeper.sweepIn(remaining),
+            }),
           },
           logger,
           metrics,

@@ -22,8 +22,10 @@ export interface BookingDependencies {
   readonly seatLocks: SeatLockGate;
   /** Judges holds and session starts; `DATABASE_CLOCK` in production. */
   readonly clock: Clock;
-  /** How long a new hold lasts. */
+  /** How long a new hold lasts, and how far an extension moves its end from now. */
   readonly holdSeconds: number;
+  /** The longest a hold may last in all, from its reservation's `createdAt`, extensions included. */
+  readonly holdMaxSeconds: number;
   /** Defaults to reading the session through its repository. */
   readonly sessionFacts?: SessionFactsReader;
   readonly observer?: ReserveObserver;

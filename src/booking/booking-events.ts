@@ -75,6 +75,8 @@ export interface BookingEventMap {
   'reservation.confirmed': ReservationChangedEvent;
   'reservation.cancelled': ReservationChangedEvent;
   'reservation.expired': ReservationChangedEvent;
+  /** A running hold's end moved later (`expiresAt`); its seats' status and versions did not change. */
+  'reservation.extended': ReservationChangedEvent;
   'seat.status-changed': SeatStatusChangedEvent;
   'sale.refunded': SaleRefundedEvent;
 }

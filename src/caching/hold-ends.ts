@@ -7,7 +7,8 @@ import { ALL_SESSIONS } from './session-reads';
 /**
  * When the running holds of each session end, kept from the committed events themselves: a
  * hold begins only with a `reservation.created` event (its `expiresAt` is its seats' hold
- * end) and ends early with that reservation's next event, or by the clock. Fed with the
+ * end), moves later with each `reservation.extended` (its new `expiresAt`), and ends early
+ * with that reservation's next other event, or by the clock. Fed with the
  * same events that invalidate the response cache (this process's commits and every other
  * process's through the live fan-out), it answers {@link NextHoldEnd} without SQL, so a
  * cache miss costs no more statements than the execution itself.
@@ -52,7 +53,7 @@ export class HoldEndIndex {
         continue;
       }
       const { sessionId, reservationId, expiresAt } = event.payload;
-      if (event.topic === 'reservation.created') {
+      if (event.topic === 'reservation.created' || event.topic === 'reservation.extended') {
         this.add(sessionId, reservationId, Date.parse(expiresAt));
       } else {
         this.remove(sessionId, reservationId);
@@ -114,7 +115,9 @@ export class HoldEndIndex {
       ends = new Map();
       this.bySession.set(key, ends);
     }
-    ends.set(reservationId, end);
+    // A hold's end only ever moves later; events relayed by different processes may arrive
+    // out of order (an extension before the creation), and the later end is the true one.
+    ends.set(reservationId, Math.max(end, ends.get(reservationId) ?? end));
   }
 
   private remove(sessionId: string, reservationId: string): void {

@@ -52,7 +52,11 @@ export interface Config {
     /** Inbox rows (ids of consumed messages): must outlast any redelivery. */
     readonly inboxHours: number;
   };
-  readonly booking: { readonly holdSeconds: number };
+  readonly booking: {
+    readonly holdSeconds: number;
+    /** The longest a reservation may be held in all, extensions included (at least `holdSeconds`). */
+    readonly holdMaxSeconds: number;
+  };
   readonly auth: {
     readonly key: AuthKeySource;
     readonly issuer?: string;
@@ -88,6 +92,29 @@ export interface Config {
   readonly sessionCache: { readonly maxAgeMilliseconds: number; readonly maxBytes: number };
   /** Testing only: fault injection. */
   readonly faults: { readonly ackDelayMilliseconds: number };
+}
+
+/** Default of `HOLD_MAX_SECONDS`, unless `HOLD_SECONDS` is longer (then it is the default). */
+const DEFAULT_HOLD_MAX_SECONDS = 600;
+
+function booking(env: Environment): Config['booking'] {
+  const holdSeconds = integer(env, 'HOLD_SECONDS', 30, 1, 3600);
+  // Unset, the cap never falls below the hold itself, so a deployment that only raised
+  // HOLD_SECONDS past 600 keeps starting (its holds simply cannot be extended).
+  const holdMaxSeconds = integer(
+    env,
+    'HOLD_MAX_SECONDS',
+    Math.max(DEFAULT_HOLD_MAX_SECONDS, holdSeconds),
+    1,
+    7200,
+  );
+  if (holdMaxSeconds < holdSeconds) {
+    throw new ConfigError(
+      'HOLD_MAX_SECONDS',
+      `must be at least HOLD_SECONDS (${holdSeconds}), got ${holdMaxSeconds}`,
+    );
+  }
+  return { holdSeconds, holdMaxSeconds };
 }
 
 function role(env: Environment): Role {
@@ -234,7 +261,7 @@ export function loadConfig(env: Environment = process.env): Config {
       outboxHours: integer(env, 'OUTBOX_RETENTION_HOURS', 24, 1, 24 * 365),
       inboxHours: integer(env, 'INBOX_RETENTION_HOURS', 168, 1, 24 * 365),
     },
-    booking: { holdSeconds: integer(env, 'HOLD_SECONDS', 30, 1, 3600) },
+    booking: booking(env),
     auth: {
       key: authKey(env, nodeEnv),
       issuer: optionalText(env, 'AUTH_ISSUER'),

@@ -7,6 +7,7 @@ const TOPICS: readonly BookingTopic[] = [
   'reservation.confirmed',
   'reservation.cancelled',
   'reservation.expired',
+  'reservation.extended',
   'seat.status-changed',
   'sale.refunded',
 ];

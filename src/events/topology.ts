@@ -7,7 +7,7 @@ export const MAX_DELIVERY_ATTEMPTS = 5;
 export interface TopologyNames {
   /** Durable topic exchange of domain events; routing key = event topic. */
   readonly events: string;
-  /** Classic queue whose queue-level TTL is the hold: `reservation.created` waits here. */
+  /** Classic queue whose queue-level TTL is the hold: `reservation.created` and `.extended` wait here. */
   readonly expiryDelay: string;
   /** Exchange the delay queue dead-letters into when a message's time is up. */
   readonly expiryDue: string;
@@ -37,8 +37,9 @@ export function topologyNames(prefix: string, holdSeconds: number): TopologyName
 /**
  * Declares the whole topology. Idempotent: every process runs it on every connection.
  *
- * Expiry path: `reservation.created` -> delay queue (TTL = hold, no per-message TTLs, so
- * messages expire in order at the head) -> dead-lettered to `expiry.due` -> expiry queue.
+ * Expiry path: `reservation.created` and `reservation.extended` -> delay queue (TTL = hold, no
+ * per-message TTLs, so messages expire in order at the head) -> dead-lettered to `expiry.due`
+ * -> expiry queue.
  */
 export async function declareTopology(
   channel: Channel,
@@ -58,6 +59,9 @@ export async function declareTopology(
     },
   });
   await channel.bindQueue(names.expiryDelay, names.events, 'reservation.created');
+  // An extended hold ends HOLD_SECONDS after its extension (or earlier, at its cap): a message
+  // of its own comes out at that moment; the earlier one arrives early and changes nothing.
+  await channel.bindQueue(names.expiryDelay, names.events, 'reservation.extended');
 
   for (const queue of [names.expiryQueue, names.receiptsQueue, names.deadLetterQueue]) {
     await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });

@@ -1,12 +1,20 @@
-import { RedisSeatLockGate, type SeatLockResult } from './seat-locks';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { TEST_REDIS_URL } from '../../test/support/test-environment';
+import { RedisSeatLockGate, type SeatLockResult, SeatLocks } from './seat-locks';
 
-function gateOver(store: { acquire?: () => Promise<SeatLockResult>; release?: () => Promise<number> }) {
+function gateOver(store: {
+  acquire?: () => Promise<SeatLockResult>;
+  release?: () => Promise<number>;
+  extend?: () => Promise<number>;
+}) {
   const warnings: string[] = [];
   let conflicts = 0;
   const gate = new RedisSeatLockGate(
     {
       acquire: store.acquire ?? (async () => ({ acquired: true, token: 't' })),
       release: store.release ?? (async () => 1),
+      extend: store.extend ?? (async () => 1),
     },
     {
       ttlMilliseconds: 1_000,
@@ -55,9 +63,53 @@ describe('SeatLockGate policy', () => {
     expect(conflicts()).toBe(1);
   });
 
+  it('never fails an extension: PostgreSQL holds the seats, the locks then end at the old time', async () => {
+    const { gate, warnings } = gateOver({ extend: down });
+    await expect(gate.extend('s', ['a'], 't', 1_000)).resolves.toBeUndefined();
+    expect(warnings).toEqual(['Could not extend seat locks']);
+  });
+
   it('never fails a release: the TTL ends the lock anyway', async () => {
     const { gate, warnings } = gateOver({ release: down });
     await expect(gate.release('s', ['a'], 't')).resolves.toBeUndefined();
     expect(warnings).toEqual(['Could not release seat locks']);
+  });
+});
+
+describe('SeatLocks.extend (real Redis)', () => {
+  const redis = new Redis(TEST_REDIS_URL);
+  const locks = new SeatLocks(redis);
+
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it("sets the TTL of the token's own locks only, and brings back none that is gone", async () => {
+    const sessionId = randomUUID();
+    const [mine, alsoMine, gone, theirs] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const held = await locks.acquire(sessionId, [mine, alsoMine, gone], 2_000);
+    if (!held.acquired) {
+      throw new Error('the fresh seats were locked');
+    }
+    // One lock ended (or was flushed), another seat's lock belongs to someone else.
+    await redis.del(SeatLocks.key(sessionId, gone));
+    await redis.set(SeatLocks.key(sessionId, theirs), 'other-token', 'PX', 3_000);
+
+    expect(await locks.extend(sessionId, [mine, alsoMine, gone, theirs], held.token, 60_000)).toBe(2);
+    for (const seatId of [mine, alsoMine]) {
+      expect(await redis.get(SeatLocks.key(sessionId, seatId))).toBe(held.token);
+      const ttl = await redis.pttl(SeatLocks.key(sessionId, seatId));
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+    expect(await redis.exists(SeatLocks.key(sessionId, gone))).toBe(0);
+    expect(await redis.get(SeatLocks.key(sessionId, theirs))).toBe('other-token');
+    expect(await redis.pttl(SeatLocks.key(sessionId, theirs))).toBeLessThanOrEqual(3_000);
+
+    // A stranger's token extends nothing.
+    await locks.release(sessionId, [mine, alsoMine], held.token);
+    expect(await locks.extend(sessionId, [theirs], 'not-the-token', 60_000)).toBe(0);
+    expect(await redis.pttl(SeatLocks.key(sessionId, theirs))).toBeLessThanOrEqual(3_000);
+    await redis.del(SeatLocks.key(sessionId, theirs));
   });
 });

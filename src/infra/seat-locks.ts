@@ -29,9 +29,23 @@ end
 return released
 `;
 
+// Compare-and-expire: a lock's TTL is changed only by the holder of its token; a lock that is
+// gone (ended, released, flushed) stays gone.
+const EXTEND_OWNED = `
+local extended = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+    extended = extended + 1
+  end
+end
+return extended
+`;
+
 interface SeatLockCommands {
   acquireSeatLocks(keyCount: number, ...keysAndArguments: string[]): Promise<number[]>;
   releaseSeatLocks(keyCount: number, ...keysAndArguments: string[]): Promise<number>;
+  extendSeatLocks(keyCount: number, ...keysAndArguments: string[]): Promise<number>;
 }
 
 /** Result of {@link SeatLocks.acquire}. */
@@ -49,6 +63,7 @@ export class SeatLocks {
   constructor(private readonly redis: Redis) {
     redis.defineCommand('acquireSeatLocks', { lua: ACQUIRE_ALL });
     redis.defineCommand('releaseSeatLocks', { lua: RELEASE_OWNED });
+    redis.defineCommand('extendSeatLocks', { lua: EXTEND_OWNED });
     this.commands = redis as unknown as SeatLockCommands;
   }
 
@@ -77,6 +92,20 @@ export class SeatLocks {
     const keys = seatIds.map((seatId) => SeatLocks.key(sessionId, seatId));
     return this.commands.releaseSeatLocks(keys.length, ...keys, token);
   }
+
+  /**
+   * Sets the TTL of the locks still owned by `token` to `ttlMilliseconds` (one script, one
+   * slot); locks of other tokens, and locks already gone, are left alone. Returns how many it set.
+   */
+  async extend(
+    sessionId: string,
+    seatIds: readonly string[],
+    token: string,
+    ttlMilliseconds: number,
+  ): Promise<number> {
+    const keys = seatIds.map((seatId) => SeatLocks.key(sessionId, seatId));
+    return this.commands.extendSeatLocks(keys.length, ...keys, token, String(ttlMilliseconds));
+  }
 }
 
 /** What {@link SeatLockGate.acquire} decided. */
@@ -104,6 +133,13 @@ export interface SeatLockGate {
   ): Promise<SeatLockAcquisition>;
   /** Releases the locks `token` still owns. */
   release(sessionId: string, seatIds: readonly string[], token: string): Promise<void>;
+  /** Makes the locks `token` still owns live `ttlMilliseconds` from now (an extended hold). */
+  extend(
+    sessionId: string,
+    seatIds: readonly string[],
+    token: string,
+    ttlMilliseconds: number,
+  ): Promise<void>;
 }
 
 /** Logs what the caller is not told (degraded Redis, failed lock releases). */
@@ -114,7 +150,7 @@ export interface SeatLockLogger {
 /** The {@link SeatLockGate} over Redis {@link SeatLocks}. */
 export class RedisSeatLockGate implements SeatLockGate {
   constructor(
-    private readonly locks: Pick<SeatLocks, 'acquire' | 'release'>,
+    private readonly locks: Pick<SeatLocks, 'acquire' | 'release' | 'extend'>,
     private readonly options: {
       /** How long a lock lives unless released: the hold's length. */
       readonly ttlMilliseconds: number;
@@ -154,6 +190,23 @@ export class RedisSeatLockGate implements SeatLockGate {
     } catch (error) {
       // The lock's TTL ends it anyway; PostgreSQL stays the judge meanwhile.
       this.options.logger.warn('Could not release seat locks', { sessionId, error: String(error) });
+    }
+  }
+
+  async extend(
+    sessionId: string,
+    seatIds: readonly string[],
+    token: string,
+    ttlMilliseconds: number,
+  ): Promise<void> {
+    if (seatIds.length === 0 || ttlMilliseconds <= 0) {
+      return;
+    }
+    try {
+      await this.locks.extend(sessionId, seatIds, token, ttlMilliseconds);
+    } catch (error) {
+      // The locks then end at the old time: contenders reach PostgreSQL, which still refuses them.
+      this.options.logger.warn('Could not extend seat locks', { sessionId, error: String(error) });
     }
   }
 }

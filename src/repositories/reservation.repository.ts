@@ -33,6 +33,18 @@ export interface RunningHold {
   readonly endsAt: Date;
 }
 
+/** What {@link ReservationRepository.extendHold} found or did. */
+export type HoldExtension =
+  /** The hold now ends at `expiresAt`, and so do its live seats (`seatIds`, sorted). */
+  | {
+      readonly extended: true;
+      readonly expiresAt: Date;
+      readonly seatIds: string[];
+      readonly databaseNow: Date;
+    }
+  /** Nothing changed: the new end would be no later than the current one, `expiresAt` (the cap). */
+  | { readonly extended: false; readonly expiresAt: Date; readonly databaseNow: Date };
+
 /** Which overdue reservations to expire. */
 export type OverdueCriteria =
   | { readonly reservationIds: readonly string[] }
@@ -168,6 +180,66 @@ export class ReservationRepository extends EntityRepository<Reservation> {
     return em.map(Reservation, rows[0]);
   }
 
+  /**
+   * Moves the end of a running PENDING hold, and of its live seats, to
+   * `min(now + holdSeconds, createdAt + holdMaxSeconds)` by `clock` (to the millisecond, so the
+   * end read back into JavaScript is exactly the stored one), if that is later than its current
+   * end; otherwise changes nothing. The seats' status and version stay as they are.
+   *
+   * Only the seats are written here: the caller holds the reservation row locked
+   * (`lockForUpdate`) and writes its new `expiresAt` through the unit of work. Seats are locked
+   * in id order, after the reservation row, like every seat write.
+   *
+   * @returns null when the reservation is not a running PENDING hold by `clock`.
+   */
+  async extendHold(
+    reservationId: string,
+    limits: { readonly holdSeconds: number; readonly holdMaxSeconds: number },
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<HoldExtension | null> {
+    const rows: {
+      new_end: Date | string;
+      current_end: Date | string;
+      extended: boolean;
+      seat_ids: string[];
+      database_now: Date | string;
+    }[] = await this.getEntityManager().execute(
+      `with clock as materialized (
+         select ${CLOCK_NOW_SQL} as now
+       ), hold as materialized (
+         select r.id, r.expires_at as current_end,
+                date_trunc('milliseconds', least(clock.now + make_interval(secs => ?),
+                                                 r.created_at + make_interval(secs => ?))) as new_end
+           from reservation r, clock
+          where r.id = ? and r.status = 'PENDING' and ${holdRunningSql('r.expires_at', 'clock.now')}
+       ), target as materialized (
+         select s.id from seat s
+           join reservation_seat rs on rs.seat_id = s.id
+           join hold on hold.id = rs.reservation_id
+          where rs.live and hold.new_end > hold.current_end
+          order by s.id
+            for update of s
+       ), moved as (
+         update seat s set hold_expires_at = hold.new_end
+           from target, hold
+          where s.id = target.id and s.status = 'RESERVED'
+         returning s.id
+       )
+       select hold.new_end, hold.current_end, hold.new_end > hold.current_end as extended,
+              array(select id from moved order by id) as seat_ids, clock.now as database_now
+         from hold, clock`,
+      [clock.fixedNow, limits.holdSeconds, limits.holdMaxSeconds, reservationId],
+    );
+    if (rows.length === 0) {
+      return null;
+    }
+    const [row] = rows;
+    const databaseNow = asDate(row.database_now);
+    return row.extended
+      ? { extended: true, expiresAt: asDate(row.new_end), seatIds: row.seat_ids, databaseNow }
+      : { extended: false, expiresAt: asDate(row.current_end), databaseNow };
+  }
+
   /** Moves overdue PENDING reservations to EXPIRED (seats are released separately). */
   async expireOverdue(
     criteria: OverdueCriteria,
@@ -234,12 +306,15 @@ export class ReservationRepository extends EntityRepository<Reservation> {
     }));
   }
 
-  /** Time left on a PENDING reservation's hold by the database clock; null if it is not PENDING. */
-  async remainingHoldMilliseconds(reservationId: string): Promise<number | null> {
+  /** Time left on a PENDING reservation's hold by `clock`; null if it is not PENDING. */
+  async remainingHoldMilliseconds(
+    reservationId: string,
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<number | null> {
     const rows: { remaining: number }[] = await this.getEntityManager().execute(
-      `select ceil(extract(epoch from (expires_at - now())) * 1000)::float8 as remaining
+      `select ceil(extract(epoch from (expires_at - ${CLOCK_NOW_SQL})) * 1000)::float8 as remaining
          from reservation where id = ? and status = 'PENDING'`,
-      [reservationId],
+      [clock.fixedNow, reservationId],
     );
     return rows.length === 0 ? null : rows[0].remaining;
   }

@@ -2,6 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, R
 import { type BookingDependencies } from '../booking/booking-dependencies';
 import { cancelReservation } from '../booking/cancel-reservation';
 import { confirmPayment } from '../booking/confirm-payment';
+import { extendReservation } from '../booking/extend-reservation';
 import { getReservation, listMyReservations } from '../booking/reservation-queries';
 import { reserve } from '../booking/reserve/reserve';
 import { reserveBestAvailable } from '../booking/reserve/reserve-best-available';
@@ -83,6 +84,24 @@ export class ReservationResolver {
     @Ctx() context: Context,
   ): Promise<Reservation> {
     return cancelReservation(
+      this.booking,
+      context.em,
+      requireViewer(context),
+      parseId('reservationId', reservationId),
+      context.deadline,
+    );
+  }
+
+  @Authorized()
+  @Mutation(() => Reservation, {
+    description:
+      'Extends your PENDING hold: it then ends HOLD_SECONDS from now, but never later than HOLD_MAX_SECONDS after `createdAt`. LIMIT_EXCEEDED once it already ends there.',
+  })
+  async extendReservation(
+    @Args() { reservationId }: ReservationIdArgs,
+    @Ctx() context: Context,
+  ): Promise<Reservation> {
+    return extendReservation(
       this.booking,
       context.em,
       requireViewer(context),

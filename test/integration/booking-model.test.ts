@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { SeatLocks } from '../../src/infra/seat-locks';
+import { ExtendReservationDocument as EXTEND_RESERVATION } from '../../client/generated/graphql';
 import {
   CANCEL_RESERVATION,
   CONFIRM_PAYMENT,
@@ -10,14 +11,21 @@ import {
 import { type GraphQLResponse, startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
 /**
- * Model-based test: random histories of reserve, best available, confirm, cancel, time passing and Redis
- * flushes by several users on a small session, checked against a simple model after every
+ * Model-based test: random histories of reserve, best available, confirm, cancel, extend, time
+ * passing and Redis flushes by several users on a small session, checked against a simple model after every
  * step, plus random interleavings of concurrent commands checked against the invariants.
+ *
+ * Time in the model moves only when a command says so (the database's timestamps are moved
+ * back); the real seconds a history takes are ignored, which is safe while they stay under the
+ * model's smallest remaining hold (10 s: holds end 30 s after their last extension, time passes
+ * by 20 s, or by HOLD_SECONDS + 1 s, which ends every hold).
  */
 
 const USERS = 3;
 const SEATS = 6;
 const HOLD_SECONDS = 30;
+const HOLD_MAX_SECONDS = 40;
+const SOME_SECONDS = 20;
 
 type Status = 'PENDING' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
 
@@ -27,10 +35,15 @@ interface ModelReservation {
   seats: number[];
   status: Status;
   saleId?: string;
+  /** Model seconds. */
+  createdAt: number;
+  expiresAt: number;
 }
 
 interface Model {
   reservations: ModelReservation[];
+  /** Model seconds passed. */
+  now: number;
 }
 
 interface Real {
@@ -75,6 +88,17 @@ async function checkInvariants(real: Real, model?: Model): Promise<void> {
     [real.sessionId],
   );
   expect(lateConfirmations).toEqual([]);
+  // A running hold's seats are held until its end, extensions included (to the millisecond: a
+  // new reservation's end is its seats' read back into JavaScript).
+  const holdsOutOfStep = await em.execute(
+    `select s.id from reservation r
+       join reservation_seat rs on rs.reservation_id = r.id and rs.live
+       join seat s on s.id = rs.seat_id
+      where r.session_id = ? and r.status = 'PENDING' and s.status = 'RESERVED'
+        and date_trunc('milliseconds', s.hold_expires_at) <> r.expires_at`,
+    [real.sessionId],
+  );
+  expect(holdsOutOfStep).toEqual([]);
 
   const read = await real.testApp.graphql<{
     session: { availableSeats: number; seats: { status: string }[] };
@@ -114,6 +138,8 @@ class ReserveCommand implements fc.AsyncCommand<Model, Real> {
         user: this.user,
         seats: this.seats,
         status: 'PENDING',
+        createdAt: model.now,
+        expiresAt: model.now + HOLD_SECONDS,
       });
     }
     await checkInvariants(real, model);
@@ -173,6 +199,8 @@ class BestAvailableCommand implements fc.AsyncCommand<Model, Real> {
         user: this.user,
         seats: block,
         status: 'PENDING',
+        createdAt: model.now,
+        expiresAt: model.now + HOLD_SECONDS,
       });
     }
     await checkInvariants(real, model);
@@ -250,21 +278,55 @@ class CancelCommand extends ReservationCommand {
   override toString = () => `cancel(user ${this.user}, pick ${this.pick})`;
 }
 
-/** Every current hold reaches its end: as if HOLD_SECONDS passed (database clock and Redis TTLs). */
+class ExtendCommand extends ReservationCommand {
+  override async run(model: Model, real: Real): Promise<void> {
+    const reservation = this.target(model);
+    const response = await real.testApp.graphql(
+      EXTEND_RESERVATION,
+      { reservationId: reservation.id },
+      real.tokens[this.user],
+    );
+    const cap = reservation.createdAt + HOLD_MAX_SECONDS;
+    // Below the cap the end always moves (real time has passed since it was set, if no model
+    // time has); at the cap it moves only if it is not there yet.
+    const capped = model.now + HOLD_SECONDS >= cap;
+    const expected: Record<Status, string> = {
+      PENDING: capped && cap <= reservation.expiresAt ? 'LIMIT_EXCEEDED' : 'OK',
+      CONFIRMED: 'INVALID_STATE',
+      CANCELLED: 'INVALID_STATE',
+      EXPIRED: 'RESERVATION_EXPIRED',
+    };
+    expect(errorCode(response)).toBe(expected[reservation.status]);
+    if (errorCode(response) === 'OK') {
+      reservation.expiresAt = capped ? cap : model.now + HOLD_SECONDS;
+    }
+    await checkInvariants(real, model);
+  }
+
+  override toString = () => `extend(user ${this.user}, pick ${this.pick})`;
+}
+
+/**
+ * Time passes (the database clock, and the Redis TTLs: every lock is dropped); holds whose end
+ * it reaches are over. HOLD_SECONDS + 1 ends every hold.
+ */
 class TimePassesCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly seconds: number) {}
+
   check = () => true;
 
   async run(model: Model, real: Real): Promise<void> {
-    await passTime(real);
+    await passTime(real, this.seconds);
+    model.now += this.seconds;
     for (const reservation of model.reservations) {
-      if (reservation.status === 'PENDING') {
+      if (reservation.status === 'PENDING' && reservation.expiresAt <= model.now) {
         reservation.status = 'EXPIRED';
       }
     }
     await checkInvariants(real, model);
   }
 
-  toString = () => 'time passes';
+  toString = () => `${this.seconds} s pass`;
 }
 
 class FlushRedisCommand implements fc.AsyncCommand<Model, Real> {
@@ -278,16 +340,20 @@ class FlushRedisCommand implements fc.AsyncCommand<Model, Real> {
   toString = () => 'flush redis';
 }
 
-async function passTime(real: Real): Promise<void> {
+async function passTime(real: Real, seconds = HOLD_SECONDS + 1): Promise<void> {
   const em = real.testApp.app.orm.em.fork();
-  const shift = `interval '${HOLD_SECONDS + 1} seconds'`;
+  const shift = `interval '${seconds} seconds'`;
+  // One statement, the seats found through the holds it moves: a reserve or an extension
+  // committing meanwhile moves with both or with neither, so holds and seats stay in step.
   await em.execute(
-    `update reservation set created_at = created_at - ${shift}, expires_at = expires_at - ${shift}
-      where session_id = ? and status = 'PENDING'`,
-    [real.sessionId],
-  );
-  await em.execute(
-    `update seat set hold_expires_at = hold_expires_at - ${shift} where session_id = ? and status = 'RESERVED'`,
+    `with moved as (
+       update reservation set created_at = created_at - ${shift}, expires_at = expires_at - ${shift}
+        where session_id = ? and status = 'PENDING'
+       returning id
+     )
+     update seat s set hold_expires_at = s.hold_expires_at - ${shift}
+       from reservation_seat rs join moved on moved.id = rs.reservation_id
+      where rs.live and s.id = rs.seat_id and s.status = 'RESERVED'`,
     [real.sessionId],
   );
   // The clock moved under the API's feet: results it keeps until a hold ends are now wrong.
@@ -319,7 +385,10 @@ const commands = [
     .map(([who, quantity]) => new BestAvailableCommand(who, quantity)),
   fc.tuple(user, fc.nat()).map(([who, pick]) => new ConfirmCommand(who, pick)),
   fc.tuple(user, fc.nat()).map(([who, pick]) => new CancelCommand(who, pick)),
-  fc.constant(new TimePassesCommand()),
+  // Twice as likely as the others: reaching the cap takes a few extensions with time between.
+  ...[1, 2].map(() => fc.tuple(user, fc.nat()).map(([who, pick]) => new ExtendCommand(who, pick))),
+  fc.constant(new TimePassesCommand(HOLD_SECONDS + 1)),
+  ...[1, 2].map(() => fc.constant(new TimePassesCommand(SOME_SECONDS))),
   fc.constant(new FlushRedisCommand()),
 ];
 
@@ -327,7 +396,10 @@ describe('booking model', () => {
   let testApp: TestApp;
 
   beforeAll(async () => {
-    testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) });
+    testApp = await startTestApp({
+      HOLD_SECONDS: String(HOLD_SECONDS),
+      HOLD_MAX_SECONDS: String(HOLD_MAX_SECONDS),
+    });
   });
 
   afterAll(async () => {
@@ -342,12 +414,36 @@ describe('booking model', () => {
 
   it('agrees with the model after every step of random histories', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (history) => {
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: 'max' }), async (history) => {
         const real = await freshWorld();
-        await fc.asyncModelRun(() => ({ model: { reservations: [] }, real }), history);
+        await fc.asyncModelRun(() => ({ model: { reservations: [], now: 0 }, real }), history);
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('agrees with the model on a history that extends a hold up to its cap', async () => {
+    // Random histories rarely get there: extensions of one hold with time passing between them.
+    const real = await freshWorld();
+    const model: Model = { reservations: [], now: 0 };
+    await fc.asyncModelRun(
+      () => ({ model, real }),
+      [
+        new ReserveCommand(0, [0, 1]),
+        new ExtendCommand(0, 0),
+        new TimePassesCommand(SOME_SECONDS),
+        new ExtendCommand(0, 0),
+        new ExtendCommand(0, 0),
+        new TimePassesCommand(SOME_SECONDS),
+        new ExtendCommand(0, 0),
+        new ReserveCommand(1, [1]),
+      ],
+    );
+    // Extended to 30, then to the cap (40, from 50): LIMIT_EXCEEDED, then over at 40.
+    expect(model.reservations.map(({ status, expiresAt }) => [status, expiresAt])).toEqual([
+      ['EXPIRED', HOLD_MAX_SECONDS],
+      ['PENDING', 2 * SOME_SECONDS + HOLD_SECONDS],
+    ]);
   });
 
   it('keeps the invariants under random interleavings of concurrent commands', async () => {
@@ -358,6 +454,7 @@ describe('booking model', () => {
         .map(([who, quantity]) => ({ kind: 'best' as const, who, quantity })),
       fc.tuple(user, fc.nat()).map(([who, pick]) => ({ kind: 'confirm' as const, who, pick })),
       fc.tuple(user, fc.nat()).map(([who, pick]) => ({ kind: 'cancel' as const, who, pick })),
+      fc.tuple(user, fc.nat()).map(([who, pick]) => ({ kind: 'extend' as const, who, pick })),
       fc.constant({ kind: 'time' as const }),
       fc.constant({ kind: 'flush' as const }),
     );
@@ -402,6 +499,13 @@ describe('booking model', () => {
                 const target = made[command.pick % made.length];
                 response = await testApp.graphql(
                   command.kind === 'confirm' ? CONFIRM_PAYMENT : CANCEL_RESERVATION,
+                  { reservationId: target.id },
+                  real.tokens[target.who],
+                );
+              } else if (command.kind === 'extend') {
+                const target = made[command.pick % made.length];
+                response = await testApp.graphql(
+                  EXTEND_RESERVATION,
                   { reservationId: target.id },
                   real.tokens[target.who],
                 );

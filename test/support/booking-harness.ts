@@ -18,8 +18,10 @@ import { connectMigratedTestDatabase } from './test-app';
  * Seat locks in memory, with Redis's semantics (all or none, compare-and-delete release); set
  * `down` to make every call fail as an unreachable Redis would.
  */
-export class InMemorySeatLocks implements Pick<SeatLocks, 'acquire' | 'release'> {
+export class InMemorySeatLocks implements Pick<SeatLocks, 'acquire' | 'release' | 'extend'> {
   readonly tokens = new Map<string, string>();
+  /** The TTL each lock was last extended to, by `sessionId:seatId` (acquire sets none). */
+  readonly extendedTtls = new Map<string, number>();
   down = false;
 
   async acquire(sessionId: string, seatIds: readonly string[]): Promise<SeatLockResult> {
@@ -46,6 +48,24 @@ export class InMemorySeatLocks implements Pick<SeatLocks, 'acquire' | 'release'>
     return released;
   }
 
+  async extend(
+    sessionId: string,
+    seatIds: readonly string[],
+    token: string,
+    ttlMilliseconds: number,
+  ): Promise<number> {
+    this.failIfDown();
+    let extended = 0;
+    for (const seatId of seatIds) {
+      const key = `${sessionId}:${seatId}`;
+      if (this.tokens.get(key) === token) {
+        this.extendedTtls.set(key, ttlMilliseconds);
+        extended += 1;
+      }
+    }
+    return extended;
+  }
+
   private failIfDown(): void {
     if (this.down) {
       throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
@@ -67,6 +87,7 @@ export interface BookingHarness {
 }
 
 export const HARNESS_HOLD_SECONDS = 60;
+export const HARNESS_HOLD_MAX_SECONDS = 150;
 
 export function bookingHarness(orm: MikroORM): BookingHarness {
   const clock = new ManualClock(new Date());
@@ -88,6 +109,7 @@ export function bookingHarness(orm: MikroORM): BookingHarness {
     }),
     clock,
     holdSeconds: HARNESS_HOLD_SECONDS,
+    holdMaxSeconds: HARNESS_HOLD_MAX_SECONDS,
   };
   return { deps, clock, locks, events, warnings, lockConflicts: () => conflicts, em: () => orm.em.fork() };
 }

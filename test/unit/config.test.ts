@@ -45,6 +45,24 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
+  it('caps holds at HOLD_MAX_SECONDS, never below HOLD_SECONDS', () => {
+    expect(loadConfig({}).booking).toEqual({ holdSeconds: 30, holdMaxSeconds: 600 });
+    expect(loadConfig({ HOLD_SECONDS: '60', HOLD_MAX_SECONDS: '60' }).booking).toEqual({
+      holdSeconds: 60,
+      holdMaxSeconds: 60,
+    });
+    // Unset, it follows a HOLD_SECONDS above its default (such holds cannot be extended).
+    expect(loadConfig({ HOLD_SECONDS: '900' }).booking.holdMaxSeconds).toBe(900);
+    for (const env of [
+      { HOLD_SECONDS: '60', HOLD_MAX_SECONDS: '59' },
+      { HOLD_MAX_SECONDS: '7201' },
+      { HOLD_MAX_SECONDS: 'long' },
+    ]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow('HOLD_MAX_SECONDS');
+    }
+  });
+
   it.each(['production', 'staging', 'preview', 'Development'])(
     'refuses to start with NODE_ENV=%s and no key, naming the variable',
     (nodeEnv) => {
