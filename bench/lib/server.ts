@@ -221,17 +221,33 @@ export async function createSessions(
   return sessions;
 }
 
+/** A seat of a bench session, with its place. */
+export interface BenchSeat {
+  readonly id: string;
+  readonly x: number;
+  readonly y: number;
+}
+
+/** A session made by {@link scheduleSessions}. */
+export interface ScheduledBenchSession {
+  readonly id: string;
+  readonly seatIds: string[];
+  readonly seats: BenchSeat[];
+}
+
 /**
  * Sessions scheduled in one auditorium of `rows` rows of `seatsPerRow` seats split by a centre
- * aisle, the back quarter PREMIUM, three hours apart, gap rule off: the cinema model's
- * sessions, as `scheduleSession` makes them.
+ * aisle, the back quarter PREMIUM, three hours apart (gap rule off unless asked: benches that
+ * reserve random single seats would see it refuse many): the cinema model's sessions, as
+ * `scheduleSession` makes them.
  */
 export async function scheduleSessions(
   server: BenchServer,
   count: number,
   rows: number,
   seatsPerRow: number,
-): Promise<{ id: string; seatIds: string[] }[]> {
+  gapRule: 'OFF' | 'NO_SINGLE_SEAT' = 'OFF',
+): Promise<ScheduledBenchSession[]> {
   const admin = await server.token('bench-admin', true);
   const post = async <Data>(query: string, variables: unknown): Promise<Data> => {
     const response = await fetch(server.url, {
@@ -263,8 +279,8 @@ export async function scheduleSessions(
   );
   const sessions = [];
   for (let index = 0; index < count; index += 1) {
-    const { scheduleSession } = await post<{ scheduleSession: { id: string; seats: { id: string }[] } }>(
-      `mutation ($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id seats { id } } }`,
+    const { scheduleSession } = await post<{ scheduleSession: { id: string; seats: BenchSeat[] } }>(
+      `mutation ($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id seats { id x y } } }`,
       {
         input: {
           auditoriumId: createAuditorium.id,
@@ -275,12 +291,15 @@ export async function scheduleSessions(
             { category: 'STANDARD', priceCents: 1_000 },
             { category: 'PREMIUM', priceCents: 1_500 },
           ],
-          // Benches reserve random single seats, which the gap rule would often refuse.
-          gapRule: 'OFF',
+          gapRule,
         },
       },
     );
-    sessions.push({ id: scheduleSession.id, seatIds: scheduleSession.seats.map((seat) => seat.id) });
+    sessions.push({
+      id: scheduleSession.id,
+      seatIds: scheduleSession.seats.map((seat) => seat.id),
+      seats: scheduleSession.seats,
+    });
   }
   return sessions;
 }

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { SeatLocks } from '../../src/infra/seat-locks';
-import { CANCEL_RESERVATION, CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
+import {
+  CANCEL_RESERVATION,
+  CONFIRM_PAYMENT,
+  createSession,
+  RESERVE,
+  RESERVE_BEST_AVAILABLE,
+} from '../support/factories';
 import { type GraphQLResponse, startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
 /**
- * Model-based test: random histories of reserve, confirm, cancel, time passing and Redis
+ * Model-based test: random histories of reserve, best available, confirm, cancel, time passing and Redis
  * flushes by several users on a small session, checked against a simple model after every
  * step, plus random interleavings of concurrent commands checked against the invariants.
  */
@@ -114,6 +120,65 @@ class ReserveCommand implements fc.AsyncCommand<Model, Real> {
   }
 
   toString = () => `reserve(user ${this.user}, seats ${this.seats.join(',')})`;
+}
+
+/**
+ * The model's best block (DESIGN §4.2) on the one-row room: `quantity` free seats side by side
+ * nearest the middle (x = (SEATS - 1) / 2), ties to the left; null when there is none.
+ */
+function bestBlock(model: Model, quantity: number): number[] | null {
+  let best: { seats: number[]; distance: number } | null = null;
+  for (let first = 0; first + quantity <= SEATS; first += 1) {
+    const seats = Array.from({ length: quantity }, (_, offset) => first + offset);
+    if (seats.every((seat) => seatState(model, seat) === 'AVAILABLE')) {
+      const distance = Math.abs(first + (quantity - 1) / 2 - (SEATS - 1) / 2);
+      if (!best || distance < best.distance) {
+        best = { seats, distance };
+      }
+    }
+  }
+  return best?.seats ?? null;
+}
+
+class BestAvailableCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly user: number,
+    readonly quantity: number,
+  ) {}
+
+  check = () => true;
+
+  async run(model: Model, real: Real): Promise<void> {
+    const response = await real.testApp.graphql<{
+      reserveBestAvailable: { id: string; seats: { id: string }[] };
+    }>(
+      RESERVE_BEST_AVAILABLE,
+      { input: { sessionId: real.sessionId, quantity: this.quantity } },
+      real.tokens[this.user],
+    );
+    const block = bestBlock(model, this.quantity);
+    const overLimit =
+      model.reservations.filter(
+        (reservation) => reservation.user === this.user && reservation.status === 'PENDING',
+      ).length >= 5;
+    // The block is chosen before the hold counts the user's holds.
+    expect(errorCode(response)).toBe(
+      block === null ? 'SEAT_UNAVAILABLE' : overLimit ? 'LIMIT_EXCEEDED' : 'OK',
+    );
+    if (block !== null && !overLimit) {
+      const seats = response.data!.reserveBestAvailable.seats.map((seat) => real.seatIds.indexOf(seat.id));
+      expect(seats).toEqual(block);
+      model.reservations.push({
+        id: response.data!.reserveBestAvailable.id,
+        user: this.user,
+        seats: block,
+        status: 'PENDING',
+      });
+    }
+    await checkInvariants(real, model);
+  }
+
+  toString = () => `best available(user ${this.user}, ${this.quantity} seats)`;
 }
 
 abstract class ReservationCommand implements fc.AsyncCommand<Model, Real> {
@@ -249,6 +314,9 @@ const user = fc.integer({ min: 0, max: USERS - 1 });
 
 const commands = [
   fc.tuple(user, seatSelection).map(([who, seats]) => new ReserveCommand(who, seats)),
+  fc
+    .tuple(user, fc.integer({ min: 1, max: 3 }))
+    .map(([who, quantity]) => new BestAvailableCommand(who, quantity)),
   fc.tuple(user, fc.nat()).map(([who, pick]) => new ConfirmCommand(who, pick)),
   fc.tuple(user, fc.nat()).map(([who, pick]) => new CancelCommand(who, pick)),
   fc.constant(new TimePassesCommand()),
@@ -285,6 +353,9 @@ describe('booking model', () => {
   it('keeps the invariants under random interleavings of concurrent commands', async () => {
     const concurrentCommand = fc.oneof(
       fc.tuple(user, seatSelection).map(([who, seats]) => ({ kind: 'reserve' as const, who, seats })),
+      fc
+        .tuple(user, fc.integer({ min: 1, max: 3 }))
+        .map(([who, quantity]) => ({ kind: 'best' as const, who, quantity })),
       fc.tuple(user, fc.nat()).map(([who, pick]) => ({ kind: 'confirm' as const, who, pick })),
       fc.tuple(user, fc.nat()).map(([who, pick]) => ({ kind: 'cancel' as const, who, pick })),
       fc.constant({ kind: 'time' as const }),
@@ -319,6 +390,12 @@ describe('booking model', () => {
                       seatIds: command.seats.map((seat) => real.seatIds[seat]),
                     },
                   },
+                  real.tokens[command.who],
+                );
+              } else if (command.kind === 'best') {
+                response = await testApp.graphql(
+                  RESERVE_BEST_AVAILABLE,
+                  { input: { sessionId: real.sessionId, quantity: command.quantity } },
                   real.tokens[command.who],
                 );
               } else if (command.kind === 'confirm' || command.kind === 'cancel') {

@@ -21,6 +21,7 @@ export {
   ConfirmPaymentDocument as CONFIRM_PAYMENT,
   CreateSessionDocument as CREATE_SESSION,
   ReserveDocument as RESERVE,
+  ReserveBestAvailableDocument as RESERVE_BEST_AVAILABLE,
 } from '../../client/generated/graphql';
 
 /** Creates a session through the API as an admin. */
