@@ -31,6 +31,9 @@ export class Migration20261202062209_scheduled_sessions extends Migration {
   }
 
   override async down(): Promise<void> {
+    // The previous schema knows only one-off rooms at one price: refuse rather than reprice
+    // seats or forget which auditorium a session is in.
+    this.addSql(`do $$ begin if exists (select 1 from "session" where "auditorium_id" is not null) or exists (select 1 from "seat" join "session" on "session"."id" = "seat"."session_id" where "seat"."price_cents" <> "session"."price_cents" or "seat"."category" <> 'STANDARD' or "seat"."kind" <> 'STANDARD') then raise exception 'Scheduled sessions or priced seats exist: reverting would lose them.'; end if; end $$;`);
     this.addSql(`alter table "seat" drop constraint "seat_category_check", drop constraint "seat_price_cents_check", drop constraint "seat_x_check", drop constraint "seat_kind_check";`);
     this.addSql(`alter table "seat" drop column "x", drop column "category", drop column "kind", drop column "price_cents";`);
 

@@ -19,6 +19,9 @@ export class Migration20261202062506_sale_refunds extends Migration {
   }
 
   override down(): void | Promise<void> {
+    // The previous schema cannot say a sale was refunded (its seats may be sold again since):
+    // refuse rather than turn refunded sales back into paid ones and lose the money trail.
+    this.addSql(`do $$ begin if exists (select 1 from "refund") then raise exception 'Refunds exist: reverting would lose them and show refunded sales as paid.'; end if; end $$;`);
     this.addSql(`drop table if exists "refund" cascade;`);
 
     this.addSql(`alter table "sale" drop constraint "sale_status_check";`);

@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from '../errors/domain-error';
+import { HALF_REFUND_BEFORE_START_MILLISECONDS } from './refund-policy';
 
 /** SEAT_UNAVAILABLE for `seatIds`: already held or sold (the client may pick others). */
 export const seatUnavailable = (seatIds: readonly string[]): DomainError =>
@@ -23,6 +24,6 @@ export const invalidState = (message: string, reservationId: string): DomainErro
 export const refundNotAllowed = (saleId: string): DomainError =>
   new DomainError(
     ErrorCode.RefundNotAllowed,
-    'The refund window has passed: less than 12 hours remain before the session starts, or it has started.',
+    `The refund window has passed: ${HALF_REFUND_BEFORE_START_MILLISECONDS / 3_600_000} hours or less remain before the session starts, or it has started.`,
     { saleId },
   );

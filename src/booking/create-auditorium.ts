@@ -2,12 +2,8 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { Auditorium } from '../entities/auditorium.entity';
 import { badUserInput } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
-import {
-  isPrintable,
-  type LayoutSymbol,
-  parseAuditoriumLayout,
-  SeatKind,
-} from '../seating/auditorium-layout';
+import { isPrintable } from '../infra/text';
+import { type LayoutSymbol, parseAuditoriumLayout, SeatKind } from '../seating/auditorium-layout';
 import { type BookingTransactions } from './booking-transaction';
 
 /** Longest auditorium name, in characters (after trimming). */

@@ -3,6 +3,7 @@ import { GapRule } from '../entities/enums';
 import { type Session } from '../entities/session.entity';
 import { badUserInput } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
+import { isPrintable } from '../infra/text';
 import { repositoriesOf } from '../repositories';
 import { rectangularLayout, STANDARD_CATEGORY } from '../seating/auditorium-layout';
 import { DEFAULT_DURATION_MINUTES, sessionSpan } from '../seating/schedule';
@@ -29,17 +30,39 @@ export interface SessionCreationDependencies {
 }
 
 /**
- * The trimmed movie title, and that the session starts in the future.
+ * Latest start a session may have: its end, cleaning included, must still be a date PostgreSQL
+ * stores (before the year 10000).
+ */
+const LATEST_START = new Date('9999-01-01T00:00:00Z');
+
+/**
+ * The trimmed `text` of a session (its movie, a one-off room's name): not blank, visible text.
+ *
+ * @throws DomainError BAD_USER_INPUT naming `field`
+ */
+export function checkedTitle(field: 'movie' | 'room', text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) {
+    throw badUserInput(field, `${field} must not be blank.`);
+  }
+  if (!isPrintable(trimmed)) {
+    throw badUserInput(field, `${field} must be visible text (no control characters).`);
+  }
+  return trimmed;
+}
+
+/**
+ * The trimmed movie title, and that the session starts in the future (and before 9999).
  *
  * @throws DomainError BAD_USER_INPUT
  */
 export function checkedScreening(movie: string, startsAt: Date): string {
-  const trimmed = movie.trim();
-  if (!trimmed) {
-    throw badUserInput('movie', 'movie must not be blank.');
-  }
+  const trimmed = checkedTitle('movie', movie);
   if (startsAt.getTime() <= Date.now()) {
     throw badUserInput('startsAt', 'startsAt must be in the future.');
+  }
+  if (startsAt >= LATEST_START) {
+    throw badUserInput('startsAt', 'startsAt must be before 9999-01-01.');
   }
   return trimmed;
 }
@@ -58,10 +81,7 @@ export async function createSession(
   deadline?: RequestDeadline,
 ): Promise<Session> {
   const movie = checkedScreening(command.movie, command.startsAt);
-  const room = command.room.trim();
-  if (!room) {
-    throw badUserInput('room', 'room must not be blank.');
-  }
+  const room = checkedTitle('room', command.room);
   const durationMinutes = command.durationMinutes ?? DEFAULT_DURATION_MINUTES;
   const created = await deps.transactions.within(em, deadline, async (tx) => {
     const { sessions, seats } = repositoriesOf(tx);

@@ -5,7 +5,7 @@ import { type Sale } from '../entities/sale.entity';
 import { badUserInput, forbidden, notFound } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
 import { repositoriesOf } from '../repositories';
-import { isPrintable } from '../seating/auditorium-layout';
+import { isPrintable } from '../infra/text';
 import { type BookingDependencies } from './booking-dependencies';
 import { refundNotAllowed } from './booking-errors';
 import { saleRefunded, seatStatusChanged } from './booking-events';

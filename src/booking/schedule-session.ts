@@ -1,5 +1,5 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { Auditorium } from '../entities/auditorium.entity';
+import { type Auditorium } from '../entities/auditorium.entity';
 import { GapRule } from '../entities/enums';
 import { type CategoryPrice, type Session } from '../entities/session.entity';
 import { DomainError, ErrorCode, notFound } from '../errors/domain-error';
@@ -72,7 +72,7 @@ function scheduleConflict(auditorium: Auditorium, sessionIds: readonly string[])
  * category's price; the session's `room` is the auditorium's name and its `priceCents` the
  * cheapest price. The auditorium is busy from `startsAt` to the end plus its cleaning buffer;
  * PostgreSQL refuses a session whose span overlaps another's (an exclusion constraint), so
- * concurrent schedulers cannot both win.
+ * concurrent schedulers cannot both win; they take turns on the auditorium's schedule lock.
  *
  * @param deadline the HTTP request's: the session is created before it or not at all.
  * @throws DomainError BAD_USER_INPUT (ids, movie, start, prices), NOT_FOUND (auditorium),
@@ -86,7 +86,7 @@ export async function scheduleSession(
 ): Promise<Session> {
   const auditoriumId = parseId('auditoriumId', command.auditoriumId);
   const movie = checkedScreening(command.movie, command.startsAt);
-  const auditorium = await em.getRepository(Auditorium).findWithLayout(auditoriumId);
+  const auditorium = await repositoriesOf(em).auditoriums.findWithLayout(auditoriumId);
   if (!auditorium) {
     throw notFound('Auditorium', auditoriumId);
   }
@@ -98,6 +98,7 @@ export async function scheduleSession(
   try {
     created = await deps.transactions.within(em, deadline, async (tx) => {
       const { sessions, seats } = repositoriesOf(tx);
+      await sessions.lockSchedule(auditorium.id);
       const session = await sessions.add({
         movie,
         room: auditorium.name,

@@ -26,8 +26,8 @@ export function sessionReadCachePlugin<TContext extends BaseContext>(
       let key: string | null = null;
       let flight: Flight | null = null;
       return {
-        responseForOperation: async ({ operation, queryHash, request }) => {
-          const read = sessionReadOf(operation, request.variables);
+        responseForOperation: async ({ operation, queryHash, request, document }) => {
+          const read = sessionReadOf(operation, request.variables, document);
           if (!read || queryHash === undefined) {
             return null;
           }

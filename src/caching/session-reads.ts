@@ -1,4 +1,11 @@
-import { Kind, type OperationDefinitionNode, valueFromASTUntyped } from 'graphql';
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  valueFromASTUntyped,
+} from 'graphql';
 import { foldIdCase } from '../infra/uuid';
 
 /** What a `sessions` list depends on: every session (a change to any, or a new one). */
@@ -31,6 +38,7 @@ export interface SessionRead {
 export function sessionReadOf(
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> | undefined,
+  document?: DocumentNode,
 ): SessionRead | null {
   if (operation.operation !== 'query') {
     return null;
@@ -64,7 +72,51 @@ export function sessionReadOf(
     // sessions in lower case: an upper-case id must depend on the same session.
     sessionIds.push(foldIdCase(sessionId));
   }
+  if (readsSchedules(operation.selectionSet, fragmentsOf(document))) {
+    // `Session.auditorium { sessions }` reads other sessions of the auditorium, new ones included.
+    sessionIds.push(ALL_SESSIONS);
+  }
   return { sessionIds, idVariables };
+}
+
+function fragmentsOf(document: DocumentNode | undefined): ReadonlyMap<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document?.definitions ?? []) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments.set(definition.name.value, definition);
+    }
+  }
+  return fragments;
+}
+
+/**
+ * True when the selection reaches a session's `auditorium` (whose `sessions` are other
+ * sessions), through fragments too; an unknown fragment counts as reaching it. Each fragment is
+ * walked once, so the walk is linear in the document.
+ */
+function readsSchedules(
+  selectionSet: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  walked = new Set<string>(),
+): boolean {
+  return selectionSet.selections.some((selection) => {
+    if (selection.kind === Kind.FIELD) {
+      return (
+        selection.name.value === 'auditorium' ||
+        (selection.selectionSet !== undefined && readsSchedules(selection.selectionSet, fragments, walked))
+      );
+    }
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      return readsSchedules(selection.selectionSet, fragments, walked);
+    }
+    const name = selection.name.value;
+    if (walked.has(name)) {
+      return false;
+    }
+    walked.add(name);
+    const fragment = fragments.get(name);
+    return fragment === undefined || readsSchedules(fragment.selectionSet, fragments, walked);
+  });
 }
 
 /**

@@ -33,6 +33,9 @@ export interface SessionFacts {
   readonly layoutWidth: number;
 }
 
+// Advisory locks of auditorium schedules: (namespace, hash of the auditorium id).
+const AUDITORIUM_SCHEDULE_LOCK_NAMESPACE = 7_207;
+
 /** One page of sessions ordered by (startsAt, id). */
 export interface SessionPageQuery {
   readonly first: number;
@@ -101,6 +104,19 @@ export class SessionRepository extends EntityRepository<Session> {
       orderBy: [{ startsAt: 'asc' }, { id: 'asc' }],
       limit: query.first + 1,
     });
+  }
+
+  /**
+   * Takes, until the transaction ends, the lock of an auditorium's schedule: schedulers of one
+   * auditorium then insert one after the other. The exclusion constraint alone decides who
+   * wins, but two inserts checking each other at the same moment can deadlock inside it
+   * (PostgreSQL then kills one with a deadlock error instead of the constraint's).
+   */
+  async lockSchedule(auditoriumId: string): Promise<void> {
+    await this.getEntityManager().execute('select pg_advisory_xact_lock(?, hashtext(?))', [
+      AUDITORIUM_SCHEDULE_LOCK_NAMESPACE,
+      auditoriumId,
+    ]);
   }
 
   /**

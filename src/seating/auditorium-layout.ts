@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from '../errors/domain-error';
+import { isPrintable } from '../infra/text';
 import { rowLetters } from './seat-label';
 
 /** What a seat is for; the price comes from its category. */
@@ -59,19 +60,8 @@ function refuse(field: 'legend' | 'rows', message: string, where: Record<string,
   return new DomainError(ErrorCode.BadUserInput, message, { field, ...where });
 }
 
-// Control and format characters, lone surrogates: PostgreSQL cannot store some (NUL, lone
-// surrogates in jsonb) and the others draw nothing, so a seat could look like a gap.
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
 // Separators (spaces of every kind) are refused as symbols: they look like gaps on a drawing.
 const BLANK = /\p{Z}/u;
-
-/**
- * True when `text` holds only characters that can be stored and drawn: no control or format
- * character and no lone surrogate (names and categories of auditoriums, legend symbols).
- */
-export function isPrintable(text: string): boolean {
-  return !UNPRINTABLE.test(text);
-}
 
 /** `text` as echoed in an error: cut short when long (a 60 KB "symbol" is not sent back whole). */
 function excerpt(text: string): string {

@@ -108,4 +108,29 @@ describe('migrating a database in use to scheduled sessions', () => {
     );
     expect(rows).toEqual([{ missing: 0 }]);
   });
+
+  it('refuses to revert while scheduled sessions exist, and keeps everything', async () => {
+    const auditoriumId = randomUUID();
+    await database.query(
+      `insert into auditorium (id, name, cleaning_buffer_minutes, categories, capacity, rows, legend)
+       values ($1, $2, 15, '["STANDARD"]', 1, '["s"]', '[{"symbol":"s","category":"STANDARD","kind":"STANDARD"}]')`,
+      [auditoriumId, `Hall ${auditoriumId}`],
+    );
+    await database.query(
+      `insert into session (id, movie, room, starts_at, duration_minutes, ends_at, busy_until, auditorium_id,
+                            price_cents, prices, gap_rule, rows, seats_per_row)
+       values ($1, 'Scheduled', 'Hall', now() + interval '3 days', 60, now() + interval '3 days 1 hour',
+               now() + interval '3 days 75 minutes', $2, 500, '[{"category":"STANDARD","priceCents":500}]',
+               'NO_SINGLE_SEAT', 1, 1)`,
+      [randomUUID(), auditoriumId],
+    );
+    await expect(orm.migrator.down({ to: PREVIOUS_HEAD })).rejects.toThrow(/would lose them/);
+    expect(await orm.migrator.getPending()).toEqual([]);
+    const { rows } = await database.query(
+      `select (select count(*)::int from session where auditorium_id = $1) as sessions,
+              to_regclass('refund') is not null as refunds_table`,
+      [auditoriumId],
+    );
+    expect(rows).toEqual([{ sessions: 1, refunds_table: true }]);
+  });
 });

@@ -164,6 +164,12 @@ describe('scheduling sessions in auditoriums', () => {
       expect(response.errors?.[0]?.message).toMatch(/busy/);
       expect(await sessionCount()).toBe(before);
     }
+    // Its own cleaning buffer would run into the first's start.
+    const intoNext = await schedule(auditoriumId, { startsAt: at(-110), durationMinutes: 100 });
+    expect(intoNext.errors?.[0]?.extensions).toMatchObject({
+      code: 'SCHEDULE_CONFLICT',
+      sessionIds: [first],
+    });
     // Clear: once the buffer has passed, and before the first (its own buffer ends at the first's start).
     const after = await scheduled(auditoriumId, { startsAt: at(135), durationMinutes: 90 });
     const before = await scheduled(auditoriumId, { startsAt: at(-120), durationMinutes: 105 });
@@ -212,6 +218,28 @@ describe('scheduling sessions in auditoriums', () => {
       [auditoriumId],
     );
     expect(row).toEqual({ count: 1, seats: 12 });
+  });
+
+  it('is enforced by PostgreSQL itself: an overlapping row written past the API is refused', async () => {
+    const auditoriumId = await createHall();
+    const first = await scheduled(auditoriumId, { startsAt: at(3_000), durationMinutes: 60 });
+    const em = testApp.app.orm.em.fork();
+    const copy = (startMinutes: number) =>
+      em.execute(
+        `insert into session (id, movie, room, starts_at, duration_minutes, ends_at, busy_until, auditorium_id,
+                              price_cents, prices, gap_rule, rows, seats_per_row)
+         select gen_random_uuid(), movie, room, starts_at + make_interval(mins => ?), duration_minutes,
+                ends_at + make_interval(mins => ?), busy_until + make_interval(mins => ?), auditorium_id,
+                price_cents, prices, gap_rule, rows, seats_per_row
+           from session where id = ?`,
+        [startMinutes, startMinutes, startMinutes, first],
+      );
+    // 74 minutes later still starts inside its 60 + 15 minutes; 75 minutes later is clear.
+    await expect(copy(74)).rejects.toMatchObject({
+      code: '23P01',
+      constraint: 'session_auditorium_schedule_exclusion',
+    });
+    await expect(copy(75)).resolves.toBeDefined();
   });
 
   it('schedules other auditoriums, and one-off createSession rooms, at the same time', async () => {
@@ -305,6 +333,13 @@ describe('scheduling sessions in auditoriums', () => {
         { field: 'startsAt' },
       ],
       ['a blank movie', { movie: '   ' }, 'BAD_USER_INPUT', { field: 'movie' }],
+      ['a NUL in the movie', { movie: 'a\u0000b' }, 'BAD_USER_INPUT', { field: 'movie' }],
+      [
+        'a start in the year 9999',
+        { startsAt: '9999-12-31T23:00:00Z' },
+        'BAD_USER_INPUT',
+        { field: 'startsAt' },
+      ],
     ];
     for (const [what, overrides, code, extensions] of cases) {
       const before = await sessionCount();

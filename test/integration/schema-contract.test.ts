@@ -87,6 +87,15 @@ describe('GraphQL schema', () => {
               `${expected.name}.${name} is ${String(actualField.type)}, contract says ${String(field.type)}`,
             );
           }
+          if ('defaultValue' in field && (actualField as typeof field).defaultValue !== field.defaultValue) {
+            problems.push(`${expected.name}.${name} defaults to something else than the contract's`);
+          }
+          if ('deprecationReason' in field && field.deprecationReason) {
+            const actualReason = (actualField as { deprecationReason?: string | null }).deprecationReason;
+            if (actualReason !== field.deprecationReason) {
+              problems.push(`${expected.name}.${name} is not deprecated as the contract says`);
+            }
+          }
           for (const argument of 'args' in field ? field.args : []) {
             const actualArgument =
               'args' in actualField ? actualField.args.find((arg) => arg.name === argument.name) : undefined;
