@@ -39,9 +39,53 @@ describe('demo page helpers (browser script)', () => {
     expect(
       demo.describeProblem(graphqlError('SEAT_UNAVAILABLE', { seatIds: ['id-c7', 'id-c8'] }), context),
     ).toBe('Someone else just took C7 and C8, pick other seats.');
-    expect(demo.describeProblem(graphqlError('SEAT_GAP', { seatIds: ['id-c8'] }), context)).toMatch(
-      /^That choice would leave C8 on its own/,
+  });
+
+  it('names the seats a selection would leave alone', () => {
+    expect(demo.describeProblem(graphqlError('SEAT_GAP', { seatIds: ['id-c8'] }), context)).toBe(
+      'That would leave C8 alone; take it too or pick seats that leave two together.',
     );
+    expect(demo.describeProblem(graphqlError('SEAT_GAP', { seatIds: ['id-c7', 'id-c8'] }), context)).toBe(
+      'That would leave C7 and C8 alone; take them too or pick seats that leave two together.',
+    );
+    expect(demo.describeProblem(graphqlError('SEAT_GAP', { seatIds: [] }), context)).toBe(
+      'That would leave a seat alone; take it too or pick seats that leave two together.',
+    );
+  });
+
+  it('says what best seats were asked for when there are none', () => {
+    const noBlock = graphqlError('SEAT_UNAVAILABLE', { reason: 'NO_ADJACENT_BLOCK', seatIds: [] });
+    const asked = (bestAvailable: Record<string, unknown>) =>
+      demo.describeProblem(noBlock, { ...context, bestAvailable });
+    expect(asked({ quantity: 4, category: 'PREMIUM', accessible: false })).toBe(
+      'No 4 seats side by side are free in PREMIUM.',
+    );
+    expect(asked({ quantity: 2, category: null, accessible: false })).toBe(
+      'No 2 seats side by side are free.',
+    );
+    expect(asked({ quantity: 1, category: null, accessible: false })).toBe('No single seat is free.');
+    expect(asked({ quantity: 3, category: 'STANDARD', accessible: true })).toBe(
+      'No wheelchair space with 2 seats beside it is free in STANDARD.',
+    );
+    expect(asked({ quantity: 2, category: null, accessible: true })).toBe(
+      'No wheelchair space with 1 seat beside it is free.',
+    );
+    expect(asked({ quantity: 1, category: null, accessible: true })).toBe('No wheelchair space is free.');
+    expect(demo.describeProblem(noBlock, context)).toMatch(/^No block of seats side by side is free/);
+    expect(
+      demo.describeProblem(graphqlError('SEAT_UNAVAILABLE', { reason: 'CONTENDED', seatIds: [] }), {
+        ...context,
+        bestAvailable: { quantity: 2 },
+      }),
+    ).toBe('Other people were taking those seats at the same moment: try again.');
+  });
+
+  it('reads LIMIT_EXCEEDED as the action means it', () => {
+    const limit = graphqlError('LIMIT_EXCEEDED');
+    expect(demo.describeProblem(limit, context)).toMatch(/^You already hold as many reservations as allowed/);
+    expect(
+      demo.describeProblem(limit, { ...context, limitExceeded: 'This hold cannot be extended any more.' }),
+    ).toBe('This hold cannot be extended any more.');
   });
 
   it('turns codes into sentences, and uses the server message where it is the best there is', () => {

@@ -92,8 +92,27 @@ var PoltronaDemo = (function () {
   }
 
   /**
+   * SEAT_UNAVAILABLE with reason NO_ADJACENT_BLOCK, for what reserveBestAvailable asked
+   * ({ quantity, category, accessible }): "No 4 seats side by side are free in PREMIUM."
+   */
+  function describeNoBlock(request) {
+    var quantity = Number(request.quantity) || 0;
+    var where = text(request.category) ? ' in ' + text(request.category) : '';
+    if (request.accessible) {
+      var beside = quantity - 1;
+      return 'No wheelchair space' +
+        (beside > 0 ? ' with ' + beside + (beside === 1 ? ' seat' : ' seats') + ' beside it' : '') +
+        ' is free' + where + '.';
+    }
+    return (quantity === 1 ? 'No single seat is' : 'No ' + quantity + ' seats side by side are') +
+      ' free' + where + '.';
+  }
+
+  /**
    * One GraphQL error as a sentence. context.seatLabel(id) names seats; context.signedIn says
-   * whether a token was sent.
+   * whether a token was sent; context.bestAvailable ({ quantity, category, accessible }) is what
+   * a reserveBestAvailable asked for; context.notFound and context.limitExceeded replace the
+   * sentences of those codes where the action gives them another meaning.
    */
   function describeGraphQLError(error, context) {
     context = context || {};
@@ -106,7 +125,13 @@ var PoltronaDemo = (function () {
     switch (code) {
       case 'SEAT_UNAVAILABLE':
         if (extensions.reason === 'NO_ADJACENT_BLOCK') {
-          return 'No block of seats side by side is free any more; pick seats on the map.';
+          return context.bestAvailable
+            ? describeNoBlock(context.bestAvailable)
+            : 'No block of seats side by side is free any more; pick seats on the map.';
+        }
+        if (extensions.reason === 'CONTENDED') {
+          // Every block tried went to concurrent reserves: a stampede, not a full room.
+          return 'Other people were taking those seats at the same moment: try again.';
         }
         if (labels.length === 0) {
           return 'Someone else just took one of those seats, pick another seat.';
@@ -114,9 +139,8 @@ var PoltronaDemo = (function () {
         return 'Someone else just took ' + listWords(labels) + ', pick ' +
           (labels.length === 1 ? 'another seat.' : 'other seats.');
       case 'SEAT_GAP':
-        return 'That choice would leave ' + (labels.length > 0 ? listWords(labels) : 'a seat') +
-          ' on ' + (labels.length > 1 ? 'their own' : 'its own') +
-          ': take ' + (labels.length > 1 ? 'them' : 'it') + ' too, or pick seats that leave no single seat.';
+        return 'That would leave ' + (labels.length > 0 ? listWords(labels) : 'a seat') + ' alone; take ' +
+          (labels.length > 1 ? 'them' : 'it') + ' too or pick seats that leave two together.';
       case 'BAD_USER_INPUT':
         if (extensions.rule === 'COMPANION_NEEDS_WHEELCHAIR') {
           return 'A companion seat can only be booked together with a wheelchair space: add the wheelchair space next to it.';
@@ -135,7 +159,7 @@ var PoltronaDemo = (function () {
       case 'INVALID_STATE':
         return 'This reservation can no longer be changed: it is already paid, cancelled or over.';
       case 'LIMIT_EXCEEDED':
-        return 'You already hold as many reservations as allowed: pay for or cancel one first.';
+        return context.limitExceeded || 'You already hold as many reservations as allowed: pay for or cancel one first.';
       case 'SESSION_CLOSED':
         return 'This session has already started: its seats can no longer be booked.';
       case 'RATE_LIMITED': {

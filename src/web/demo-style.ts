@@ -25,6 +25,7 @@ a { color: #1d4ed8; }
 .swatch.held { background: var(--held); } .swatch.sold { background: var(--sold); }
 .swatch.selected { background: var(--selected); }
 .swatch.mine { background: #fff; outline: 2px dashed var(--selected); outline-offset: -2px; }
+.swatch.lone { background: #fff; outline: 3px solid var(--error); outline-offset: -3px; }
 #map-scroll { overflow-x: auto; padding: 8px 0 16px; }
 .map-frame { display: inline-block; min-width: 240px; }
 #screen { height: 22px; margin: 8px 0 14px 32px; border-radius: 50% 50% 0 0 / 100% 100% 0 0; background: #c8ccd6;
@@ -40,12 +41,15 @@ a { color: #1d4ed8; }
 .seat[data-status=SOLD] { background: var(--sold); cursor: not-allowed; }
 .seat.selected { background: var(--selected); border-top-color: #93c5fd; border-left-color: #93c5fd; border-right-color: #93c5fd; }
 .seat.mine { outline: 3px dashed var(--selected); outline-offset: 1px; }
+.seat.lone { outline: 3px solid var(--error); outline-offset: 1px; }
 .seat:focus-visible { outline: 3px solid #111; outline-offset: 2px; }
 fieldset { border: 1px solid var(--line); border-radius: 8px; margin: 12px 0; background: #fff; padding: 10px 14px; }
 legend { font-weight: 600; padding: 0 4px; }
 label { display: block; margin: 6px 0; font-size: 14px; }
 input, select { padding: 6px; font: inherit; }
 input#token { width: 100%; font-family: monospace; font-size: 11px; }
+input#best-quantity { width: 4.5em; }
+label.check input { margin: 0 4px 0 0; vertical-align: middle; }
 button { padding: 6px 12px; margin: 4px 4px 4px 0; font: inherit; }
 .seat-line { margin: 4px 0; }
 #total { font-size: 18px; }

@@ -49,6 +49,7 @@ export function seatMapPage(sessionId: string, devTokens: boolean): string {
         <span class="legend-item"><span class="swatch sold"></span>sold</span>
         <span class="legend-item"><span class="swatch selected"></span>your selection</span>
         <span class="legend-item"><span class="swatch mine"></span>held for you</span>
+        <span class="legend-item"><span class="swatch lone"></span>would be left alone</span>
         <span class="legend-item">\u267F wheelchair space</span>
         <span class="legend-item">\u2295 companion seat (booked with a wheelchair space)</span>
       </div>
@@ -72,13 +73,29 @@ export function seatMapPage(sessionId: string, devTokens: boolean): string {
         <div id="identity" class="muted" aria-live="polite"></div>
       </fieldset>
       <fieldset>
+        <legend>Best seats</legend>
+        <form id="best-form" novalidate>
+          <label>Best seats for
+            <input id="best-quantity" type="number" min="1" max="10" step="1" value="2" required>
+          </label>
+          <label>Category
+            <select id="best-category"><option value="">any category</option></select>
+          </label>
+          <label class="check"><input id="best-accessible" type="checkbox"> with a wheelchair space</label>
+          <button id="best" type="submit">Hold the best 2 seats</button>
+        </form>
+        <div class="muted">Side by side in one row, as near as can be to two thirds of the way back,
+          centred. The server picks them and holds them at once.</div>
+      </fieldset>
+      <fieldset>
         <legend>Your seats</legend>
         <div class="seat-line">Selected: <span id="selected"></span></div>
         <div class="seat-line">Total: <strong id="total" data-cents="0">0.00</strong></div>
         <button id="reserve" type="button">Reserve selected seats</button>
         <div class="seat-line">Reservation: <span id="status" data-status=""></span></div>
-        <div id="countdown" class="seat-line" data-seconds-left="" aria-live="polite"></div>
+        <div id="countdown" class="seat-line" data-seconds-left="" data-expires-at="" aria-live="polite"></div>
         <button id="confirm" type="button" disabled>Pay</button>
+        <button id="extend" type="button" disabled>Extend hold</button>
         <button id="cancel" type="button" disabled>Cancel</button>
         <div id="message" class="notice" role="status"></div>
         <div id="error" class="notice" role="alert"></div>

@@ -3,7 +3,10 @@
  * id and whether dev tokens are offered from `<body data-…>`, draws the seats where their `x`/`y`
  * put them (gaps stay empty), colours them by category with a price legend, keeps them live
  * with `seatStatusChanged` (a change is applied only when its `version` is newer), and runs
- * the booking: selection and total, reserve, the hold's countdown, pay and cancel.
+ * the booking: selection and total, reserve (seats picked on the map, or the best block the
+ * server finds for N), the hold's countdown (following `extendReservation` and
+ * `reservationUpdated`), extend, pay and cancel. A selection the gap rule refuses is shown as
+ * a sentence and by outlining the seats it would leave alone.
  */
 export const SEAT_MAP_SCRIPT = String.raw`'use strict';
 (function () {
@@ -22,12 +25,15 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     PENDING: 'Held for you', CONFIRMED: 'Paid', EXPIRED: 'Expired', CANCELLED: 'Cancelled',
   };
   var SEAT_FIELDS = 'id label row number status version category kind priceCents x y';
+  var RESERVATION_FIELDS = 'id status expiresAt createdAt totalCents seats { ' + SEAT_FIELDS + ' }';
 
   var seats = new Map();      // id -> seat (with its button)
   var colours = new Map();    // category -> colour
   var selected = new Set();
+  var loneSeatIds = new Set(); // seats the last refused selection would have left alone
   var token = '';
-  var reservation = null;     // { id, status, expiresAt, deadline (local ms), seatIds, labels, totalCents }
+  // { id, status, expiresAt, deadline (local ms), seatIds, labels, totalCents, extendable }
+  var reservation = null;
   var reservationWatch = null;
   var busy = false;
 
@@ -137,6 +143,18 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       legend.append(item);
     });
   }
+  function drawCategories(prices) {
+    var select = $('best-category');
+    while (select.options.length > 1) {
+      select.remove(1);
+    }
+    prices.forEach(function (price) {
+      var option = document.createElement('option');
+      option.value = price.category;
+      option.textContent = price.category + ' · ' + Demo.formatMoney(price.priceCents);
+      select.append(option);
+    });
+  }
   function buildMap(list) {
     var grid = $('grid');
     grid.textContent = '';
@@ -193,7 +211,10 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
   function drawSeat(seat) {
     var button = seat.button;
     var mine = isMine(seat);
+    var lone = loneSeatIds.has(seat.id);
     button.dataset.status = seat.status;
+    button.dataset.lone = String(lone);
+    button.classList.toggle('lone', lone);
     button.dataset.version = String(seat.version);
     button.classList.toggle('selected', selected.has(seat.id));
     button.classList.toggle('mine', mine);
@@ -204,6 +225,9 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       words.push(KIND_TEXT[seat.kind]);
     }
     words.push(mine ? 'held for you' : STATUS_TEXT[seat.status] || seat.status);
+    if (lone) {
+      words.push('would be left alone');
+    }
     var description = words.join(' · ');
     button.setAttribute('aria-label', description);
     button.title = description;
@@ -228,12 +252,20 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     }
     if (!selected.delete(seatId)) {
       selected.add(seatId);
+      // Taken too, it is no longer left alone.
+      loneSeatIds.delete(seatId);
     }
     drawSeat(seat);
     drawSelection();
   }
   function byPlace(a, b) {
     return a.y - b.y || a.x - b.x;
+  }
+  function markLone(seatIds) {
+    var before = loneSeatIds;
+    loneSeatIds = new Set(seatIds.filter(function (id) { return seats.has(id); }));
+    before.forEach(function (id) { drawSeat(seats.get(id)); });
+    loneSeatIds.forEach(function (id) { drawSeat(seats.get(id)); });
   }
   function drawSelection() {
     var list = Array.from(selected, function (id) { return seats.get(id); }).sort(byPlace);
@@ -244,6 +276,17 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     $('total').textContent = Demo.formatMoney(cents);
     $('total').dataset.cents = String(cents);
     $('reserve').disabled = busy || list.length === 0;
+    $('best').disabled = busy;
+  }
+  function bestQuantity() {
+    var value = $('best-quantity').value.trim();
+    return /^\d{1,2}$/.test(value) ? Number(value) : NaN;
+  }
+  function drawBestButton() {
+    var quantity = bestQuantity();
+    $('best').textContent = quantity === 1
+      ? 'Hold the best seat'
+      : 'Hold the best ' + (quantity >= 1 && quantity <= 10 ? quantity + ' ' : '') + 'seats';
   }
 
   // ---- the reservation --------------------------------------------------------------------
@@ -255,7 +298,9 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       : 'no reservation yet';
     var pending = status === 'PENDING';
     $('confirm').disabled = busy || !pending || secondsLeft() === 0;
+    $('extend').disabled = busy || !pending || secondsLeft() === 0 || !reservation.extendable;
     $('cancel').disabled = busy || !pending;
+    $('countdown').dataset.expiresAt = pending ? reservation.expiresAt : '';
     seats.forEach(drawSeat);
     tick();
   }
@@ -272,8 +317,19 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       seatIds: data.seats.map(function (seat) { return seat.id; }),
       labels: labels,
       totalCents: data.totalCents,
+      extendable: true,
     };
     drawReservation();
+  }
+  // The hold now ends at expiresAt (an extension, answered by extendReservation or told by
+  // reservationUpdated, in either order and maybe twice): the countdown moves by as much as the
+  // server moved the end. Ends only move later, so an older word on it changes nothing.
+  function moveHoldEnd(expiresAt) {
+    var later = Date.parse(expiresAt) - Date.parse(reservation.expiresAt);
+    if (later > 0) {
+      reservation.deadline += later;
+      reservation.expiresAt = expiresAt;
+    }
   }
   function forgetReservation() {
     if (reservationWatch) {
@@ -308,6 +364,7 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       ? Demo.formatCountdown(left) + ' left to pay. At 0:00 the seats go back on sale.'
       : 'Time is up: the seats are going back on sale.';
     $('confirm').disabled = busy || left === 0;
+    $('extend').disabled = busy || left === 0 || !reservation.extendable;
   }
   setInterval(tick, 250);
 
@@ -329,9 +386,7 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
           var data = result && result.data && result.data.reservationUpdated;
           if (data && reservation && data.id === reservation.id && reservation.status === 'PENDING') {
             if (data.status === 'PENDING') {
-              // Extended: move the deadline by as much as the server moved the hold's end.
-              reservation.deadline += Date.parse(data.expiresAt) - Date.parse(reservation.expiresAt);
-              reservation.expiresAt = data.expiresAt;
+              moveHoldEnd(data.expiresAt);
             } else {
               reservation.status = data.status;
             }
@@ -348,6 +403,7 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
 
   async function run(work) {
     showError();
+    markLone([]);
     busy = true;
     drawSelection();
     drawReservation();
@@ -374,27 +430,96 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       var requestedAt = Date.now();
       try {
         var data = await Demo.graphql(
-          'mutation ($input: ReserveInput!) { reserve(input: $input) { id status expiresAt createdAt totalCents seats { ' + SEAT_FIELDS + ' } } }',
+          'mutation ($input: ReserveInput!) { reserve(input: $input) { ' + RESERVATION_FIELDS + ' } }',
           { input: { sessionId: sessionId, seatIds: seatIds } },
           authorization());
-        if (reservationWatch) {
-          reservationWatch();
-          reservationWatch = null;
-        }
-        selected.clear();
-        data.reserve.seats.forEach(applySeat);
-        setReservation(data.reserve, requestedAt);
+        holdMade(data.reserve, requestedAt);
         showMessage('Seats held: pay before the countdown ends.');
-        watchReservation(data.reserve.id);
       } catch (problem) {
-        showError(problem);
-        if (problem && (problem.code === 'SEAT_UNAVAILABLE' || problem.code === 'SEAT_GAP')) {
-          // The map may be behind: read it again so the taken seats show as such.
-          refreshSeats();
+        reserveRefused(problem);
+      }
+    });
+  });
+  $('best-quantity').addEventListener('input', drawBestButton);
+  $('best-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    return run(async function () {
+      var quantity = bestQuantity();
+      if (!(quantity >= 1 && quantity <= 10)) {
+        showError('Ask for 1 to 10 seats side by side.');
+        return;
+      }
+      if (!token) {
+        showError('Pick a user under "Who are you?" (or paste a token) before reserving.');
+        return;
+      }
+      var request = {
+        quantity: quantity,
+        category: $('best-category').value || null,
+        accessible: $('best-accessible').checked,
+      };
+      var requestedAt = Date.now();
+      try {
+        var data = await Demo.graphql(
+          'mutation ($input: BestAvailableInput!) { reserveBestAvailable(input: $input) { ' + RESERVATION_FIELDS + ' } }',
+          { input: Object.assign({ sessionId: sessionId }, request) },
+          authorization());
+        holdMade(data.reserveBestAvailable, requestedAt);
+        showMessage('The best seats are held for you: ' + Demo.listWords(reservation.labels) +
+          '. Pay before the countdown ends.');
+      } catch (problem) {
+        reserveRefused(problem, { bestAvailable: request });
+      }
+    });
+  });
+  $('extend').addEventListener('click', function () {
+    var held = reservation;
+    return run(async function () {
+      if (!held || held.status !== 'PENDING') {
+        return;
+      }
+      try {
+        var data = await Demo.graphql(
+          'mutation ($id: ID!) { extendReservation(reservationId: $id) { id status expiresAt } }',
+          { id: held.id },
+          authorization());
+        if (reservation === held && data.extendReservation.status === 'PENDING') {
+          moveHoldEnd(data.extendReservation.expiresAt);
+          showMessage('Hold extended: ' + Demo.formatCountdown(secondsLeft()) + ' left to pay.');
+        }
+      } catch (problem) {
+        showError(problem, { limitExceeded: 'This hold cannot be extended any more.' });
+        if (problem && problem.code === 'LIMIT_EXCEEDED') {
+          held.extendable = false;
+        } else if (problem && problem.code === 'RESERVATION_EXPIRED') {
+          held.status = 'EXPIRED';
         }
       }
     });
   });
+  // A new hold (from reserve or reserveBestAvailable) replaces the one shown, if any.
+  function holdMade(data, requestedAt) {
+    if (reservationWatch) {
+      reservationWatch();
+      reservationWatch = null;
+    }
+    selected.clear();
+    data.seats.forEach(applySeat);
+    setReservation(data, requestedAt);
+    watchReservation(data.id);
+  }
+  function reserveRefused(problem, context) {
+    showError(problem, context);
+    if (problem && problem.code === 'SEAT_GAP') {
+      var extensions = problem.errors[0].extensions || {};
+      markLone(Array.isArray(extensions.seatIds) ? extensions.seatIds : []);
+    }
+    if (problem && (problem.code === 'SEAT_UNAVAILABLE' || problem.code === 'SEAT_GAP')) {
+      // The map may be behind: read it again so the taken seats show as such.
+      refreshSeats();
+    }
+  }
+
   $('confirm').addEventListener('click', function () {
     return run(async function () {
       try {
@@ -488,6 +613,7 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       showError('This session has already started: its seats can no longer be booked.');
     }
     drawLegend(session.prices);
+    drawCategories(session.prices);
     buildMap(session.seats);
     drawSelection();
     drawReservation();
@@ -514,6 +640,7 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
   var stored = '';
   try { stored = sessionStorage.getItem(TOKEN_KEY) || ''; } catch (_error) { stored = ''; }
   setToken(stored);
+  drawBestButton();
   drawSelection();
   drawReservation();
   load().catch(function (problem) {

@@ -27,6 +27,33 @@ const LAYOUT = {
 };
 
 /**
+ * A room for choosing seats (DESIGN §4.2): four rows, so the ideal row is
+ * y = round(3 × 2 / 3) = 2 (row C); the longest row has 9 places, so the ideal column is
+ * x = (9 − 1) / 2 = 4. Row C has two aisles, so its middle section holds three seats:
+ *
+ *        x: 0 1 2 3 4 5 6 7 8
+ *   row A:  s s s s s s s c w     (A8 companion seat, A9 wheelchair space)
+ *   row B:  s s s s s s s s s
+ *   row C:  s s . s s s . s s     (C1 C2 | C3 C4 C5 | C6 C7)
+ *   row D:  p p p p p p p p p     (PREMIUM)
+ *
+ * Best 2 seats on the empty map, distance = |Δy| + |Δx of the block's centre| / 4:
+ * - C3+C4 and C4+C5 (x 3–4, 4–5; centres 3.5, 4.5): 0 + 0.5/4 = 0.125, but each leaves the third
+ *   seat of the section alone, which the gap rule forbids: skipped;
+ * - C1+C2 (x 0–1, centre 0.5) and C6+C7 (x 7–8, centre 7.5): 0 + 3.5/4 = 0.875, ties broken by
+ *   the smaller x: **C1 and C2**;
+ * - the best of rows B and D (centre 3.5 or 4.5): 1 + 0.5/4 = 1.125, further.
+ * With a wheelchair space, the only block of 2 is A8+A9.
+ */
+const CHOOSING_LAYOUT = {
+  legend: LAYOUT.legend,
+  rows: ['ssssssscw', 'sssssssss', 'ss.sss.ss', 'ppppppppp'],
+};
+
+/** HOLD_MAX_SECONDS of the test service: how long a hold may last in all, extensions included. */
+const HOLD_MAX_SECONDS = 600;
+
+/**
  * The demo page as a product, in Chromium against the real services, with the service's
  * built-in dev key (no AUTH_PUBLIC_KEY), as on a developer's machine: the user picker mints
  * tokens, so nobody pastes a JWT.
@@ -62,12 +89,16 @@ describe('seat-map product page in Chromium', () => {
 
   /** An auditorium with LAYOUT and a session in it two days from now. */
   async function scheduleSession(
-    options: { movie?: string; gapRule?: 'NO_SINGLE_SEAT' | 'OFF' } = {},
+    options: {
+      movie?: string;
+      gapRule?: 'NO_SINGLE_SEAT' | 'OFF';
+      layout?: { legend: typeof LAYOUT.legend; rows: string[] };
+    } = {},
   ): Promise<{ id: string; auditoriumName: string; seats: Map<string, string> }> {
     const auditoriumName = `Sala ${randomUUID().slice(0, 8)}`;
     const { createAuditorium } = await graphql<{ createAuditorium: { id: string } }>(
       'mutation ($input: CreateAuditoriumInput!) { createAuditorium(input: $input) { id } }',
-      { input: { name: auditoriumName, ...LAYOUT } },
+      { input: { name: auditoriumName, ...(options.layout ?? LAYOUT) } },
       adminToken,
     );
     const { scheduleSession: session } = await graphql<{
@@ -98,7 +129,11 @@ describe('seat-map product page in Chromium', () => {
 
   beforeAll(async () => {
     // No AUTH_PUBLIC_KEY: the service makes and uses its dev key, and offers dev tokens.
-    testApp = await startTestApp({ AUTH_PUBLIC_KEY: '', HOLD_SECONDS: '120' });
+    testApp = await startTestApp({
+      AUTH_PUBLIC_KEY: '',
+      HOLD_SECONDS: '120',
+      HOLD_MAX_SECONDS: String(HOLD_MAX_SECONDS),
+    });
     base = testApp.url.replace('/graphql', '');
     adminToken = await devToken('admin-e2e', true);
     browser = await launchChromium();
@@ -120,6 +155,13 @@ describe('seat-map product page in Chromium', () => {
 
   async function pickUser(page: Page, userId: string): Promise<void> {
     await page.selectOption('#user-picker', userId);
+    await page.waitForSelector(`#identity[data-user="${userId}"]`);
+  }
+
+  /** Signs in as any user id, through the picker's "or another user id" form. */
+  async function useUser(page: Page, userId: string): Promise<void> {
+    await page.fill('#user-id', userId);
+    await page.click('#use-user-id');
     await page.waitForSelector(`#identity[data-user="${userId}"]`);
   }
 
@@ -390,5 +432,155 @@ describe('seat-map product page in Chromium', () => {
     await page.goto(`${base}/demo/sessions/${randomUUID()}`);
     await page.waitForSelector('#error:text-matches("^This session does not exist")');
     expect(await page.textContent('#live')).toBe('No live updates: the seat map did not load.');
+  });
+
+  /** The hold's end as the page shows it: `#countdown[data-expires-at]`, in ms since the epoch. */
+  async function shownExpiresAt(page: Page): Promise<number> {
+    const expiresAt = await page.getAttribute('#countdown', 'data-expires-at');
+    expect(expiresAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    return Date.parse(expiresAt ?? '');
+  }
+
+  /** Waits until the page's countdown follows a hold end later than `after`. */
+  async function expiresAtMovesPast(page: Page, after: number): Promise<number> {
+    await page.waitForFunction((before) => {
+      const document = (globalThis as unknown as { document: BrowserDocument }).document;
+      return Date.parse(document.getElementById('countdown')?.dataset.expiresAt ?? '') > before;
+    }, after);
+    return shownExpiresAt(page);
+  }
+
+  /** The browser's document, as far as these tests read it. */
+  type BrowserDocument = {
+    getElementById(id: string): { dataset: Record<string, string | undefined> } | null;
+  };
+
+  async function askBestSeats(
+    page: Page,
+    request: { quantity: number; category?: string; accessible?: boolean },
+  ): Promise<void> {
+    await page.fill('#best-quantity', String(request.quantity));
+    await page.selectOption('#best-category', request.category ?? '');
+    await page.setChecked('#best-accessible', request.accessible ?? false);
+    await page.click('#best');
+  }
+
+  it('holds the best seats for N: the block §4.2 scores best, by category and with a wheelchair space', async () => {
+    const session = await scheduleSession({ layout: CHOOSING_LAYOUT });
+    const page = await openSeatMap(session.id);
+    await useUser(page, 'erin');
+    expect(await page.locator('#best-category option').allTextContents()).toEqual([
+      'any category',
+      'STANDARD · 9.00',
+      'PREMIUM · 12.50',
+    ]);
+
+    await page.fill('#best-quantity', '2');
+    expect(await page.textContent('#best')).toBe('Hold the best 2 seats');
+    await askBestSeats(page, { quantity: 2 });
+    await page.waitForSelector('#status[data-status="PENDING"]');
+    // Worked out in CHOOSING_LAYOUT's comment: the middle of row C would leave a seat alone.
+    expect(await page.textContent('#status')).toBe('Held for you: C1, C2 · 18.00');
+    expect(await page.textContent('#message')).toBe(
+      'The best seats are held for you: C1 and C2. Pay before the countdown ends.',
+    );
+    await page.waitForSelector('#countdown:text-matches("^[12]:[0-5][0-9] left to pay")');
+    expect(
+      await page.locator('.seat.mine').evaluateAll((seats) => seats.map((seat) => seat.textContent)),
+    ).toEqual(['C1', 'C2']);
+    expect(await seat(page, 'C2').getAttribute('aria-label')).toBe('C2 · STANDARD · 9.00 · held for you');
+
+    // More than any PREMIUM row holds: a sentence saying what was asked for.
+    await askBestSeats(page, { quantity: 10, category: 'PREMIUM' });
+    await page.waitForSelector('#error:text("No 10 seats side by side are free in PREMIUM.")');
+    expect(await page.getAttribute('#status', 'data-status')).toBe('PENDING');
+
+    // A wheelchair space with its companion seat, at the end of row A.
+    await askBestSeats(page, { quantity: 2, accessible: true });
+    await page.waitForSelector('#status:text("Held for you: A8, A9 · 18.00")');
+    expect(await page.textContent('#error')).toBe('');
+    expect(await seat(page, 'A9').getAttribute('aria-label')).toBe(
+      'A9 · STANDARD · 9.00 · wheelchair space · held for you',
+    );
+  });
+
+  it('refuses a selection that leaves a seat alone: a sentence naming it, and the seat outlined', async () => {
+    const session = await scheduleSession({ layout: CHOOSING_LAYOUT });
+    const page = await openSeatMap(session.id);
+    await useUser(page, 'gina');
+
+    await seat(page, 'A2').click();
+    await seat(page, 'A3').click();
+    await page.click('#reserve');
+    await page.waitForSelector(
+      '#error:text("That would leave A1 alone; take it too or pick seats that leave two together.")',
+    );
+    await page.waitForSelector('[data-seat="A1"].lone[data-lone="true"]');
+    expect(await page.locator('.seat.lone').count()).toBe(1);
+    expect(await seat(page, 'A1').getAttribute('aria-label')).toBe(
+      'A1 · STANDARD · 9.00 · available · would be left alone',
+    );
+    expect(await page.getAttribute('#status', 'data-status')).toBe('');
+
+    // Taking it too passes.
+    await seat(page, 'A1').click();
+    expect(await page.locator('.seat.lone').count()).toBe(0);
+    await page.click('#reserve');
+    await page.waitForSelector('#status[data-status="PENDING"]');
+    expect(await page.textContent('#status')).toBe('Held for you: A1, A2, A3 · 27.00');
+    expect(await page.textContent('#error')).toBe('');
+  });
+
+  it('extends a hold: the countdown follows the new end (answered and pushed), until the cap', async () => {
+    const session = await scheduleSession({ layout: CHOOSING_LAYOUT });
+    const page = await openSeatMap(session.id);
+    await useUser(page, 'hugo');
+    expect(await page.isDisabled('#extend')).toBe(true);
+    await askBestSeats(page, { quantity: 2 });
+    await page.waitForSelector('#status[data-status="PENDING"]');
+    await page.waitForSelector('#countdown:text-matches("^[12]:[0-5][0-9] left to pay")');
+    const reserved = await shownExpiresAt(page);
+
+    // The page's own button: the end moves to now + HOLD_SECONDS, later than it was.
+    await page.click('#extend');
+    await page.waitForSelector('#message:text-matches("^Hold extended"), #error:not(:empty)');
+    expect(await page.textContent('#error')).toBe('');
+    expect(await page.textContent('#message')).toMatch(/^Hold extended: [12]:[0-5]\d left to pay\.$/);
+    const extended = await expiresAtMovesPast(page, reserved);
+    expect(extended - reserved).toBeLessThan(HOLD_MAX_SECONDS * 1_000);
+    expect(await page.isEnabled('#extend')).toBe(true);
+
+    // Extended elsewhere (another tab of the same user): reservationUpdated moves this countdown.
+    const { myReservations } = await graphql<{ myReservations: { id: string; status: string }[] }>(
+      '{ myReservations { id status } }',
+      {},
+      await devToken('hugo'),
+    );
+    const held = myReservations.find((reservation) => reservation.status === 'PENDING');
+    if (!held) {
+      throw new Error(`hugo holds nothing: ${JSON.stringify(myReservations)}`);
+    }
+    const { extendReservation } = await graphql<{ extendReservation: { expiresAt: string } }>(
+      'mutation ($id: ID!) { extendReservation(reservationId: $id) { expiresAt } }',
+      { id: held.id },
+      await devToken('hugo'),
+    );
+    const pushed = await expiresAtMovesPast(page, extended);
+    expect(pushed).toBe(Date.parse(extendReservation.expiresAt));
+
+    // The hold made HOLD_MAX_SECONDS before its current end (as if extended for ten minutes):
+    // its end is its cap, and the next extension is refused.
+    await testApp.app.orm.em
+      .fork()
+      .execute('update reservation set created_at = expires_at - make_interval(secs => ?) where id = ?', [
+        HOLD_MAX_SECONDS,
+        held.id,
+      ]);
+    await page.click('#extend');
+    await page.waitForSelector('#error:text("This hold cannot be extended any more.")');
+    expect(await page.isDisabled('#extend')).toBe(true);
+    expect(await shownExpiresAt(page)).toBe(pushed);
+    expect(await page.getAttribute('#status', 'data-status')).toBe('PENDING');
+    expect(await page.isEnabled('#confirm')).toBe(true);
   });
 });
