@@ -13,15 +13,11 @@ import { Field, ID, InputType, Int } from 'type-graphql';
 import { MAX_CATEGORY_LENGTH } from '../seating/auditorium-layout';
 import { MAX_SEATS_PER_RESERVATION } from '../booking/booking-limits';
 
-@InputType({ description: 'Seats to hold, all or none.' })
-export class ReserveInput {
+/** What every way of holding seats asks: the session, and a retry key. */
+@InputType()
+abstract class HoldInput {
   @Field(() => ID, { description: 'UUID of the session.' })
   sessionId!: string;
-
-  @Field(() => [ID], { description: `1 to ${MAX_SEATS_PER_RESERVATION} distinct seats of that session.` })
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_SEATS_PER_RESERVATION)
-  seatIds!: string[];
 
   @Field(() => String, {
     nullable: true,
@@ -35,11 +31,16 @@ export class ReserveInput {
   idempotencyKey?: string | null;
 }
 
-@InputType({ description: 'How many seats side by side to hold, chosen by the server: the best free block.' })
-export class BestAvailableInput {
-  @Field(() => ID, { description: 'UUID of the session.' })
-  sessionId!: string;
+@InputType({ description: 'Seats to hold, all or none.' })
+export class ReserveInput extends HoldInput {
+  @Field(() => [ID], { description: `1 to ${MAX_SEATS_PER_RESERVATION} distinct seats of that session.` })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_SEATS_PER_RESERVATION)
+  seatIds!: string[];
+}
 
+@InputType({ description: 'How many seats side by side to hold, chosen by the server: the best free block.' })
+export class BestAvailableInput extends HoldInput {
   @Field(() => Int, { description: `Seats side by side in one row, 1 to ${MAX_SEATS_PER_RESERVATION}.` })
   @IsInt()
   @Min(1)
@@ -57,15 +58,4 @@ export class BestAvailableInput {
     description: 'One WHEELCHAIR space and quantity - 1 seats beside it (companion or standard).',
   })
   accessible?: boolean | null;
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'Retry key (1-200 visible ASCII characters): the same key from the same user returns the first reservation.',
-  })
-  @IsOptional()
-  @MinLength(1)
-  @MaxLength(200)
-  @Matches(/^[\x21-\x7e]+$/, { message: 'idempotencyKey must be visible ASCII characters' })
-  idempotencyKey?: string | null;
 }

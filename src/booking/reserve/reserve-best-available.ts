@@ -9,7 +9,7 @@ import { type SessionFacts } from '../../repositories/session.repository';
 import { type BookingDependencies } from '../booking-dependencies';
 import { MAX_SEATS_PER_RESERVATION } from '../booking-limits';
 import { type Caller } from '../caller';
-import { findSessionFacts, holdSelection } from './reserve';
+import { findSessionFacts, holdSelection, observed } from './reserve';
 
 /** What `reserveBestAvailable` asks for. */
 export interface BestAvailableCommand {
@@ -55,14 +55,7 @@ export async function reserveBestAvailable(
   command: BestAvailableCommand,
   deadline?: RequestDeadline,
 ): Promise<Reservation> {
-  try {
-    const reservation = await reserveBestOnce(deps, em, caller, command, deadline);
-    deps.observer?.reserved('held');
-    return reservation;
-  } catch (error) {
-    deps.observer?.reserved(error instanceof DomainError ? error.code : ErrorCode.InternalServerError);
-    throw error;
-  }
+  return observed(deps, () => reserveBestOnce(deps, em, caller, command, deadline));
 }
 
 // `lost` grows by at most BLOCKS_PER_LOOK blocks per look: a short list, bound as one array.

@@ -44,8 +44,16 @@ export async function reserve(
   command: ReserveCommand,
   deadline?: RequestDeadline,
 ): Promise<Reservation> {
+  return observed(deps, () => reserveOnce(deps, em, caller, command, deadline));
+}
+
+/** Tells the observer how a reserve (of any kind) ended: `held`, or the error code. */
+export async function observed(
+  deps: BookingDependencies,
+  work: () => Promise<Reservation>,
+): Promise<Reservation> {
   try {
-    const reservation = await reserveOnce(deps, em, caller, command, deadline);
+    const reservation = await work();
     deps.observer?.reserved('held');
     return reservation;
   } catch (error) {
