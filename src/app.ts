@@ -31,6 +31,7 @@ import { type DependencyHealth } from './transports/health-routes';
 import { SubscriptionSignals } from './transports/subscription-signals';
 import { assembleGraphQLEndpoint } from './transports/graphql-endpoint';
 import { LiveFanout } from './live/live-fanout';
+import { SeatMapFeed, seatChangeStoreOf } from './live/seat-map-feed';
 import { SessionReadCache } from './caching/session-read-cache';
 import { HoldEndIndex } from './caching/hold-ends';
 import { OutboxRelay } from './events/outbox-relay';
@@ -88,6 +89,11 @@ export async function startApplication(
   const runsWorkers = config.role !== 'api';
 
   const live = createLivePubSub();
+  const seatMaps = new SeatMapFeed(
+    live,
+    () => seatChangeStoreOf(repositoriesOf(orm.em.fork()).seatChanges),
+    logger,
+  );
   const metrics = new Metrics();
   // Every process relays the outbox rows it commits at once; polling picks up the rest.
   const relay = new OutboxRelay(orm, names, logger, {
@@ -163,9 +169,12 @@ export async function startApplication(
     const deliver = (events: readonly BookingEvent[]) => {
       holdEnds.record(events);
       sessionCache.invalidate(events);
-      publishLive(live, events);
+      publishLive(live, events, (change) => seatMaps.deliver(change));
     };
     await amqp.onConnected(new LiveFanout(names, deliver, logger, config.amqp.prefix).attach);
+    // Changes published while this process had no queue are in the change log: its subscribers
+    // get them before any later change.
+    await amqp.onConnected(() => seatMaps.catchUp());
     // Events published while this process had no live queue (a broker outage longer than the
     // queue's lifetime) never reach it: after each (re)connection, the running holds come from
     // the data again (and once below for a process that starts without a broker).
@@ -263,7 +272,7 @@ export async function startApplication(
       schema,
       redis,
       verifyToken,
-      createContext: createContextFactory(orm, verifyToken, repositoriesOf, live),
+      createContext: createContextFactory(orm, verifyToken, repositoriesOf, live, seatMaps),
       sessionCache,
       subscriptionSignals,
     });

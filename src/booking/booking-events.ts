@@ -18,12 +18,20 @@ export type SeatSnapshot = Pick<
 
 /** Seats of one session whose status changed together, in one committed transaction. */
 export interface SeatStatusChangedEvent {
+  /**
+   * The session's map version this change made: each committed change of a session's seats
+   * adds exactly one, so subscribers see consecutive numbers (see `SeatChangeLog`).
+   */
+  readonly mapVersion: number;
   readonly sessionId: string;
   readonly reservationId: string | null;
   readonly seats: readonly SeatSnapshot[];
   /** ISO-8601, database clock. */
   readonly changedAt: string;
 }
+
+/** A seat change as a use case records it: its map version is assigned at commit. */
+export type SeatChangeDraft = Omit<SeatStatusChangedEvent, 'mapVersion'>;
 
 /** A reservation's new state. */
 export interface ReservationChangedEvent {
@@ -145,7 +153,7 @@ export function seatStatusChanged(
   reservationId: string | null,
   seats: readonly SeatReadModel[],
   changedAt: Date,
-): SeatStatusChangedEvent | null {
+): SeatChangeDraft | null {
   if (seats.length === 0) {
     return null;
   }

@@ -3,23 +3,62 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { DomainError, ErrorCode, requestTimedOut } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
-import { type BookingEvent, type BookingEventMap, type BookingTopic } from './booking-events';
+import { repositoriesOf } from '../repositories';
+import {
+  type BookingEvent,
+  type BookingEventMap,
+  type BookingTopic,
+  type SeatChangeDraft,
+} from './booking-events';
 
 /** Told about the events of each transaction once it has committed, never before. */
 export type CommittedEventsListener = (events: readonly BookingEvent[]) => void;
 
 /**
  * Records the events of one transaction: each becomes an outbox row in that same
- * transaction, so an event exists if and only if its change committed.
+ * transaction, so an event exists if and only if its change committed. Seat changes are
+ * numbered with their session's next map version at the end of the transaction
+ * ({@link EventRecorder.numberSeatChanges}), which also stores them in the change log.
  */
 export class EventRecorder {
   private readonly recorded: BookingEvent[] = [];
+  private readonly seatChanges: SeatChangeDraft[] = [];
 
   constructor(private readonly em: EntityManager) {}
 
-  record<Topic extends BookingTopic>(topic: Topic, payload: BookingEventMap[Topic]): void {
+  record<Topic extends Exclude<BookingTopic, 'seat.status-changed'>>(
+    topic: Topic,
+    payload: BookingEventMap[Topic],
+  ): void {
     this.recorded.push({ topic, payload } as BookingEvent);
     this.em.persist(this.em.create(OutboxEvent, { topic, payload }));
+  }
+
+  /** A change of one session's seats, numbered when the transaction ends. */
+  recordSeatChange(change: SeatChangeDraft): void {
+    this.seatChanges.push(change);
+  }
+
+  /**
+   * Gives each recorded seat change its session's next map version, logs it and writes its
+   * outbox row. The last thing a transaction does before commit: it locks the sessions' rows
+   * (in the order of their ids, so that transactions touching several sessions cannot
+   * deadlock), and commits of one session's seat changes wait for each other only from here.
+   */
+  async numberSeatChanges(): Promise<void> {
+    const ordered = [...this.seatChanges].sort((left, right) =>
+      left.sessionId < right.sessionId ? -1 : left.sessionId > right.sessionId ? 1 : 0,
+    );
+    const log = repositoriesOf(this.em).seatChanges;
+    for (const change of ordered) {
+      const mapVersion = await log.append({
+        sessionId: change.sessionId,
+        payload: change,
+        changedAt: new Date(change.changedAt),
+      });
+      this.recorded.push({ topic: 'seat.status-changed', payload: { ...change, mapVersion } });
+    }
+    this.seatChanges.length = 0;
   }
 
   get events(): readonly BookingEvent[] {
@@ -152,7 +191,11 @@ export class BookingTransactions {
           deadline,
           async (tx) => {
             recorder = new EventRecorder(tx);
-            return work(tx, recorder);
+            const result = await work(tx, recorder);
+            // The other writes first: the sessions' rows are locked only for the commit.
+            await tx.flush();
+            await recorder.numberSeatChanges();
+            return result;
           },
           this.statementTimeoutMilliseconds,
         );

@@ -52,7 +52,7 @@ export async function cancelReservation(
       events.record('reservation.cancelled', reservationChanged(reservation, releasedSeatIds, databaseNow));
       const change = seatStatusChanged(reservation.session.id, reservation.id, released, databaseNow);
       if (change) {
-        events.record('seat.status-changed', change);
+        events.recordSeatChange(change);
       }
       return { kind: 'cancelled', reservation, releasedSeatIds };
     },

@@ -69,7 +69,7 @@ export async function confirmPayment(
       });
       const change = seatStatusChanged(reservation.session.id, reservation.id, sold, databaseNow);
       if (change) {
-        events.record('seat.status-changed', change);
+        events.recordSeatChange(change);
       }
       return {
         kind: 'sold',

@@ -33,7 +33,7 @@ export async function expireInTransaction(
       reservation.databaseNow,
     );
     if (change) {
-      events.record('seat.status-changed', change);
+      events.recordSeatChange(change);
     }
   }
   return expired;

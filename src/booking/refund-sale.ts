@@ -121,7 +121,7 @@ export async function refundSale(
     events.record('sale.refunded', saleRefunded(sale, refund, seatIds, !started));
     const change = seatStatusChanged(sessionId, reservationId, released, databaseNow);
     if (change) {
-      events.record('seat.status-changed', change);
+      events.recordSeatChange(change);
     }
     return sale;
   });

@@ -5,6 +5,7 @@ import { Refund } from './refund.entity';
 import { ReservationSeat } from './reservation-seat.entity';
 import { Reservation } from './reservation.entity';
 import { Sale } from './sale.entity';
+import { SeatChange } from './seat-change.entity';
 import { Seat } from './seat.entity';
 import { Session } from './session.entity';
 
@@ -13,6 +14,7 @@ export const ENTITIES = [
   Auditorium,
   Session,
   Seat,
+  SeatChange,
   Reservation,
   ReservationSeat,
   Sale,

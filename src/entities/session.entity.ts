@@ -41,6 +41,7 @@ export const SESSION_SCHEDULE_CONSTRAINT = 'session_auditorium_schedule_exclusio
 @Check({ name: 'session_seats_per_row_check', expression: 'seats_per_row >= 1 and seats_per_row <= 100' })
 @Check({ name: 'session_movie_check', expression: 'char_length(movie) >= 1 and char_length(movie) <= 200' })
 @Check({ name: 'session_room_check', expression: 'char_length(room) >= 1 and char_length(room) <= 100' })
+@Check({ name: 'session_map_version_check', expression: 'map_version >= 0' })
 @Check({
   name: 'session_duration_minutes_check',
   expression: 'duration_minutes >= 1 and duration_minutes <= 1440',
@@ -104,6 +105,13 @@ export class Session {
   @Field(() => Int, { description: 'Number of seats in the longest row.' })
   @Property({ type: 'integer' })
   seatsPerRow!: number;
+
+  /**
+   * Grows by exactly one with every committed seat change of this session (see `SeatChange`).
+   * Resolved with the seats it goes with, not from this property (see the session resolver).
+   */
+  @Property({ type: 'integer', default: 0 })
+  mapVersion: number & Opt = 0;
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();

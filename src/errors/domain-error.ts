@@ -17,6 +17,8 @@ export enum ErrorCode {
   RateLimited = 'RATE_LIMITED',
   /** The auditorium is busy then (`sessionIds`: the sessions in the way). */
   ScheduleConflict = 'SCHEDULE_CONFLICT',
+  /** `afterMapVersion` can no longer be replayed: re-read the seat map. */
+  ResyncRequired = 'RESYNC_REQUIRED',
   /** The selection would leave single seats alone (`seatIds`: those seats). */
   SeatGap = 'SEAT_GAP',
   /** The document could not be parsed (whole request refused). */

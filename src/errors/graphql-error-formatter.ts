@@ -46,6 +46,7 @@ export const ERROR_CODE_TABLE: Readonly<Record<ErrorCode, ErrorCodeAnswer>> = {
   [ErrorCode.LimitExceeded]: { extensionCode: 'LIMIT_EXCEEDED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.SessionClosed]: { extensionCode: 'SESSION_CLOSED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.RateLimited]: { extensionCode: 'RATE_LIMITED', httpStatus: 429, logLevel: 'debug' },
+  [ErrorCode.ResyncRequired]: { extensionCode: 'RESYNC_REQUIRED', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.SeatGap]: { extensionCode: 'SEAT_GAP', httpStatus: 409, logLevel: 'debug' },
   [ErrorCode.ScheduleConflict]: {
     extensionCode: 'SCHEDULE_CONFLICT',

@@ -28,11 +28,18 @@ export function createLivePubSub() {
   }>({ eventTarget });
 }
 
-/** Delivers committed booking events to this process's subscribers. */
-export function publishLive(pubSub: LivePubSub, events: readonly BookingEvent[]): void {
+/**
+ * Delivers committed booking events to this process's subscribers; seat changes go through
+ * `deliverSeatChange` (the seat-map feed, which orders them and fills gaps).
+ */
+export function publishLive(
+  pubSub: LivePubSub,
+  events: readonly BookingEvent[],
+  deliverSeatChange: (event: SeatStatusChangedEvent) => void,
+): void {
   for (const event of events) {
     if (event.topic === 'seat.status-changed') {
-      pubSub.publish('seat-status-changed', event.payload.sessionId, event.payload);
+      deliverSeatChange(event.payload);
     } else {
       // reservation.* and sale.refunded: the reservation (or its sale) changed.
       pubSub.publish('reservation-updated', event.payload.reservationId, event.payload);

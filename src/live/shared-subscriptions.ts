@@ -52,8 +52,12 @@ function isShareable(args: ExecutionArgs): boolean {
   if (operation?.operation !== 'subscription') {
     return false;
   }
+  // A resumed subscription replays from its own version first: each is its own.
   return operation.selectionSet.selections.every(
-    (selection) => selection.kind === 'Field' && SHAREABLE_FIELDS.has(selection.name.value),
+    (selection) =>
+      selection.kind === 'Field' &&
+      SHAREABLE_FIELDS.has(selection.name.value) &&
+      !selection.arguments?.some((argument) => argument.name.value === 'afterMapVersion'),
   );
 }
 

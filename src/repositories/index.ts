@@ -9,6 +9,7 @@ import { type AuditoriumRepository } from './auditorium.repository';
 import { type RefundRepository } from './refund.repository';
 import { type ReservationRepository } from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
+import { SeatChangeLog } from './seat-change-log';
 import { SeatRowQueries } from './seat-rows';
 import { type SeatRepository } from './seat.repository';
 import { type SessionRepository } from './session.repository';
@@ -22,6 +23,8 @@ export interface Repositories {
   readonly auditoriums: AuditoriumRepository;
   /** Row-wise seat queries (blocks, the gap rule). */
   readonly seatRows: SeatRowQueries;
+  /** The seat-map change log and map versions. */
+  readonly seatChanges: SeatChangeLog;
   readonly refunds: RefundRepository;
 }
 
@@ -39,6 +42,7 @@ export function repositoriesOf(em: EntityManager): Repositories {
     sales: em.getRepository(Sale),
     auditoriums: em.getRepository(Auditorium),
     seatRows: new SeatRowQueries(em),
+    seatChanges: new SeatChangeLog(em),
     refunds: em.getRepository(Refund),
   };
 }

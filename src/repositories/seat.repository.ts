@@ -13,6 +13,12 @@ import {
   toSeatReadModel,
 } from './seat-read-model';
 
+/** A session's seats with the map version they are at (one snapshot). */
+export interface SeatMapSnapshot {
+  readonly mapVersion: number;
+  readonly seats: SeatReadModel[];
+}
+
 /** A seat of a layout with its price in the session being created. */
 export type PricedSeat = LayoutSeat & { readonly priceCents: number };
 
@@ -70,6 +76,39 @@ export class SeatRepository extends EntityRepository<Seat> {
       [clock.fixedNow, sessionIds],
     );
     return rows.map(toSeatReadModel);
+  }
+
+  /**
+   * The seat maps of the given sessions as read now, each with the map version it is at: one
+   * statement, so each map and its version are one consistent snapshot. Unknown sessions are
+   * missing.
+   */
+  async findSeatMaps(
+    sessionIds: readonly string[],
+    clock: Clock = DATABASE_CLOCK,
+  ): Promise<Map<string, SeatMapSnapshot>> {
+    const rows: (Partial<SeatReadRow> & { map_session_id: string; map_version: number })[] =
+      await this.getEntityManager().execute(
+        `with clock as materialized (select ${CLOCK_NOW_SQL} as now)
+         select maps.id as map_session_id, maps.map_version, ${seatReadColumns('seat', 'clock.now')}
+           from session maps cross join clock
+           left join seat on seat.session_id = maps.id
+          where maps.id = any(array[?]::uuid[])
+          order by maps.id, seat.row_index, seat.number`,
+        [clock.fixedNow, sessionIds],
+      );
+    const maps = new Map<string, SeatMapSnapshot>();
+    for (const row of rows) {
+      let map = maps.get(row.map_session_id);
+      if (!map) {
+        map = { mapVersion: row.map_version, seats: [] };
+        maps.set(row.map_session_id, map);
+      }
+      if (row.id !== null && row.id !== undefined) {
+        map.seats.push(toSeatReadModel(row as SeatReadRow));
+      }
+    }
+    return maps;
   }
 
   /** Seats by id as read now, ordered by row then number; unknown ids are simply missing. */

@@ -2,6 +2,7 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, unauthenticated } from '../errors/domain-error';
 import { bearerToken, type TokenVerifier, type Viewer } from '../infra/auth';
 import { type LivePubSub } from '../live/live-pubsub';
+import { type SeatMapFeed } from '../live/seat-map-feed';
 import { type RequestDeadline } from '../infra/request-deadline';
 import { createLoaders, type RepositoryFactory, type Loaders } from './loaders';
 
@@ -16,6 +17,8 @@ export interface Context {
   readonly loaders: Loaders;
   /** This process's source of committed events, for subscriptions. */
   readonly live: LivePubSub;
+  /** The session seat maps' change streams (ordered, gapless, resumable). */
+  readonly seatMaps: SeatMapFeed;
   /** The caller's network address (rate limits for anonymous callers). */
   readonly clientAddress: string;
   /** Correlates this request's log lines (`x-request-id`, or generated). */
@@ -57,6 +60,7 @@ export function createContextFactory(
   verifyToken: TokenVerifier,
   repositories: RepositoryFactory,
   live: LivePubSub,
+  seatMaps: SeatMapFeed,
 ): ContextFactory {
   return async ({
     authorization,
@@ -86,6 +90,7 @@ export function createContextFactory(
       authError,
       loaders: createLoaders(em, repositories, { cache: cacheLoaders }),
       live,
+      seatMaps,
       clientAddress,
       requestId,
       deadline,

@@ -22,6 +22,10 @@ export interface Loaders {
   /** An auditorium's sessions starting in one range: one loader per range asked for. */
   sessionsByAuditorium(range: ScheduleRange): DataLoader<string, Session[]>;
   readonly seatsBySession: DataLoader<string, SeatView[]>;
+  /** A session's seats and the map version they are at, read in one statement. */
+  readonly seatMapBySession: DataLoader<string, { mapVersion: number; seats: SeatView[] }>;
+  /** A session's map version alone (when its seats are not asked for). */
+  readonly mapVersionBySession: DataLoader<string, number>;
   readonly availableSeatsBySession: DataLoader<string, number>;
   readonly reservationById: DataLoader<string, Reservation | null>;
   readonly seatsByReservation: DataLoader<string, SeatView[]>;
@@ -86,6 +90,20 @@ export function createLoaders(
         rows.map((row) => [row.id, row]),
         null,
       );
+    }, loaderOptions),
+    seatMapBySession: new DataLoader(async (ids) => {
+      const maps = await forked().seats.findSeatMaps(ids);
+      return ids.map((id) => {
+        const map = maps.get(id);
+        return {
+          mapVersion: map?.mapVersion ?? 0,
+          seats: (map?.seats ?? []).map((seat) => SeatView.of(seat)),
+        };
+      });
+    }, loaderOptions),
+    mapVersionBySession: new DataLoader(async (ids) => {
+      const versions = await forked().seatChanges.currentVersions(ids);
+      return ids.map((id) => versions.get(id) ?? 0);
     }, loaderOptions),
     seatsBySession: new DataLoader(async (ids) => {
       const grouped = new Map<string, SeatView[]>();

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { type SeatSnapshot, type SeatStatusChangedEvent } from '../booking/booking-events';
 import { SeatKind } from '../entities/enums';
 import { rowIndex } from '../seating/seat-label';
@@ -24,6 +24,12 @@ export class SeatStatusChange {
   @Field(() => ID, { description: 'The session whose seats changed.' })
   sessionId!: string;
 
+  @Field(() => Int, {
+    description:
+      "The session's map version this change made: consecutive for one session, so a gap shows a missed change.",
+  })
+  mapVersion!: number;
+
   @Field(() => ID, { nullable: true, description: 'The reservation that caused the change, if any.' })
   reservationId!: string | null;
 
@@ -46,6 +52,8 @@ export class SeatStatusChange {
       return built;
     }
     const change = new SeatStatusChange();
+    // Events written before map versions existed (in flight across the upgrade) read as 0.
+    change.mapVersion = event.mapVersion ?? 0;
     change.sessionId = event.sessionId;
     change.reservationId = event.reservationId;
     change.changedAt = new Date(event.changedAt);

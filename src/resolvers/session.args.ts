@@ -1,4 +1,4 @@
-import { ArgsType, Field, ID } from 'type-graphql';
+import { ArgsType, Field, ID, Int } from 'type-graphql';
 import { PageArgs } from './page.args';
 import { DateTimeScalar } from '../scalars/date-time.scalar';
 
@@ -24,4 +24,14 @@ export class SessionsArgs extends PageArgs('sessions') {
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Only sessions starting before this time.' })
   to?: Date | null;
+}
+
+@ArgsType()
+export class SeatStatusChangedArgs extends SessionIdArgs {
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Resume: first every change with a higher mapVersion, in order, then live (no gap, no duplicate). Take it from the seat map's mapVersion. RESYNC_REQUIRED when those changes are no longer kept or it is above the current version.",
+  })
+  afterMapVersion?: number | null;
 }

@@ -1,9 +1,11 @@
+import { type GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Args,
   Authorized,
   Ctx,
   FieldResolver,
+  Info,
   Int,
   Mutation,
   Query,
@@ -22,6 +24,7 @@ import { CreateSessionInput } from './create-session.input';
 import { ScheduleSessionInput } from './schedule-session.input';
 import { SessionArgs, SessionIdArgs, SessionsArgs } from './session.args';
 import { SeatView } from './seat.type';
+import { siblingFieldNames } from './sibling-fields';
 
 @Resolver(() => Session)
 export class SessionResolver {
@@ -82,7 +85,23 @@ export class SessionResolver {
 
   @FieldResolver(() => [SeatView], { name: 'seats', description: 'All seats, ordered by row, then number.' })
   async seatsOfSession(@Root() session: Session, @Ctx() { loaders }: Context): Promise<SeatView[]> {
-    return loaders.seatsBySession.load(session.id);
+    // With its map version: `session { mapVersion seats }` is one snapshot.
+    return (await loaders.seatMapBySession.load(session.id)).seats;
+  }
+
+  @FieldResolver(() => Int, {
+    description:
+      "Grows by exactly one with every committed change of the session's seats. Read with `seats` in one request, the two are one snapshot: subscribe to seatStatusChanged(afterMapVersion) from it.",
+  })
+  async mapVersion(
+    @Root() session: Session,
+    @Ctx() { loaders }: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<number> {
+    if (siblingFieldNames(info).has('seats')) {
+      return (await loaders.seatMapBySession.load(session.id)).mapVersion;
+    }
+    return loaders.mapVersionBySession.load(session.id);
   }
 
   @FieldResolver(() => Int, { description: 'Seats that can be reserved now (ended holds count as free).' })

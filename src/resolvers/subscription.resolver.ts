@@ -4,11 +4,11 @@ import { type ReservationUpdate } from '../live/live-pubsub';
 import { type Context, requireViewer } from './context';
 import { Reservation } from '../entities/reservation.entity';
 import { mayRead } from '../booking/reservation-queries';
-import { forbidden, notFound } from '../errors/domain-error';
+import { badUserInput, forbidden, notFound } from '../errors/domain-error';
 import { parseId } from '../infra/uuid';
 import { ReservationIdArgs } from './reservation.args';
 import { SeatStatusChange } from './seat-status-change.type';
-import { SessionIdArgs } from './session.args';
+import { SeatStatusChangedArgs } from './session.args';
 
 type SubscribeData<Args> = SubscribeResolverData<unknown, Args, Context>;
 
@@ -17,16 +17,23 @@ type SubscribeData<Args> = SubscribeResolverData<unknown, Args, Context>;
 export class SubscriptionResolver {
   @Subscription(() => SeatStatusChange, {
     description:
-      "Every committed status change of the session's seats. Apply a seat's change only if its version is newer than yours. No token needed.",
-    subscribe: async ({ args, context }: SubscribeData<SessionIdArgs>) => {
+      "Every committed status change of the session's seats, in mapVersion order (consecutive: a gap means a missed change). Apply a seat's change only if its version is newer than yours. With afterMapVersion, the changes after it first. No token needed.",
+    subscribe: async ({ args, context }: SubscribeData<SeatStatusChangedArgs>) => {
       const sessionId = parseId('sessionId', args.sessionId);
+      const { afterMapVersion } = args;
+      if (afterMapVersion !== undefined && afterMapVersion !== null && afterMapVersion < 0) {
+        throw badUserInput('afterMapVersion', 'afterMapVersion must be 0 or more.');
+      }
       if (!(await context.loaders.sessionById.load(sessionId))) {
         throw notFound('Session', sessionId);
       }
-      return context.live.subscribe('seat-status-changed', sessionId);
+      return context.seatMaps.subscribe(sessionId, afterMapVersion);
     },
   })
-  seatStatusChanged(@Args() _args: SessionIdArgs, @Root() event: SeatStatusChangedEvent): SeatStatusChange {
+  seatStatusChanged(
+    @Args() _args: SeatStatusChangedArgs,
+    @Root() event: SeatStatusChangedEvent,
+  ): SeatStatusChange {
     return SeatStatusChange.fromEvent(event);
   }
 

@@ -75,7 +75,7 @@ describe('subscribed signal', () => {
     if (!(Symbol.asyncIterator in source)) {
       throw new Error('expected a stream');
     }
-    const event = { sessionId: 's1', reservationId: null, seats: [], changedAt: 'now' };
+    const event = { mapVersion: 1, sessionId: 's1', reservationId: null, seats: [], changedAt: 'now' };
     const announced = announceFirstPull(source, () => live.publish('seat-status-changed', 's1', event));
     const first = await announced.next();
     expect(first.value).toEqual({ data: { changes: 1 } });

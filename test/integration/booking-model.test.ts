@@ -361,6 +361,7 @@ async function passTime(real: Real, seconds = HOLD_SECONDS + 1): Promise<void> {
     {
       topic: 'seat.status-changed',
       payload: {
+        mapVersion: 0,
         sessionId: real.sessionId,
         reservationId: null,
         seats: [],

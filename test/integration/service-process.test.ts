@@ -146,6 +146,7 @@ describe('service processes', () => {
           'reservation_seat',
           'sale',
           'seat',
+          'seat_change',
           'session',
         ]);
       } finally {

@@ -5,6 +5,7 @@ import { SeatStatusChange } from '../../src/resolvers/seat-status-change.type';
 describe('SeatStatusChange', () => {
   const event = {
     sessionId: '01a20302-9ae7-7000-ada0-7e24d907b529',
+    mapVersion: 3,
     reservationId: null,
     changedAt: '2030-01-01T20:00:00.000Z',
     seats: [

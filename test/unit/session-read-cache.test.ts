@@ -11,7 +11,13 @@ function operation(query: string) {
 function seatEvent(sessionId: string): BookingEvent {
   return {
     topic: 'seat.status-changed',
-    payload: { sessionId, reservationId: null, seats: [], changedAt: new Date().toISOString() },
+    payload: {
+      mapVersion: 1,
+      sessionId,
+      reservationId: null,
+      seats: [],
+      changedAt: new Date().toISOString(),
+    },
   };
 }
 

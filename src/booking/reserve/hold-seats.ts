@@ -131,7 +131,7 @@ async function holdInTransaction(
   events.record('reservation.created', reservationChanged(reservation, seatIds, databaseNow));
   const change = seatStatusChanged(session.id, reservation.id, outcome.held, databaseNow);
   if (change) {
-    events.record('seat.status-changed', change);
+    events.recordSeatChange(change);
   }
   return { kind: 'held', reservation };
 }
