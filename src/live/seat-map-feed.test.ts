@@ -81,4 +81,22 @@ describe('SeatMapFeed', () => {
     expect(await take(kept, 7)).toEqual([4, 5, 6, 7, 8, 9, 10]);
     await kept.return(undefined);
   });
+
+  it('refuses a version pruned between reading the window and replaying, rather than skip it', async () => {
+    const log = { current: 10, oldestKept: 4 };
+    const racing = store(log);
+    const feed = new SeatMapFeed(
+      createLivePubSub(),
+      () => ({
+        ...racing,
+        replayWindow: async (sessionId) => {
+          const window = await racing.replayWindow(sessionId);
+          log.oldestKept = 6; // the pruner runs right after
+          return window;
+        },
+      }),
+      silent,
+    );
+    await expect(feed.subscribe(SESSION, 3)).rejects.toMatchObject({ code: 'RESYNC_REQUIRED' });
+  });
 });

@@ -184,7 +184,15 @@ export class SeatMapFeed {
     if (afterMapVersion < current && (window?.oldestKept ?? Number.POSITIVE_INFINITY) > afterMapVersion + 1) {
       throw resyncRequired(sessionId, afterMapVersion, current, 'is older than the changes still kept');
     }
-    return afterMapVersion === current ? [] : readAfter(store, sessionId, afterMapVersion);
+    if (afterMapVersion === current) {
+      return [];
+    }
+    const replay = await readAfter(store, sessionId, afterMapVersion);
+    // The pruner may have deleted the next version since the window was read.
+    if (replay[0]?.mapVersion !== afterMapVersion + 1) {
+      throw resyncRequired(sessionId, afterMapVersion, current, 'is older than the changes still kept');
+    }
+    return replay;
   }
 
   private async watch(sessionId: string): Promise<void> {
