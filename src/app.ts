@@ -186,9 +186,10 @@ export async function startApplication(
   const sweeper = new ExpirySweeper(orm, expireOverdueNow, logger);
   const pruner = new RetentionPruner(orm, logger, {
     ...config.retention,
-    onPruned: ({ outboxRows, inboxRows }) => {
+    onPruned: ({ outboxRows, inboxRows, seatChangeRows }) => {
       metrics.prunedRows.inc({ table: 'outbox_event' }, outboxRows);
       metrics.prunedRows.inc({ table: 'consumed_message' }, inboxRows);
+      metrics.prunedRows.inc({ table: 'seat_change' }, seatChangeRows);
     },
   });
   if (runsWorkers) {

@@ -45,7 +45,7 @@ export class Metrics {
 
   readonly prunedRows = new Counter({
     name: 'poltrona_pruned_rows_total',
-    help: 'Rows deleted by the retention pruner, by table (outbox_event, consumed_message).',
+    help: 'Rows deleted by the retention pruner, by table (outbox_event, consumed_message, seat_change).',
     labelNames: ['table'] as const,
     registers: [this.registry],
   });

@@ -103,4 +103,22 @@ describe('SeatMapFeed', () => {
     expect(reads).toBe(1);
     await Promise.all(streams.map((stream) => stream.return(undefined)));
   });
+
+  it('refuses a version pruned between reading the window and replaying, rather than skip it', async () => {
+    const log = { current: 10, oldestKept: 4 };
+    const racing = store(log);
+    const feed = new SeatMapFeed(
+      createLivePubSub(),
+      () => ({
+        ...racing,
+        currentVersions: async (sessionIds) => {
+          const versions = await racing.currentVersions(sessionIds);
+          log.oldestKept = 6; // the pruner runs right after
+          return versions;
+        },
+      }),
+      silent,
+    );
+    await expect(feed.subscribe(SESSION, 3)).rejects.toMatchObject({ code: 'RESYNC_REQUIRED' });
+  });
 });
