@@ -1,5 +1,5 @@
 import { PrimaryKeyProp } from '@mikro-orm/core';
-import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 
 /**
  * The change log of seat maps: each committed seat change of a session, under the session's
@@ -11,7 +11,6 @@ import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorator
  */
 @Entity({ tableName: 'seat_change' })
 @Check({ name: 'seat_change_map_version_check', expression: 'map_version >= 1' })
-@Index({ name: 'seat_change_changed_at_index', properties: ['changedAt'] })
 export class SeatChange {
   [PrimaryKeyProp]?: ['sessionId', 'mapVersion'];
 
