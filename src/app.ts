@@ -57,7 +57,7 @@ export interface Application {
   /** Reused results of public session queries (seat maps). */
   readonly sessionCache: SessionReadCache;
   /**
-   * Says when each websocket subscription is registered with the live pub-sub: tests wait on
+   * Says when each websocket or SSE subscription is registered with the live pub-sub: tests wait on
    * it before committing the events they expect.
    */
   readonly subscriptionSignals: SubscriptionSignals;

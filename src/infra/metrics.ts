@@ -62,6 +62,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly openEventStreams = new Gauge({
+    name: 'poltrona_sse_connections',
+    help: 'Server-Sent Events streams (graphql-sse, one subscription each) currently open in this process.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'poltrona_' });
   }
