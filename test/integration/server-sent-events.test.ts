@@ -87,6 +87,34 @@ describe('subscriptions over Server-Sent Events', () => {
     await watcher.close();
   });
 
+  it('resumes after a map version over SSE, and answers RESYNC_REQUIRED as next + complete', async () => {
+    const session = await createSession(testApp);
+    const user = await testApp.token(uniqueUser());
+    for (const seat of [0, 1, 2]) {
+      await reserveOne(testApp, session, seat, user);
+    }
+    const resume = `subscription ($sessionId: ID!, $after: Int) {
+      seatStatusChanged(sessionId: $sessionId, afterMapVersion: $after) { mapVersion }
+    }`;
+    const resumed = await subscribeOverSse<{ seatStatusChanged: { mapVersion: number } }>(
+      testApp.url,
+      { query: resume, variables: { sessionId: session.id, after: 1 } },
+      { signals: testApp.app.subscriptionSignals },
+    );
+    await reserveOne(testApp, session, 3, user);
+    const seen: number[] = [];
+    while (seen.length < 3) {
+      seen.push((await resumed.next()).data!.seatStatusChanged.mapVersion);
+    }
+    expect(seen).toEqual([2, 3, 4]);
+    await resumed.close();
+    const future = await openEventStream(testApp.url, {
+      query: resume,
+      variables: { sessionId: session.id, after: 99 },
+    });
+    expect(await refusedWith(future)).toMatchObject({ code: 'RESYNC_REQUIRED', mapVersion: 4 });
+  });
+
   it('serves a GET stream, as a browser EventSource sends it', async () => {
     const session = await createSession(testApp);
     const stream = await openEventStream(
