@@ -62,6 +62,12 @@ export function serveWebsocket(httpServer: Server, options: WebsocketTransportOp
     {
       subscribe: async (args: LiveExecutionArgs) => {
         const result = await shared.subscribe(args);
+        const resync = isAsyncGenerator(result) ? undefined : resyncRequiredIn(result.errors);
+        if (resync) {
+          // DESIGN §4.3: a resume that cannot be served ends with an `error` message, which
+          // graphql-ws sends for a stream that throws (a single result would be next + complete).
+          return failingStream(resync);
+        }
         const { sink } = args;
         if (!sink || !isAsyncGenerator(result) || signals.listenerCount('subscribed') === 0) {
           return result;
@@ -120,4 +126,25 @@ export function serveWebsocket(httpServer: Server, options: WebsocketTransportOp
   return async () => {
     await handle.dispose();
   };
+}
+
+/** The RESYNC_REQUIRED among a subscription's subscribe-time errors, if any. */
+function resyncRequiredIn(errors: readonly GraphQLError[] | undefined): DomainError | undefined {
+  const found = errors?.find(
+    (error) =>
+      error.originalError instanceof DomainError && error.originalError.code === ErrorCode.ResyncRequired,
+  );
+  return found?.originalError as DomainError | undefined;
+}
+
+/** A stream whose first pull throws `error`. */
+function failingStream(error: Error): AsyncGenerator<never> {
+  const stream: AsyncGenerator<never> = {
+    next: () => Promise.reject(error),
+    return: async () => ({ done: true, value: undefined as never }),
+    throw: (thrown: unknown) => Promise.reject(thrown),
+    [Symbol.asyncIterator]: () => stream,
+    [Symbol.asyncDispose]: async () => undefined,
+  };
+  return stream;
 }

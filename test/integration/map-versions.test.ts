@@ -108,6 +108,8 @@ describe('map versions and resumable seat maps', () => {
       expect(answer.errors?.[0]).toMatchObject({
         extensions: { code: 'RESYNC_REQUIRED', afterMapVersion: after, mapVersion: 4 },
       });
+      // A graphql-ws `error` message (DESIGN §4.3), not a `next` carrying the error.
+      expect(answer.extensions).toEqual({ message: 'error' });
     }
     const kept = await subscribe<Change>(client, SUBSCRIPTION, { id: session.id, after: 2 });
     expect(await take(kept, 2)).toEqual([3, 4]);

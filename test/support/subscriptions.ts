@@ -92,9 +92,11 @@ export async function subscribe<Data>(
     { query, variables },
     {
       next: push,
+      // Marked, so that a test can tell a graphql-ws `error` message from a `next` with errors.
       error: (error) =>
         push({
           errors: Array.isArray(error) ? error : [{ message: String(error) }],
+          extensions: { message: 'error' },
         } as ExecutionResult<Data>),
       complete: () => {
         markAnswered();
