@@ -12,7 +12,7 @@ import { join } from 'node:path';
  * (`process.execPath`).
  */
 const ROOT = join(__dirname, '..', '..');
-const SCENARIOS = ['reserve', 'best-available', 'stampede', 'seat-map', 'mixed-reads', 'fan-out'];
+const SCENARIOS = ['reserve', 'best-available', 'stampede', 'seat-map', 'mixed-reads', 'fan-out', 'resume'];
 
 const [ref, ...chosen] = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
 const flags = process.argv.slice(2).filter((argument) => argument.startsWith('--'));

@@ -50,7 +50,11 @@ async function main(): Promise<void> {
       20,
       50,
     ).catch(() => null);
-    const seats = [...firstSeats, ...seatsOf(scheduled ?? [])];
+    // And one more phase on a single hot session: its seat changes commit one after the other
+    // where they take the session's next map version.
+    const [hot] = await createSessions(server, 1, SMOKE ? 10 : 50, 50);
+    const scheduledSeats = seatsOf(scheduled ?? []);
+    const seats = [...firstSeats, ...scheduledSeats, ...seatsOf([hot])];
     let limit = firstSeats.length;
     const users = await Promise.all(
       Array.from({ length: Math.ceil(seats.length / 5) + 1 }, (_, index) =>
@@ -136,6 +140,15 @@ async function main(): Promise<void> {
       console.log('reserve on scheduled sessions: this server has none (skipped)');
     }
 
+    // One hot session: every hold of this loop changes the same session's seats.
+    next = firstSeats.length + scheduledSeats.length;
+    limit = seats.length;
+    const onHot = await saturate([server]);
+    console.log(formatSummary(`reserve, ${saturationClients} clients, one session`, onHot.result));
+    console.log(
+      `  server CPU ${onHot.cpuPercent.toFixed(0)} % of a core; ${((onHot.result.throughput / saturated.throughput) * 100).toFixed(0)} % of the many-sessions holds/s (same run)`,
+    );
+
     const baseline = pgbenchBaseline(server.databaseUrl, saturationClients, saturationSeconds);
     console.log(
       `baseline pgbench, ${saturationClients} clients   ${baseline.tps.toFixed(0).padStart(6)} tx/s   p50 ${baseline.p50.toFixed(1)} ms  p99 ${baseline.p99.toFixed(1)} ms`,
@@ -155,6 +168,7 @@ async function main(): Promise<void> {
       saturatedCpu: single.cpuPercent,
       twoProcesses: scaled.result,
       twoProcessesCpu: scaled.cpuPercent,
+      oneSession: onHot.result,
       scheduled: onScheduled?.result ?? null,
       scheduledCpu: onScheduled?.cpuPercent ?? null,
       baseline,

@@ -81,4 +81,26 @@ describe('SeatMapFeed', () => {
     expect(await take(kept, 7)).toEqual([4, 5, 6, 7, 8, 9, 10]);
     await kept.return(undefined);
   });
+
+  it('serves many resumes of one session from one read of the log', async () => {
+    const log = { current: 100, oldestKept: 1 };
+    let reads = 0;
+    const counted = (): SeatChangeStore => {
+      const inner = store(log);
+      return {
+        ...inner,
+        findAfter: (...args) => {
+          reads += 1;
+          return inner.findAfter(...args);
+        },
+      };
+    };
+    const feed = new SeatMapFeed(createLivePubSub(), counted, silent);
+    const streams = await Promise.all(Array.from({ length: 200 }, () => feed.subscribe(SESSION, 0)));
+    for (const stream of streams) {
+      expect(await take(stream, 100)).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
+    }
+    expect(reads).toBe(1);
+    await Promise.all(streams.map((stream) => stream.return(undefined)));
+  });
 });

@@ -22,16 +22,25 @@ export function seatChangeStoreOf(log: SeatChangeLog): SeatChangeStore {
   };
 }
 
-/** A session this process has subscribers of: the last map version it delivered to them. */
+/** A session this process has subscribers of. */
 interface Watch {
   subscribers: number;
+  /** The last map version delivered to its subscribers. */
   last: number;
-  /** Deliveries of this session, one after the other. */
+  /**
+   * The latest changes delivered (or read back from the log), consecutive, ending at `last`
+   * (or empty): resumes are replayed from here, without a statement each.
+   */
+  recent: SeatStatusChangedEvent[];
+  /** Deliveries and log reads of this session, one after the other. */
   chain: Promise<void>;
 }
 
-// Changes read from the log per statement while replaying or filling a gap.
-const REPLAY_PAGE = 500;
+// Changes read from the log per statement while filling a gap or going back for a resume.
+const LOG_PAGE = 500;
+
+/** Most changes kept in memory per session with subscribers (a resume further back reads the log). */
+const MAX_RECENT = 2_000;
 
 /**
  * One process's live seat maps: every committed seat change reaches the subscribers of its
@@ -41,6 +50,10 @@ const REPLAY_PAGE = 500;
  * version it delivered, fills any gap from the change log before delivering a later change,
  * drops what it already delivered, and after each broker (re)connection brings every such
  * session up to its current version ({@link catchUp}).
+ *
+ * Resumes (`afterMapVersion`) replay from the feed's memory of the session's latest changes,
+ * which one log read per session extends back when a resume asks for older ones: a thousand
+ * clients resuming at once cost one statement, not a thousand.
  */
 export class SeatMapFeed {
   private readonly watched = new Map<string, Watch>();
@@ -78,7 +91,7 @@ export class SeatMapFeed {
 
   /**
    * The changes of one session for one subscriber: live from now on, or, with
-   * `afterMapVersion`, every stored change after it in order and then live, with no gap and no
+   * `afterMapVersion`, every change after it in order and then live, with no gap and no
    * duplicate across the hand-over.
    *
    * @throws DomainError RESYNC_REQUIRED when the changes after `afterMapVersion` are no longer
@@ -88,13 +101,33 @@ export class SeatMapFeed {
     sessionId: string,
     afterMapVersion?: number | null,
   ): Promise<AsyncGenerator<SeatStatusChangedEvent>> {
-    await this.watch(sessionId);
+    const watch = await this.watch(sessionId);
+    const resuming = afterMapVersion !== undefined && afterMapVersion !== null;
+    if (resuming) {
+      try {
+        await this.prepareReplay(sessionId, watch, afterMapVersion);
+      } catch (error) {
+        this.unwatch(sessionId);
+        throw error;
+      }
+    }
+    // From here to the pub-sub registration nothing awaits: the replay holds every change up to
+    // `watch.last`, and every later one is published after the registration.
+    const replay = resuming ? watch.recent.filter((change) => change.mapVersion > afterMapVersion) : [];
+    return this.follow(sessionId, replay, resuming ? afterMapVersion : null);
+  }
+
+  private follow(
+    sessionId: string,
+    replay: SeatStatusChangedEvent[],
+    after: number | null,
+  ): AsyncGenerator<SeatStatusChangedEvent> {
     const live = this.pubSub.subscribe('seat-status-changed', sessionId)[Symbol.asyncIterator]();
     const buffered: SeatStatusChangedEvent[] = [];
     // Wakes the subscriber's generator when a change arrives or the stream ends.
-    const signal: { wake: (() => void) | null } = { wake: null };
-    let ended = false;
-    // Pull at once: from here on, changes published for this session wait in `buffered`.
+    const signal: { wake: (() => void) | null; ended: boolean } = { wake: null, ended: false };
+    // Pulled at once (the pub-sub starts listening on the first pull): from here on, changes
+    // published for this session wait in `buffered`.
     const pump = (async () => {
       for (;;) {
         const next = await live.next();
@@ -104,61 +137,34 @@ export class SeatMapFeed {
         buffered.push(next.value);
         signal.wake?.();
       }
-      ended = true;
+      signal.ended = true;
       signal.wake?.();
     })();
     const leave = async () => {
-      ended = true;
+      signal.ended = true;
       signal.wake?.();
       await live.return?.(undefined);
       await pump;
       this.unwatch(sessionId);
     };
-    let last = Number.NEGATIVE_INFINITY;
-    let replay: SeatStatusChangedEvent[] = [];
-    if (afterMapVersion !== undefined && afterMapVersion !== null) {
-      try {
-        replay = await this.replayFrom(sessionId, afterMapVersion);
-      } catch (error) {
-        await leave();
-        throw error;
-      }
-      last = afterMapVersion;
-    }
-    const store = this.store;
     async function* changes(): AsyncGenerator<SeatStatusChangedEvent> {
+      let last = after ?? Number.NEGATIVE_INFINITY;
       try {
-        for (;;) {
-          for (const change of replay) {
-            if (change.mapVersion > last) {
-              last = change.mapVersion;
-              yield change;
-            }
-          }
-          if (replay.length === REPLAY_PAGE) {
-            replay = await readAfter(store(), sessionId, last);
-            continue;
-          }
-          break;
+        for (const change of replay) {
+          last = change.mapVersion;
+          yield change;
         }
-        while (!ended || buffered.length > 0) {
+        while (!signal.ended || buffered.length > 0) {
           const change = buffered.shift();
           if (!change) {
             await new Promise<void>((resolve) => (signal.wake = resolve));
             signal.wake = null;
             continue;
           }
-          if (!change.mapVersion || last === Number.NEGATIVE_INFINITY) {
+          // The feed publishes each version once and in order; an event from before map
+          // versions has none.
+          if (!change.mapVersion || change.mapVersion > last) {
             last = change.mapVersion || last;
-            yield change;
-          } else if (change.mapVersion > last) {
-            // The feed delivers in order; a change beyond the next one means the hand-over
-            // skipped some: they are in the log.
-            for (const missing of await readAfter(store(), sessionId, last, change.mapVersion - last - 1)) {
-              last = missing.mapVersion;
-              yield missing;
-            }
-            last = change.mapVersion;
             yield change;
           }
         }
@@ -170,31 +176,41 @@ export class SeatMapFeed {
   }
 
   /**
-   * The first page of changes after `afterMapVersion`.
+   * Makes the session's memory hold every change after `afterMapVersion`, reading the log back
+   * (once for all the resumes waiting) or forward (when this process lags behind the database).
    *
    * @throws DomainError RESYNC_REQUIRED
    */
-  private async replayFrom(sessionId: string, afterMapVersion: number): Promise<SeatStatusChangedEvent[]> {
-    const store = this.store();
-    const window = await store.replayWindow(sessionId);
-    const current = window?.current ?? 0;
-    if (afterMapVersion > current) {
-      throw resyncRequired(sessionId, afterMapVersion, current, 'is above the current map version');
+  private async prepareReplay(sessionId: string, watch: Watch, afterMapVersion: number): Promise<void> {
+    if (afterMapVersion > watch.last) {
+      // Ahead of what this process delivered: a change in flight, or a version from the future.
+      const window = await this.store().replayWindow(sessionId);
+      const current = window?.current ?? 0;
+      if (afterMapVersion > current) {
+        throw resyncRequired(sessionId, afterMapVersion, current, 'is above the current map version');
+      }
+      this.enqueue(sessionId, watch, () => this.advance(sessionId, watch, current));
+      await watch.chain;
     }
-    if (afterMapVersion < current && (window?.oldestKept ?? Number.POSITIVE_INFINITY) > afterMapVersion + 1) {
-      throw resyncRequired(sessionId, afterMapVersion, current, 'is older than the changes still kept');
+    const oldest = watch.recent.length > 0 ? watch.recent[0].mapVersion : watch.last + 1;
+    if (afterMapVersion + 1 < oldest) {
+      this.enqueue(sessionId, watch, () => this.remember(sessionId, watch, afterMapVersion));
+      await watch.chain;
+      const kept = watch.recent.length > 0 ? watch.recent[0].mapVersion : watch.last + 1;
+      if (afterMapVersion + 1 < kept) {
+        throw resyncRequired(sessionId, afterMapVersion, watch.last, 'is older than the changes still kept');
+      }
     }
-    return afterMapVersion === current ? [] : readAfter(store, sessionId, afterMapVersion);
   }
 
-  private async watch(sessionId: string): Promise<void> {
+  private async watch(sessionId: string): Promise<Watch> {
     const existing = this.watched.get(sessionId);
     if (existing) {
       existing.subscribers += 1;
       await existing.chain;
-      return;
+      return existing;
     }
-    const watch: Watch = { subscribers: 1, last: 0, chain: Promise.resolve() };
+    const watch: Watch = { subscribers: 1, last: 0, recent: [], chain: Promise.resolve() };
     this.watched.set(sessionId, watch);
     // Deliveries wait for the starting point: the version committed when the first subscriber came.
     watch.chain = this.store()
@@ -204,6 +220,7 @@ export class SeatMapFeed {
       })
       .catch((error: unknown) => this.logger.warn({ err: error, sessionId }, 'Could not read a map version'));
     await watch.chain;
+    return watch;
   }
 
   private unwatch(sessionId: string): void {
@@ -217,7 +234,7 @@ export class SeatMapFeed {
     watch.chain = watch.chain
       .then(step)
       .catch((error: unknown) =>
-        this.logger.warn({ err: error, sessionId }, 'Could not fill a gap in a live seat map'),
+        this.logger.warn({ err: error, sessionId }, 'Could not read the seat change log'),
       );
   }
 
@@ -233,19 +250,51 @@ export class SeatMapFeed {
     }
     const missingUntil = event ? until - 1 : until;
     while (watch.last < missingUntil) {
-      const missing = await readAfter(this.store(), sessionId, watch.last, missingUntil - watch.last);
+      const missing = await this.store().findAfter(
+        sessionId,
+        watch.last,
+        Math.min(LOG_PAGE, missingUntil - watch.last),
+      );
       if (missing.length === 0) {
         break;
       }
-      for (const change of missing) {
-        watch.last = change.mapVersion;
-        this.publish(change);
-      }
+      missing.forEach((change) => this.delivered(watch, change));
     }
     if (event && event.mapVersion > watch.last) {
-      watch.last = event.mapVersion;
-      this.publish(event);
+      this.delivered(watch, event);
     }
+  }
+
+  /** Extends the session's memory back to the change after `afterVersion`, as far as the log keeps. */
+  private async remember(sessionId: string, watch: Watch, afterVersion: number): Promise<void> {
+    const until = (watch.recent.length > 0 ? watch.recent[0].mapVersion : watch.last + 1) - 1;
+    const earlier: SeatStatusChangedEvent[] = [];
+    for (let from = afterVersion; from < until;) {
+      const page = await this.store().findAfter(sessionId, from, Math.min(LOG_PAGE, until - from));
+      if (page.length === 0) {
+        break;
+      }
+      earlier.push(...page);
+      from = page[page.length - 1].mapVersion;
+    }
+    // Only a consecutive run that joins the memory: a pruned log leaves the front missing.
+    const joined = earlier.filter((change) => change.mapVersion <= until);
+    if (joined.length > 0 && joined[joined.length - 1].mapVersion === until && isConsecutive(joined)) {
+      watch.recent = [...joined, ...watch.recent];
+    }
+  }
+
+  private delivered(watch: Watch, change: SeatStatusChangedEvent): void {
+    watch.last = change.mapVersion;
+    const previous = watch.recent[watch.recent.length - 1];
+    if (previous && previous.mapVersion !== change.mapVersion - 1) {
+      watch.recent = [];
+    }
+    watch.recent.push(change);
+    if (watch.recent.length > MAX_RECENT) {
+      watch.recent.splice(0, watch.recent.length - MAX_RECENT);
+    }
+    this.publish(change);
   }
 
   private publish(event: SeatStatusChangedEvent): void {
@@ -253,13 +302,10 @@ export class SeatMapFeed {
   }
 }
 
-async function readAfter(
-  store: SeatChangeStore,
-  sessionId: string,
-  afterVersion: number,
-  limit = REPLAY_PAGE,
-): Promise<SeatStatusChangedEvent[]> {
-  return store.findAfter(sessionId, afterVersion, Math.min(limit, REPLAY_PAGE));
+function isConsecutive(changes: readonly SeatStatusChangedEvent[]): boolean {
+  return changes.every(
+    (change, index) => index === 0 || change.mapVersion === changes[index - 1].mapVersion + 1,
+  );
 }
 
 function resyncRequired(

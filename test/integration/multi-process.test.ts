@@ -76,6 +76,45 @@ describe('several processes', () => {
     }
   });
 
+  it('two API processes: subscribers of both resume after a version and see every change once, in order', async () => {
+    const env = testEnvironment({ LOG_LEVEL: 'info' });
+    try {
+      const [first, second] = await Promise.all([
+        start({ ...env, ROLE: 'api' }),
+        start({ ...env, ROLE: 'api' }),
+      ]);
+      const [one, other] = [remoteApp(first.baseUrl), remoteApp(second.baseUrl)];
+      const session = await createSession(one, { rows: 1, seatsPerRow: 10 });
+      const reserveSeat = async (api: typeof one, seat: number) => {
+        const answer = await api.graphql(
+          RESERVE,
+          { input: { sessionId: session.id, seatIds: [session.seats[seat].id] } },
+          await api.token(uniqueUser()),
+        );
+        expect(answer.errors).toBeUndefined();
+      };
+      // Versions 1-3 through one process and the other, before anyone listens.
+      await reserveSeat(one, 0);
+      await reserveSeat(other, 1);
+      await reserveSeat(one, 2);
+      const resume = `subscription ($id: ID!) { seatStatusChanged(sessionId: $id, afterMapVersion: 1) { mapVersion } }`;
+      type Versioned = { seatStatusChanged: { mapVersion: number } };
+      const onFirst = await subscribe<Versioned>(client(first.baseUrl), resume, { id: session.id });
+      const onSecond = await subscribe<Versioned>(client(second.baseUrl), resume, { id: session.id });
+      await reserveSeat(other, 3);
+      await reserveSeat(one, 4);
+      for (const subscription of [onFirst, onSecond]) {
+        const seen: number[] = [];
+        while (seen.length < 4) {
+          seen.push((await subscription.next()).data!.seatStatusChanged.mapVersion);
+        }
+        expect(seen).toEqual([2, 3, 4, 5]);
+      }
+    } finally {
+      await removeTopology(TEST_AMQP_URL, topologyNames(env.AMQP_PREFIX, 30));
+    }
+  });
+
   it('a worker killed mid-message: the message is redelivered and its effect happens once', async () => {
     const env = testEnvironment({ HOLD_SECONDS: '1', LOG_LEVEL: 'info' });
     const names = topologyNames(env.AMQP_PREFIX, 1);
