@@ -6,7 +6,6 @@ export class Migration20261202073341_seat_change_log extends Migration {
 
   override up(): void | Promise<void> {
     this.addSql(`create table "seat_change" ("session_id" uuid not null, "map_version" int not null, "payload" jsonb not null, "changed_at" timestamptz not null, primary key ("session_id", "map_version"));`);
-    this.addSql(`create index "seat_change_changed_at_index" on "seat_change" ("changed_at");`);
 
     this.addSql(`alter table "session" add "map_version" int not null default 0;`);
     this.addSql(`alter table "session" add constraint "session_map_version_check" check (map_version >= 0);`);

@@ -57,7 +57,7 @@ export interface Application {
   /** Reused results of public session queries (seat maps). */
   readonly sessionCache: SessionReadCache;
   /**
-   * Says when each websocket subscription is registered with the live pub-sub: tests wait on
+   * Says when each websocket or SSE subscription is registered with the live pub-sub: tests wait on
    * it before committing the events they expect.
    */
   readonly subscriptionSignals: SubscriptionSignals;
@@ -186,9 +186,10 @@ export async function startApplication(
   const sweeper = new ExpirySweeper(orm, expireOverdueNow, logger);
   const pruner = new RetentionPruner(orm, logger, {
     ...config.retention,
-    onPruned: ({ outboxRows, inboxRows }) => {
+    onPruned: ({ outboxRows, inboxRows, seatChangeRows }) => {
       metrics.prunedRows.inc({ table: 'outbox_event' }, outboxRows);
       metrics.prunedRows.inc({ table: 'consumed_message' }, inboxRows);
+      metrics.prunedRows.inc({ table: 'seat_change' }, seatChangeRows);
     },
   });
   if (runsWorkers) {

@@ -51,6 +51,11 @@ export interface Config {
     readonly outboxHours: number;
     /** Inbox rows (ids of consumed messages): must outlast any redelivery. */
     readonly inboxHours: number;
+    /**
+     * Seat changes, replayable for `afterMapVersion` this long; the newest 10,000 of each
+     * session are kept whatever their age.
+     */
+    readonly seatChangeHours: number;
   };
   readonly booking: {
     readonly holdSeconds: number;
@@ -260,6 +265,7 @@ export function loadConfig(env: Environment = process.env): Config {
     retention: {
       outboxHours: integer(env, 'OUTBOX_RETENTION_HOURS', 24, 1, 24 * 365),
       inboxHours: integer(env, 'INBOX_RETENTION_HOURS', 168, 1, 24 * 365),
+      seatChangeHours: integer(env, 'SEAT_CHANGE_RETENTION_HOURS', 24, 1, 24 * 30),
     },
     booking: booking(env),
     auth: {

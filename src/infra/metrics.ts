@@ -45,7 +45,7 @@ export class Metrics {
 
   readonly prunedRows = new Counter({
     name: 'poltrona_pruned_rows_total',
-    help: 'Rows deleted by the retention pruner, by table (outbox_event, consumed_message).',
+    help: 'Rows deleted by the retention pruner, by table (outbox_event, consumed_message, seat_change).',
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
@@ -59,6 +59,12 @@ export class Metrics {
   readonly openSockets = new Gauge({
     name: 'poltrona_websocket_connections',
     help: 'Websocket connections currently open in this process.',
+    registers: [this.registry],
+  });
+
+  readonly openEventStreams = new Gauge({
+    name: 'poltrona_sse_connections',
+    help: 'Server-Sent Events streams (graphql-sse, one subscription each) currently open in this process.',
     registers: [this.registry],
   });
 

@@ -103,4 +103,94 @@ describe('SeatMapFeed', () => {
     expect(reads).toBe(1);
     await Promise.all(streams.map((stream) => stream.return(undefined)));
   });
+
+  it('refuses a version pruned between reading the window and replaying, rather than skip it', async () => {
+    const log = { current: 10, oldestKept: 4 };
+    const racing = store(log);
+    const feed = new SeatMapFeed(
+      createLivePubSub(),
+      () => ({
+        ...racing,
+        currentVersions: async (sessionIds) => {
+          const versions = await racing.currentVersions(sessionIds);
+          log.oldestKept = 6; // the pruner runs right after
+          return versions;
+        },
+      }),
+      silent,
+    );
+    await expect(feed.subscribe(SESSION, 3)).rejects.toMatchObject({ code: 'RESYNC_REQUIRED' });
+  });
+
+  it('lets a subscriber that leaves before its first change go at once', async () => {
+    const log = { current: 5, oldestKept: 1 };
+    let baselines = 0;
+    const counted = (): SeatChangeStore => ({
+      ...store(log),
+      currentVersions: async (sessionIds) => {
+        baselines += 1;
+        return store(log).currentVersions(sessionIds);
+      },
+    });
+    const feed = new SeatMapFeed(createLivePubSub(), counted, silent);
+    const idle = await feed.subscribe(SESSION, 5);
+    await idle.return(undefined);
+    // The session is no longer watched: the next subscriber reads its starting point again.
+    const next = await feed.subscribe(SESSION);
+    expect(baselines).toBe(2);
+    await next.return(undefined);
+  });
+
+  it('retries a failed read of the log instead of leaving subscribers behind', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const log = { current: 5, oldestKept: 1 };
+      let failures = 1;
+      const flaky = (): SeatChangeStore => ({
+        ...store(log),
+        findAfter: async (...args) => {
+          if (failures > 0) {
+            failures -= 1;
+            throw new Error('pool exhausted');
+          }
+          return store(log).findAfter(...args);
+        },
+      });
+      const feed = new SeatMapFeed(createLivePubSub(), flaky, silent);
+      const stream = await feed.subscribe(SESSION);
+      log.current = 8;
+      feed.deliver(change(8));
+      const first = stream.next();
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect((await first).value.mapVersion).toBe(6);
+      expect(await take(stream, 2)).toEqual([7, 8]);
+      await stream.return(undefined);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('replays a resume from further back than its memory in full, while changes keep coming', async () => {
+    const log = { current: 3_000, oldestKept: 1 };
+    let feed: SeatMapFeed | null = null;
+    let interrupted = false;
+    const busy = (): SeatChangeStore => ({
+      ...store(log),
+      findAfter: async (...args) => {
+        if (!interrupted && feed) {
+          // A live change lands while the log is being read back.
+          interrupted = true;
+          log.current = 3_001;
+          feed.deliver(change(3_001));
+        }
+        return store(log).findAfter(...args);
+      },
+    });
+    feed = new SeatMapFeed(createLivePubSub(), busy, silent);
+    const watcher = await feed.subscribe(SESSION);
+    const resumed = await feed.subscribe(SESSION, 100);
+    const seen = await take(resumed, 2_901);
+    expect(seen).toEqual(Array.from({ length: 2_901 }, (_, index) => 101 + index));
+    await Promise.all([watcher.return(undefined), resumed.return(undefined)]);
+  });
 });

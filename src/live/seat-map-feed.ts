@@ -34,10 +34,15 @@ interface Watch {
   recent: SeatStatusChangedEvent[];
   /** Deliveries and log reads of this session, one after the other. */
   chain: Promise<void>;
+  /** Resumes being prepared: while any is, the memory is not trimmed (they need its front). */
+  resuming: number;
 }
 
 // Changes read from the log per statement while filling a gap or going back for a resume.
 const LOG_PAGE = 500;
+
+// Wait before reading the log again after a failed read.
+const RETRY_MILLISECONDS = 500;
 
 /** Most changes kept in memory per session with subscribers (a resume further back reads the log). */
 const MAX_RECENT = 2_000;
@@ -103,18 +108,23 @@ export class SeatMapFeed {
   ): Promise<AsyncGenerator<SeatStatusChangedEvent>> {
     const watch = await this.watch(sessionId);
     const resuming = afterMapVersion !== undefined && afterMapVersion !== null;
-    if (resuming) {
-      try {
-        await this.prepareReplay(sessionId, watch, afterMapVersion);
-      } catch (error) {
-        this.unwatch(sessionId);
-        throw error;
-      }
+    if (!resuming) {
+      return this.follow(sessionId, [], null);
+    }
+    watch.resuming += 1;
+    try {
+      await this.prepareReplay(sessionId, watch, afterMapVersion);
+    } catch (error) {
+      this.unwatch(sessionId);
+      throw error;
+    } finally {
+      watch.resuming -= 1;
     }
     // From here to the pub-sub registration nothing awaits: the replay holds every change up to
-    // `watch.last`, and every later one is published after the registration.
-    const replay = resuming ? watch.recent.filter((change) => change.mapVersion > afterMapVersion) : [];
-    return this.follow(sessionId, replay, resuming ? afterMapVersion : null);
+    // `watch.last` (the memory was pinned until now), and every later one is published after the
+    // registration.
+    const replay = watch.recent.filter((change) => change.mapVersion > afterMapVersion);
+    return this.follow(sessionId, replay, afterMapVersion);
   }
 
   private follow(
@@ -140,13 +150,15 @@ export class SeatMapFeed {
       signal.ended = true;
       signal.wake?.();
     })();
-    const leave = async () => {
-      signal.ended = true;
-      signal.wake?.();
-      await live.return?.(undefined);
-      await pump;
-      this.unwatch(sessionId);
-    };
+    let left: Promise<void> | null = null;
+    const leave = () =>
+      (left ??= (async () => {
+        signal.ended = true;
+        signal.wake?.();
+        await live.return?.(undefined);
+        await pump;
+        this.unwatch(sessionId);
+      })());
     async function* changes(): AsyncGenerator<SeatStatusChangedEvent> {
       let last = after ?? Number.NEGATIVE_INFINITY;
       try {
@@ -172,7 +184,17 @@ export class SeatMapFeed {
         await leave();
       }
     }
-    return changes();
+    const generator = changes();
+    // return() on a generator waiting for a change only takes effect at its next yield, and on
+    // one that never started skips its `finally`: leave at once either way (a client that
+    // disconnects while its subscription is being set up must not leave a listener behind).
+    const finish = generator.return.bind(generator);
+    generator.return = async (value) => {
+      const finished = finish(value);
+      await leave();
+      return finished;
+    };
+    return generator;
   }
 
   /**
@@ -210,16 +232,22 @@ export class SeatMapFeed {
       await existing.chain;
       return existing;
     }
-    const watch: Watch = { subscribers: 1, last: 0, recent: [], chain: Promise.resolve() };
+    const watch: Watch = { subscribers: 1, last: 0, recent: [], chain: Promise.resolve(), resuming: 0 };
     this.watched.set(sessionId, watch);
     // Deliveries wait for the starting point: the version committed when the first subscriber came.
-    watch.chain = this.store()
+    const baseline = this.store()
       .currentVersions([sessionId])
       .then((versions) => {
         watch.last = Math.max(watch.last, versions.get(sessionId) ?? 0);
-      })
-      .catch((error: unknown) => this.logger.warn({ err: error, sessionId }, 'Could not read a map version'));
-    await watch.chain;
+      });
+    // Without its starting point the feed would take every kept change for new: refuse instead.
+    watch.chain = baseline.catch(() => undefined);
+    try {
+      await baseline;
+    } catch (error) {
+      this.unwatch(sessionId);
+      throw error;
+    }
     return watch;
   }
 
@@ -231,11 +259,16 @@ export class SeatMapFeed {
   }
 
   private enqueue(sessionId: string, watch: Watch, step: () => Promise<void>): void {
-    watch.chain = watch.chain
-      .then(step)
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error, sessionId }, 'Could not read the seat change log'),
-      );
+    watch.chain = watch.chain.then(step).catch((error: unknown) => {
+      this.logger.warn({ err: error, sessionId }, 'Could not read the seat change log; retrying');
+      // Steps are idempotent (they deliver only what lies after the last delivered version):
+      // try again shortly rather than leave the subscribers behind until the next change.
+      setTimeout(() => {
+        if (this.watched.get(sessionId) === watch) {
+          this.enqueue(sessionId, watch, step);
+        }
+      }, RETRY_MILLISECONDS).unref();
+    });
   }
 
   /** Delivers what lies between the last delivered version and `until`, then `event` if it is next. */
@@ -291,7 +324,7 @@ export class SeatMapFeed {
       watch.recent = [];
     }
     watch.recent.push(change);
-    if (watch.recent.length > MAX_RECENT) {
+    if (watch.recent.length > MAX_RECENT && watch.resuming === 0) {
       watch.recent.splice(0, watch.recent.length - MAX_RECENT);
     }
     this.publish(change);

@@ -11,6 +11,7 @@ const schema = buildSchema(`
 const LIMITS = { maxTokens: 1_000, maxSelections: 100, introspection: false };
 const WEBSOCKET: TransportPolicy = { cacheLoaders: false };
 const HTTP: TransportPolicy = { cacheLoaders: true, refuseSubscriptions: 'Use a websocket.' };
+const SSE: TransportPolicy = { cacheLoaders: false, refuseQueriesAndMutations: 'Use HTTP POST.' };
 
 /** A pipeline whose guard and context factory record what they were given. */
 function pipelineWith(refusal?: GraphQLError) {
@@ -61,6 +62,14 @@ describe('selectOperation', () => {
     const ambiguous = selectOperation(getOperationAST(document), undefined, WEBSOCKET) as GraphQLError;
     expect(ambiguous.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'operationName' });
   });
+
+  it('refuses queries and mutations where the transport serves only subscriptions', () => {
+    const document = parse('subscription S { ticks } query Q { hello(name: "x") }');
+    expect(selectOperation(getOperationAST(document, 'S'), 'S', SSE)).toMatchObject({ name: { value: 'S' } });
+    const refused = selectOperation(getOperationAST(document, 'Q'), 'Q', SSE) as GraphQLError;
+    expect(refused.message).toBe('Use HTTP POST.');
+    expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'query' });
+  });
 });
 
 describe('operation pipeline', () => {
@@ -81,6 +90,9 @@ describe('operation pipeline', () => {
     );
     expect(codes(variables.errors)).toEqual(['BAD_USER_INPUT']);
     expect(codes((await pipeline.prepare(request('subscription { ticks }'), HTTP)).errors)).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(codes((await pipeline.prepare(request('{ hello(name: "x") }'), SSE)).errors)).toEqual([
       'BAD_USER_INPUT',
     ]);
     expect(guarded).toEqual([]);

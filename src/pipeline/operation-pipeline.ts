@@ -12,7 +12,7 @@ import { ErrorCode } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
 import { type RequestGuard } from '../security/request-guard';
 import { type DocumentLimits, parseDocument, validateDocument, validationRules } from './document';
-import { operationNotFound, subscriptionNotServed, withCode } from './refusals';
+import { operationNotFound, operationTypeNotServed, subscriptionNotServed, withCode } from './refusals';
 
 /** What a transport can serve, which the pipeline enforces the same way for all of them. */
 export interface TransportPolicy {
@@ -21,6 +21,11 @@ export interface TransportPolicy {
    * with this message, which says where to subscribe instead.
    */
   readonly refuseSubscriptions?: string;
+  /**
+   * Set when this transport serves only subscriptions (Server-Sent Events): queries and
+   * mutations are refused with this message, which says where to send them instead.
+   */
+  readonly refuseQueriesAndMutations?: string;
   /** DataLoader memo: on for one-shot requests, off for long-lived subscriptions. */
   readonly cacheLoaders: boolean;
 }
@@ -110,6 +115,9 @@ export function selectOperation(
   }
   if (operation.operation === 'subscription' && policy.refuseSubscriptions !== undefined) {
     return subscriptionNotServed(policy.refuseSubscriptions);
+  }
+  if (operation.operation !== 'subscription' && policy.refuseQueriesAndMutations !== undefined) {
+    return operationTypeNotServed(policy.refuseQueriesAndMutations);
   }
   return operation;
 }

@@ -32,3 +32,8 @@ export function operationNotFound(operationName: string | null | undefined): Gra
 export function subscriptionNotServed(message: string): GraphQLError {
   return requestRefusal(new DomainError(ErrorCode.BadUserInput, message, { field: 'query' }));
 }
+
+/** The refusal of a query or mutation by a transport that serves only subscriptions; `message` says where to go. */
+export function operationTypeNotServed(message: string): GraphQLError {
+  return requestRefusal(new DomainError(ErrorCode.BadUserInput, message, { field: 'query' }));
+}

@@ -9,6 +9,13 @@ export interface SeatChangeEntry {
   readonly changedAt: Date;
 }
 
+/**
+ * The newest changes of each session the log always keeps, whatever their age: a client that
+ * fell that many versions behind can still resume (`SEAT_CHANGE_RETENTION_HOURS` bounds the
+ * rest).
+ */
+export const SEAT_CHANGES_KEPT_PER_SESSION = 10_000;
+
 /** What a session's log can replay: everything after `oldestKept - 1`, up to `current`. */
 export interface ReplayWindow {
   /** The session's map version now (0: never changed). */
@@ -16,6 +23,31 @@ export interface ReplayWindow {
   /** The oldest version still kept; null when none is (nothing changed, or all pruned). */
   readonly oldestKept: number | null;
 }
+
+// Only sessions beyond `keepPerSession` versions can have anything to delete (a filter on the
+// session table, one row per screening). For each, through the primary key: its oldest version,
+// then at most `limit` versions from there (kept versions have no gap, so that range holds the
+// `limit` oldest) that are not among the newest `keepPerSession`, up to the first recent one.
+// Every read is bounded by `limit`, whatever the length of the session's log. No
+// `skip locked`: skipping a row another pruner is deleting could delete the versions after it
+// while that pruner rolls back, leaving a hole; concurrent pruners wait, and what they find
+// deleted they leave.
+const PRUNE_SEAT_CHANGES = `delete from seat_change where (session_id, map_version) in (
+  select s.id, prunable.map_version
+    from session s
+   cross join lateral (select min(map_version) as version from seat_change where session_id = s.id) oldest
+   cross join lateral (
+     select first_rows.map_version
+       from (select map_version,
+                    bool_and(changed_at < now() - make_interval(hours => ?))
+                      over (order by map_version) as old_so_far
+               from seat_change
+              where session_id = s.id
+                and map_version between oldest.version
+                                    and least(oldest.version + ? - 1, s.map_version - ?)) first_rows
+      where first_rows.old_so_far) prunable
+   where s.map_version > ?
+   limit ?)`;
 
 /**
  * The seat-map change log (`seat_change`) and the sessions' map versions, bound to one entity
@@ -68,6 +100,25 @@ export class SeatChangeLog {
       [sessionId],
     );
     return rows.length === 0 ? null : { current: rows[0].current, oldestKept: rows[0].oldest_kept };
+  }
+
+  /**
+   * Deletes, in one statement, at most `limit` changes older than `retentionHours` (by the
+   * database clock, which wrote `changed_at`) that are not among the `keepPerSession` newest of
+   * their session; returns how many it deleted (fewer than `limit`: nothing more to delete now).
+   *
+   * Only the oldest versions of a session are ever deleted, so what remains of a session is
+   * always one unbroken run of versions up to its current one (what `afterMapVersion` replays
+   * need): a session's versions go up to its first one that is still recent, however old the
+   * later ones.
+   */
+  async pruneOlderThan(retentionHours: number, keepPerSession: number, limit: number): Promise<number> {
+    const { affectedRows } = await this.em.execute<{ affectedRows: number }>(
+      PRUNE_SEAT_CHANGES,
+      [retentionHours, limit, keepPerSession, keepPerSession, limit],
+      'run',
+    );
+    return affectedRows;
   }
 
   /** The map version of each of the given sessions now. */

@@ -91,7 +91,7 @@ export class SessionResolver {
 
   @FieldResolver(() => Int, {
     description:
-      "Grows by exactly one with every committed change of the session's seats. Read with `seats` in one request, the two are one snapshot: subscribe to seatStatusChanged(afterMapVersion) from it.",
+      "Grows by exactly one with every committed change of the session's seats. Selected beside `seats` (in the same selection), the two are one snapshot: subscribe to seatStatusChanged(afterMapVersion) from it.",
   })
   async mapVersion(
     @Root() session: Session,

@@ -27,7 +27,7 @@ export interface GraphQLEndpointParts {
 
 /**
  * The GraphQL endpoint of an API process: one operation pipeline (limits, rate budget,
- * context) for both transports, the response cache for HTTP, and the dev token issuer of the
+ * context) for every transport, the response cache for HTTP, and the dev token issuer of the
  * demo page when the dev key is in use.
  */
 export function assembleGraphQLEndpoint(parts: GraphQLEndpointParts): GraphQLEndpointOptions {

@@ -9,6 +9,7 @@ import { createErrorFormatter } from '../errors/graphql-error-formatter';
 import { type TokenVerifier } from '../infra/auth';
 import { type Logger } from '../infra/logger';
 import { type Metrics } from '../infra/metrics';
+import { ConnectionCounter } from '../security/connection-limits';
 import { mountGraphQLIde } from '../web/graphql-ide';
 import { mountDemoPages } from '../web/demo-pages';
 import { type DevTokenIssuer } from '../web/dev-token-route';
@@ -16,10 +17,13 @@ import { type DependencyHealth, mountHealthRoutes } from './health-routes';
 import { type GraphQLServing, mountHttpTransport } from './http';
 import { notFound, unexpectedErrors } from './http-refusals';
 import { operationLogPlugin } from './operation-log-plugin';
+import { mountServerSentEvents } from './server-sent-events';
 import { type SubscriptionSignals } from './subscription-signals';
 import { serveWebsocket } from './websocket';
 
 export const GRAPHQL_PATH = '/graphql';
+/** Subscriptions over Server-Sent Events (graphql-sse, distinct connections mode). */
+export const SSE_PATH = `${GRAPHQL_PATH}/stream`;
 
 /** The response cache as the HTTP transport uses it: an Apollo plugin and a serialiser. */
 export interface HttpResponseCache {
@@ -27,14 +31,14 @@ export interface HttpResponseCache {
   readonly stringifyResult: (value: FormattedExecutionResult) => string;
 }
 
-/** GraphQL over HTTP and websocket: one pipeline, two thin transports. */
+/** GraphQL over HTTP, websocket and Server-Sent Events: one pipeline, three thin transports. */
 export interface GraphQLEndpointOptions extends GraphQLServing {
   readonly verifyToken: TokenVerifier;
-  /** Caps on websocket connections per client and subscriptions per connection. */
+  /** Caps on websocket and SSE connections per client and subscriptions per connection. */
   readonly websocket: Config['websocket'];
   /** Serves repeated public session queries (seat maps) without executing them. */
   readonly responseCache: HttpResponseCache;
-  /** Told when each websocket subscription is registered (tests wait on it). */
+  /** Told when each websocket or SSE subscription is registered (tests wait on it). */
   readonly subscriptionSignals: SubscriptionSignals;
   /** With the dev key only: lets the demo page mint tokens. */
   readonly issueDevToken?: DevTokenIssuer;
@@ -48,11 +52,11 @@ export interface HttpServerOptions {
   readonly graphql?: GraphQLEndpointOptions;
 }
 
-/** The HTTP side of a process: health endpoints and, unless a worker, GraphQL over HTTP and websocket. */
+/** The HTTP side of a process: health endpoints and, unless a worker, GraphQL over HTTP, websocket and SSE. */
 export interface HttpServer {
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(port: number): Promise<number>;
-  /** Stops accepting, drains in-flight requests and closes websockets. */
+  /** Stops accepting, drains in-flight requests and closes websockets and event streams. */
   close(): Promise<void>;
 }
 
@@ -75,6 +79,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       mountGraphQLIde(app, GRAPHQL_PATH);
       mountDemoPages(app, endpoint.issueDevToken);
     }
+    // One budget of long-lived connections per client, whichever transport they use.
+    const connectionCounter = new ConnectionCounter(endpoint.websocket.maxConnectionsPerClient);
     const disposeWebsocket = serveWebsocket(httpServer, {
       path: GRAPHQL_PATH,
       pipeline: endpoint.pipeline,
@@ -83,6 +89,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       corsOrigins: endpoint.corsOrigins,
       maxPayloadBytes: endpoint.limits.maxBodyBytes,
       websocket: endpoint.websocket,
+      connectionCounter,
+      formatError,
+      signals: endpoint.subscriptionSignals,
+      logger,
+      metrics,
+    });
+    // Before the HTTP transport, whose middlewares (request timeout) would take any path under /graphql.
+    const disposeEventStreams = mountServerSentEvents(app, {
+      path: SSE_PATH,
+      graphqlPath: GRAPHQL_PATH,
+      pipeline: endpoint.pipeline,
+      clientAddress: endpoint.clientAddress,
+      corsOrigins: endpoint.corsOrigins,
+      maxBodyBytes: endpoint.limits.maxBodyBytes,
+      connections: connectionCounter,
+      maxConnectionsPerClient: endpoint.websocket.maxConnectionsPerClient,
       formatError,
       signals: endpoint.subscriptionSignals,
       logger,
@@ -99,7 +121,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       formatError,
       stringifyResult: endpoint.responseCache.stringifyResult,
       plugins: [operationLogPlugin(endpoint.schema, logger, metrics), endpoint.responseCache.plugin],
-      drain: disposeWebsocket,
+      ssePath: SSE_PATH,
+      // Event streams are requests that never finish by themselves: they must end for the drain to.
+      drain: async () => {
+        await Promise.all([disposeWebsocket(), disposeEventStreams()]);
+      },
     });
   }
   app.use(notFound);
@@ -116,7 +142,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }),
     close: async () => {
       if (apollo) {
-        // Drains HTTP requests and disposes websockets (plugins above).
+        // Drains HTTP requests and disposes websockets and event streams (plugins above).
         await apollo.stop();
       } else {
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));

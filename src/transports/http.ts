@@ -32,13 +32,15 @@ export interface GraphQLServing {
 /** What GraphQL over HTTP needs. */
 export interface HttpTransportOptions extends GraphQLServing {
   readonly path: string;
+  /** Where subscriptions are also served over Server-Sent Events, named when one is sent here. */
+  readonly ssePath?: string;
   /** The one formatter of the service (see `createErrorFormatter`). */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Apollo's `stringifyResult` (the response cache writes a stored result's JSON once). */
   readonly stringifyResult: (value: FormattedExecutionResult) => string;
   /** Plugins of this deployment (operation log, response cache), before the pipeline's admission. */
   readonly plugins: readonly ApolloServerPlugin<Context>[];
-  /** Called when Apollo drains (the websocket transport's disposer). */
+  /** Called when Apollo drains (the websocket and SSE transports' disposers). */
   readonly drain: () => Promise<void>;
 }
 
@@ -90,7 +92,9 @@ export async function mountHttpTransport(
   options: HttpTransportOptions,
 ): Promise<ApolloServer<Context>> {
   const policy: TransportPolicy = {
-    refuseSubscriptions: `Subscriptions are not served over HTTP POST: use a websocket (graphql-transport-ws) on ${options.path}.`,
+    refuseSubscriptions: `Subscriptions are not served over HTTP POST: use a websocket (graphql-transport-ws) on ${options.path}${
+      options.ssePath ? ` or Server-Sent Events (graphql-sse) on ${options.ssePath}` : ''
+    }.`,
     cacheLoaders: true,
   };
   const apollo = new ApolloServer<Context>({

@@ -20,6 +20,8 @@ export interface WebsocketConnectionOptions {
   readonly clientAddress: ClientAddressResolver;
   readonly verifyToken: TokenVerifier;
   readonly websocket: Config['websocket'];
+  /** Open connections per client, when shared with another transport (SSE): one cap counts both. */
+  readonly connectionCounter?: ConnectionCounter;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -50,7 +52,8 @@ export function openWebsocketConnections(
   options: WebsocketConnectionOptions,
 ): WebsocketConnections {
   const { logger, metrics } = options;
-  const connections = new ConnectionCounter(options.websocket.maxConnectionsPerClient);
+  const connections =
+    options.connectionCounter ?? new ConnectionCounter(options.websocket.maxConnectionsPerClient);
   const addressKey = (request: IncomingMessage) => `ip:${options.clientAddress(request)}`;
   const server = new WebSocketServer({
     server: httpServer,

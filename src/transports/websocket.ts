@@ -11,6 +11,7 @@ import { type Metrics } from '../infra/metrics';
 import { isAsyncGenerator, type LiveExecutionArgs, SharedSubscriptions } from '../live/shared-subscriptions';
 import { type OperationPipeline, type TransportPolicy } from '../pipeline/operation-pipeline';
 import { type ClientAddressResolver } from '../security/client-address';
+import { type ConnectionCounter } from '../security/connection-limits';
 import { socketSink } from './socket-sink';
 import { announceFirstPull, type SubscriptionSignals } from './subscription-signals';
 import { openWebsocketConnections } from './websocket-connections';
@@ -24,6 +25,8 @@ export interface WebsocketTransportOptions {
   readonly corsOrigins: readonly string[];
   readonly maxPayloadBytes: number;
   readonly websocket: Config['websocket'];
+  /** Open connections per client, when shared with the SSE transport: one cap counts both. */
+  readonly connectionCounter?: ConnectionCounter;
   /** The one formatter of the service (see `createErrorFormatter`). */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Told when each subscription is registered (tests wait on it). */

@@ -41,6 +41,7 @@ describe('logs and metrics', () => {
       'poltrona_consumer_message_age_seconds',
       'poltrona_active_subscriptions ',
       'poltrona_websocket_connections ',
+      'poltrona_sse_connections ',
       'poltrona_database_pool_used ',
       'poltrona_dependency_up{dependency="postgres"} 1',
       'poltrona_dependency_up{dependency="redis"} 1',

@@ -78,17 +78,19 @@ describe('retention pruning of the outbox and the inbox', () => {
     const pruner = new RetentionPruner(orm, createLogger('silent'), {
       outboxHours: OUTBOX_HOURS,
       inboxHours: INBOX_HOURS,
+      seatChangeHours: 24,
       batchSize: 10,
       pauseMilliseconds: 1,
       onPruned: (outcome) => reported.push(outcome),
     });
-    // 25 outbox rows: 10 + 10 + 5; 23 inbox rows: 10 + 10 + 3.
-    expect(await pruner.prune()).toEqual({ outboxRows: 25, inboxRows: 23, batches: 6 });
-    expect(reported).toEqual([{ outboxRows: 25, inboxRows: 23, batches: 6 }]);
+    // 25 outbox rows: 10 + 10 + 5; 23 inbox rows: 10 + 10 + 3; no seat change: 0.
+    const outcome = { outboxRows: 25, inboxRows: 23, seatChangeRows: 0, batches: 7 };
+    expect(await pruner.prune()).toEqual(outcome);
+    expect(reported).toEqual([outcome]);
     expect(await remainingOutboxIds()).toEqual([...recent, ...unpublished].sort());
     expect(await remainingInboxIds()).toEqual([...fresh].sort());
     // Nothing left to do: one short batch per table.
-    expect(await pruner.prune()).toEqual({ outboxRows: 0, inboxRows: 0, batches: 2 });
+    expect(await pruner.prune()).toEqual({ outboxRows: 0, inboxRows: 0, seatChangeRows: 0, batches: 3 });
   });
 
   it('finds old rows through indexes rather than by scanning the tables', async () => {
@@ -121,11 +123,12 @@ describe('retention pruning of the outbox and the inbox', () => {
     const pruner = new RetentionPruner(orm, logger, {
       outboxHours: OUTBOX_HOURS,
       inboxHours: INBOX_HOURS,
+      seatChangeHours: 24,
       periodMilliseconds: 50,
     });
     pruner.start();
     try {
-      expect(await firstPrune).toEqual({ outboxRows: 3, inboxRows: 0, batches: 2 });
+      expect(await firstPrune).toEqual({ outboxRows: 3, inboxRows: 0, seatChangeRows: 0, batches: 3 });
     } finally {
       await pruner.stop();
     }

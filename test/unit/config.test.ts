@@ -40,9 +40,16 @@ describe('configuration', () => {
     ['OUTBOX_CONFIRM_TIMEOUT_MS', 'soon'],
     ['OUTBOX_RETENTION_HOURS', '0'],
     ['INBOX_RETENTION_HOURS', '-5'],
+    ['SEAT_CHANGE_RETENTION_HOURS', '0'],
+    ['SEAT_CHANGE_RETENTION_HOURS', '721'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('keeps seat changes SEAT_CHANGE_RETENTION_HOURS, 24 by default, up to 30 days', () => {
+    expect(loadConfig({}).retention).toEqual({ outboxHours: 24, inboxHours: 168, seatChangeHours: 24 });
+    expect(loadConfig({ SEAT_CHANGE_RETENTION_HOURS: '720' }).retention.seatChangeHours).toBe(720);
   });
 
   it('caps holds at HOLD_MAX_SECONDS, never below HOLD_SECONDS', () => {
