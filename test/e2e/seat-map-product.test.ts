@@ -421,8 +421,8 @@ describe('seat-map product page in Chromium', () => {
   /**
    * What a page asks the API over HTTP and subscribes to, as the tests check it: how many times
    * it read the seats (`session { … seats … }`), the `afterMapVersion` of each seat-map
-   * subscription it sent (over graphql-ws frames or Server-Sent Events requests), and how many
-   * websockets it opened.
+   * subscription the server received (graphql-ws frames sent, Server-Sent Events requests
+   * answered), and how many websockets it opened.
    */
   function watchTraffic(page: Page): { mapReads: number; resumedAfter: unknown[]; websockets: number } {
     const traffic = { mapReads: 0, resumedAfter: [] as unknown[], websockets: 0 };
@@ -433,13 +433,20 @@ describe('seat-map product page in Chromium', () => {
       }
     };
     page.on('request', (request) => {
-      const path = new URL(request.url()).pathname;
       const body = request.postData() ?? '';
-      if (request.method() === 'POST' && path === '/graphql' && /\bseats\s*\{/.test(body)) {
+      if (
+        request.method() === 'POST' &&
+        new URL(request.url()).pathname === '/graphql' &&
+        /\bseats\s*\{/.test(body)
+      ) {
         traffic.mapReads += 1;
       }
-      if (request.method() === 'POST' && path === '/graphql/stream') {
-        subscribedAfter(JSON.parse(body));
+    });
+    // Streams the server answered (attempts while the network is down never reach it).
+    page.on('response', (response) => {
+      const request = response.request();
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql/stream') {
+        subscribedAfter(JSON.parse(request.postData() ?? '{}'));
       }
     });
     page.on('websocket', (socket) => {
@@ -598,6 +605,53 @@ describe('seat-map product page in Chromium', () => {
 
   it('reads the map again when the server cannot resume (RESYNC_REQUIRED), then goes on live', async () => {
     await readsAgainWhenTheServerCannotResume('ws');
+  });
+
+  it('?transport=sse: the same over Server-Sent Events, resumed after a dropped stream, with no websocket', async () => {
+    await resumesAfterADrop('sse');
+  });
+
+  it('?transport=sse: RESYNC_REQUIRED (a next carrying the error, then complete) reads the map again', async () => {
+    await readsAgainWhenTheServerCannotResume('sse');
+  });
+
+  it('?transport=sse: a hold is followed over Server-Sent Events too, with its token in the Authorization header', async () => {
+    const session = await scheduleSession({ layout: CHOOSING_LAYOUT });
+    const page = await browser.newPage();
+    const traffic = watchTraffic(page);
+    const streams: { query: string; authorization: string | undefined }[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/graphql/stream') {
+        const body = JSON.parse(request.postData() ?? '{}') as { query: string };
+        streams.push({ query: body.query, authorization: request.headers().authorization });
+      }
+    });
+    await page.goto(`${base}/demo/sessions/${session.id}?transport=sse`);
+    await upToDate(page, 0);
+    await useUser(page, 'ivy');
+    await askBestSeats(page, { quantity: 2 });
+    await page.waitForSelector('#status[data-status="PENDING"]');
+    await upToDate(page, 1);
+    const reserved = await shownExpiresAt(page);
+
+    // Extended from another tab: reservationUpdated, over the page's event stream, moves the end.
+    const { myReservations } = await graphql<{ myReservations: { id: string }[] }>(
+      '{ myReservations { id } }',
+      {},
+      await devToken('ivy'),
+    );
+    const { extendReservation } = await graphql<{ extendReservation: { expiresAt: string } }>(
+      'mutation ($id: ID!) { extendReservation(reservationId: $id) { expiresAt } }',
+      { id: myReservations[0].id },
+      await devToken('ivy'),
+    );
+    expect(await expiresAtMovesPast(page, reserved)).toBe(Date.parse(extendReservation.expiresAt));
+    const watch = streams.find((stream) => stream.query.includes('reservationUpdated'));
+    expect(watch?.authorization).toMatch(/^Bearer ey/);
+    expect(
+      streams.find((stream) => stream.query.includes('seatStatusChanged'))?.authorization,
+    ).toBeUndefined();
+    expect(traffic.websockets).toBe(0);
   });
 
   it("mints dev tokens only for this service's pages, with well-formed requests", async () => {
