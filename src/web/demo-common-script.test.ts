@@ -8,11 +8,25 @@ interface DemoHelpers {
   describeSocketClose(event: unknown): string;
   tokenSubject(token: string): { userId: string; admin: boolean } | null;
   GraphQLProblem: new (kind: string, status: number, errors: unknown[]) => unknown;
+  eventStreamParser(): { push(text: string): { event: string; data: string }[] };
+  subscribeOverEventStream(url: string, request: Record<string, unknown>, sink: EventStreamSink): () => void;
+  isFatalSocketClose(code: number): boolean;
+  liveEnding(problem: unknown): 'resync' | 'retry' | 'stop';
+}
+
+interface EventStreamSink {
+  open(): void;
+  next(result: unknown): void;
+  end(problem: unknown): void;
 }
 
 // The script as a browser runs it, in a context with no DOM: loading it must not touch one.
-function loadHelpers(): DemoHelpers {
-  return runInNewContext(`${DEMO_COMMON_SCRIPT}\nPoltronaDemo;`, { atob, setTimeout }) as DemoHelpers;
+function loadHelpers(globals: Record<string, unknown> = {}): DemoHelpers {
+  return runInNewContext(`${DEMO_COMMON_SCRIPT}\nPoltronaDemo;`, {
+    atob,
+    setTimeout,
+    ...globals,
+  }) as DemoHelpers;
 }
 
 const labels: Record<string, string> = { 'id-c7': 'C7', 'id-c8': 'C8' };
@@ -148,5 +162,161 @@ describe('demo page helpers (browser script)', () => {
     const payload = Buffer.from(JSON.stringify({ sub: 'zoë', roles: ['admin'] })).toString('base64url');
     expect(demo.tokenSubject(`header.${payload}.signature`)).toEqual({ userId: 'zoë', admin: true });
     expect(demo.tokenSubject('not a token')).toBeNull();
+  });
+
+  it('parses an event stream however it is cut into chunks', () => {
+    const stream =
+      ': keep-alive\r\n\r\nevent: next\r\ndata: {"data":{"a":1}}\r\n\r\n' +
+      'event: next\ndata: {"data":\ndata: {"b":2}}\n\nevent: complete\ndata:\n\n';
+    const expected = [
+      { event: 'next', data: '{"data":{"a":1}}' },
+      { event: 'next', data: '{"data":\n{"b":2}}' },
+      { event: 'complete', data: '' },
+    ];
+    for (const size of [1, 2, 3, 7, stream.length]) {
+      const parser = demo.eventStreamParser();
+      const events = [];
+      for (let at = 0; at < stream.length; at += size) {
+        events.push(...parser.push(stream.slice(at, at + size)));
+      }
+      expect(JSON.parse(JSON.stringify(events))).toEqual(expected);
+    }
+    // An event the stream never finished is not one.
+    expect(demo.eventStreamParser().push('event: next\ndata: {}\n')).toHaveLength(0);
+  });
+
+  /** subscribeOverEventStream against a fake fetch that answers with `chunks`, as a stream. */
+  async function overEventStream(
+    answer: { status?: number; type?: string; chunks?: string[]; later?: string[]; body?: string },
+    until: 'end' | 'next' = 'end',
+  ): Promise<{ calls: string[]; request: { url: string; init: RequestInit } | null; stop: () => void }> {
+    const calls: string[] = [];
+    let request: { url: string; init: RequestInit } | null = null;
+    const fetch = (url: string, init: RequestInit) => {
+      request = { url, init };
+      const encoder = new TextEncoder();
+      const body =
+        answer.body ??
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const chunk of answer.chunks ?? []) {
+              controller.enqueue(encoder.encode(chunk));
+            }
+            // Chunks that come later (when the test has had its say), then the end.
+            setTimeout(() => {
+              for (const chunk of answer.later ?? []) {
+                controller.enqueue(encoder.encode(chunk));
+              }
+              controller.close();
+            }, 10);
+          },
+        });
+      return Promise.resolve(
+        new Response(body, {
+          status: answer.status ?? 200,
+          headers: { 'content-type': answer.type ?? 'text/event-stream; charset=utf-8' },
+        }),
+      );
+    };
+    const streaming = loadHelpers({ fetch, AbortController, TextDecoder });
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const stop = streaming.subscribeOverEventStream(
+      '/graphql/stream',
+      { query: 'subscription { x }', variables: { after: 3 }, authorization: 'Bearer t' },
+      {
+        open: () => calls.push('open'),
+        next: (result) => {
+          calls.push(`next ${JSON.stringify(result)}`);
+          if (until === 'next') {
+            done();
+          }
+        },
+        end: (problem) => {
+          calls.push(`end ${JSON.stringify(problem)}`);
+          done();
+        },
+      },
+    );
+    await finished;
+    return { calls, request, stop };
+  }
+
+  it('follows a subscription over Server-Sent Events: the request, results, errors and drops', async () => {
+    const live = await overEventStream({
+      chunks: [
+        'event: next\ndata: {"data":{"x":1}}\n\n',
+        'event: ne',
+        'xt\ndata: {"data":{"x":2}}\n\n',
+        'event: complete\ndata:\n\n',
+      ],
+    });
+    expect(live.calls).toEqual(['open', 'next {"data":{"x":1}}', 'next {"data":{"x":2}}', 'end null']);
+    expect(live.request?.url).toBe('/graphql/stream');
+    expect(live.request?.init).toMatchObject({
+      method: 'POST',
+      headers: { accept: 'text/event-stream', authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: '{"query":"subscription { x }","variables":{"after":3}}',
+    });
+
+    // RESYNC_REQUIRED: a next carrying the error, then complete: it ends with the errors.
+    const refused = await overEventStream({
+      chunks: [
+        'event: next\ndata: {"errors":[{"message":"m","extensions":{"code":"RESYNC_REQUIRED"}}]}\n\nevent: complete\ndata:\n\n',
+      ],
+    });
+    expect(refused.calls).toEqual(['open', 'end [{"message":"m","extensions":{"code":"RESYNC_REQUIRED"}}]']);
+
+    // Cut off without complete: a network problem, to retry.
+    const cut = await overEventStream({
+      chunks: ['event: next\ndata: {"data":{"x":1}}\n\nevent: next\ndata: {'],
+    });
+    expect(cut.calls).toEqual([
+      'open',
+      'next {"data":{"x":1}}',
+      'end {"name":"GraphQLProblem","kind":"network","status":0,"errors":[],"code":"","message":"GraphQL request failed (network)"}',
+    ]);
+
+    // Refused before streaming (a JSON answer): its errors, or the HTTP status.
+    const limited = await overEventStream({
+      status: 429,
+      type: 'application/json',
+      body: '{"errors":[{"message":"m","extensions":{"code":"RATE_LIMITED"}}]}',
+    });
+    expect(limited.calls).toEqual(['end [{"message":"m","extensions":{"code":"RATE_LIMITED"}}]']);
+    const broken = await overEventStream({ status: 502, type: 'text/html', body: '<h1>Bad gateway</h1>' });
+    expect(broken.calls).toEqual([expect.stringMatching(/^end .*"kind":"http","status":502/)]);
+  });
+
+  it('stops following a stream when asked, and says nothing more', async () => {
+    const followed = await overEventStream(
+      {
+        chunks: ['event: next\ndata: {"data":{"x":1}}\n\n'],
+        later: ['event: next\ndata: {"data":{"x":2}}\n\n'],
+      },
+      'next',
+    );
+    followed.stop();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(followed.calls).toEqual(['open', 'next {"data":{"x":1}}']);
+  });
+
+  it('decides what a live subscription that ended needs: resync, retry or stop', () => {
+    const errors = (...codes: string[]) => codes.map((code) => ({ message: 'm', extensions: { code } }));
+    expect(demo.liveEnding(errors('RESYNC_REQUIRED'))).toBe('resync');
+    expect(demo.liveEnding(errors('RATE_LIMITED'))).toBe('retry');
+    expect(demo.liveEnding(errors('NOT_FOUND'))).toBe('stop');
+    expect(demo.liveEnding(errors('BAD_USER_INPUT', 'RATE_LIMITED'))).toBe('stop');
+    expect(demo.liveEnding(null)).toBe('retry');
+    expect(demo.liveEnding(new demo.GraphQLProblem('network', 0, []))).toBe('retry');
+    expect(demo.liveEnding(new demo.GraphQLProblem('http', 503, []))).toBe('retry');
+    expect(demo.liveEnding(new demo.GraphQLProblem('http', 400, []))).toBe('stop');
+    expect(demo.liveEnding({ code: 1006, reason: '' })).toBe('retry');
+    expect(demo.liveEnding({ code: 1012, reason: 'Service Restart' })).toBe('retry');
+    expect(demo.liveEnding({ code: 4401, reason: 'Unauthorized' })).toBe('stop');
+    expect(demo.liveEnding({ code: 4429, reason: '' })).toBe('stop');
+    expect(demo.liveEnding({ code: 4403, reason: 'Forbidden' })).toBe('retry');
+    expect(demo.isFatalSocketClose(1002)).toBe(true);
+    expect(demo.isFatalSocketClose(1001)).toBe(false);
   });
 });

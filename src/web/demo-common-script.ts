@@ -1,6 +1,6 @@
 /**
  * Browser code shared by the demo pages, served as `/demo/assets/demo-common.js`: GraphQL over
- * `fetch`, money and time formatting, and the one place that turns any failure (GraphQL errors,
+ * `fetch` (and subscriptions over Server-Sent Events), money and time formatting, and the one place that turns any failure (GraphQL errors,
  * HTTP answers, network and websocket failures) into a sentence for people. It defines one
  * global, `PoltronaDemo`, and touches no DOM when loaded (`demo-common-script.test.ts` runs it
  * in a bare VM context).
@@ -238,6 +238,164 @@ var PoltronaDemo = (function () {
   }
 
   /**
+   * A parser of a 'text/event-stream' (the Server-Sent Events format) fed in chunks as they
+   * come: push(text) returns the events the text completed, each { event, data } (event
+   * 'message' when unnamed, data lines joined by "\n"). Comments (keep-alives) are skipped.
+   */
+  function eventStreamParser() {
+    var pending = '';
+    var event = '';
+    var data = [];
+    function line(text, events) {
+      if (text === '') {
+        if (data.length > 0) {
+          events.push({ event: event || 'message', data: data.join('\n') });
+        }
+        event = '';
+        data = [];
+        return;
+      }
+      if (text.charAt(0) === ':') {
+        return;
+      }
+      var colon = text.indexOf(':');
+      var field = colon < 0 ? text : text.slice(0, colon);
+      var value = colon < 0 ? '' : text.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') {
+        event = value;
+      } else if (field === 'data') {
+        data.push(value);
+      }
+    }
+    return {
+      push: function (text) {
+        var events = [];
+        pending += text;
+        // A lone "\r" at the end may be the first half of "\r\n": wait for the next chunk.
+        var lines = pending.split(/\r\n|\r(?!$)|\n/);
+        pending = lines.pop();
+        lines.forEach(function (text) { line(text, events); });
+        return events;
+      },
+    };
+  }
+
+  /**
+   * One GraphQL subscription over Server-Sent Events, the graphql-sse protocol's distinct
+   * connections mode: a POST of the operation with 'Accept: text/event-stream', answered by a
+   * stream of 'next' events (one execution result each) and a 'complete' event. No retry of
+   * its own. sink.open() when the server accepted the stream; sink.next(result) for each result
+   * with data; sink.end(problem) once when it ends: the GraphQL errors (an array) when a result
+   * carried errors and no data (RESYNC_REQUIRED arrives so) or the server refused the request,
+   * null on 'complete', a GraphQLProblem when the request or the stream failed. Returns a
+   * function that closes the stream (sink.end is not called then).
+   */
+  function subscribeOverEventStream(url, request, sink) {
+    var controller = new AbortController();
+    var ended = false;
+    function finish(problem) {
+      if (!ended) {
+        ended = true;
+        controller.abort();
+        sink.end(problem);
+      }
+    }
+    (async function () {
+      var headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
+      if (request.authorization) {
+        headers.authorization = request.authorization;
+      }
+      var response = await fetch(url, {
+        method: 'POST',
+        headers: headers,
+        body: JSON.stringify({ query: request.query, variables: request.variables || {} }),
+        signal: controller.signal,
+        cache: 'no-store',
+      });
+      var type = response.headers.get('content-type') || '';
+      if (!response.ok || !/^text\/event-stream/i.test(type) || !response.body) {
+        var body = await response.json().catch(function () { return null; });
+        finish(body && Array.isArray(body.errors) && body.errors.length > 0
+          ? body.errors
+          : new GraphQLProblem('http', response.status, []));
+        return;
+      }
+      sink.open();
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var parser = eventStreamParser();
+      for (;;) {
+        var chunk = await reader.read();
+        var events = parser.push(chunk.done ? decoder.decode() : decoder.decode(chunk.value, { stream: true }));
+        for (var i = 0; i < events.length && !ended; i += 1) {
+          if (events[i].event === 'complete') {
+            finish(null);
+          } else if (events[i].event === 'next') {
+            var result = JSON.parse(events[i].data);
+            if (result && result.data) {
+              sink.next(result);
+            } else {
+              finish(result && Array.isArray(result.errors) ? result.errors : []);
+            }
+          }
+        }
+        if (ended) {
+          return;
+        }
+        if (chunk.done) {
+          // Cut off without a 'complete': a dropped connection.
+          finish(new GraphQLProblem('network', 0, []));
+          return;
+        }
+      }
+    })().catch(function () {
+      finish(new GraphQLProblem('network', 0, []));
+    });
+    return function () {
+      if (!ended) {
+        ended = true;
+        controller.abort();
+      }
+    };
+  }
+
+  /**
+   * Whether a websocket close (graphql-ws codes) is for good: a protocol error, a refused or
+   * expired token, too many connections. Others (a restart, a network drop) are retried.
+   */
+  function isFatalSocketClose(code) {
+    if ([4400, 4401, 4406, 4409, 4429, 4500, 4004, 4005].indexOf(code) >= 0) {
+      return true;
+    }
+    return code >= 1000 && code <= 1999 && [1000, 1001, 1005, 1006, 1012, 1013, 1014].indexOf(code) < 0;
+  }
+
+  /**
+   * What to do when a live subscription ended with problem (as subscribeOverEventStream or
+   * graphql-ws report it): 'resync' for RESYNC_REQUIRED (read the data again, then subscribe from
+   * there), 'stop' when trying again cannot help (GraphQL errors, a fatal close, a refused
+   * request), 'retry' for anything else (a drop, a server restart, rate limits, a busy server).
+   */
+  function liveEnding(problem) {
+    if (Array.isArray(problem)) {
+      var codes = problem.map(function (error) {
+        return error && error.extensions ? String(error.extensions.code || '') : '';
+      });
+      if (codes.indexOf('RESYNC_REQUIRED') >= 0) {
+        return 'resync';
+      }
+      return codes.length > 0 && codes.every(function (code) { return code === 'RATE_LIMITED'; }) ? 'retry' : 'stop';
+    }
+    if (problem instanceof GraphQLProblem && problem.kind === 'http') {
+      return problem.status === 408 || problem.status === 429 || problem.status >= 500 ? 'retry' : 'stop';
+    }
+    if (problem && typeof problem === 'object' && 'code' in problem && 'reason' in problem) {
+      return isFatalSocketClose(Number(problem.code)) ? 'stop' : 'retry';
+    }
+    return 'retry';
+  }
+
+  /**
    * A capped, jittered backoff for graphql-ws reconnections: 0.5 s doubling to 5 s, so a
    * dropped connection comes back quickly and a dead server is not hammered.
    */
@@ -257,6 +415,10 @@ var PoltronaDemo = (function () {
     describeSocketClose: describeSocketClose,
     tokenSubject: tokenSubject,
     retryWait: retryWait,
+    eventStreamParser: eventStreamParser,
+    subscribeOverEventStream: subscribeOverEventStream,
+    isFatalSocketClose: isFatalSocketClose,
+    liveEnding: liveEnding,
   };
 })();
 `;

@@ -2,7 +2,10 @@
  * Browser code of the seat-map page, served as `/demo/assets/seat-map.js`. It reads the session
  * id and whether dev tokens are offered from `<body data-…>`, draws the seats where their `x`/`y`
  * put them (gaps stay empty), colours them by category with a price legend, keeps them live
- * with `seatStatusChanged` (a change is applied only when its `version` is newer), and runs
+ * with `seatStatusChanged` without missing a change (the map's `mapVersion` is read with the
+ * seats; each change is applied only when it is the next version; after a drop the page
+ * resumes with `afterMapVersion`, and reads the map again only on `RESYNC_REQUIRED`), over
+ * graphql-ws or, with `?transport=sse`, Server-Sent Events, and runs
  * the booking: selection and total, reserve (seats picked on the map, or the best block the
  * server finds for N), the hold's countdown (following `extendReservation` and
  * `reservationUpdated`), extend, pay and cancel. A selection the gap rule refuses is shown as
@@ -232,10 +235,12 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     button.setAttribute('aria-label', description);
     button.title = description;
   }
-  // A change is applied only if it is newer than what we hold: events may arrive late or twice.
-  function applySeat(change) {
+  // A seat's change is applied only if it is newer than what we hold: answers to our own
+  // requests and map changes may arrive in either order. A map read again after a resync
+  // replaces what the page has (replace).
+  function applySeat(change, replace) {
     var seat = seats.get(change.id);
-    if (!seat || seat.version >= change.version) {
+    if (!seat || (seat.version >= change.version && !(replace && seat.version !== change.version))) {
       return;
     }
     seat.status = change.status;
@@ -369,36 +374,30 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
   setInterval(tick, 250);
 
   function watchReservation(id) {
-    var client = graphqlWs.createClient({
-      url: wsUrl,
-      connectionParams: { authorization: authorization() },
-      retryAttempts: Infinity,
-      shouldRetry: function () { return true; },
-      retryWait: Demo.retryWait,
-    });
-    var dispose = client.subscribe(
-      {
+    reservationWatch = keepSubscribed(function () {
+      return {
         query: 'subscription ($id: ID!) { reservationUpdated(reservationId: $id) { id status expiresAt } }',
         variables: { id: id },
-      },
-      {
-        next: function (result) {
-          var data = result && result.data && result.data.reservationUpdated;
-          if (data && reservation && data.id === reservation.id && reservation.status === 'PENDING') {
-            if (data.status === 'PENDING') {
-              moveHoldEnd(data.expiresAt);
-            } else {
-              reservation.status = data.status;
-            }
-            drawReservation();
-          } else if (result && result.errors) {
-            showError(result.errors);
+        authorization: authorization(),
+      };
+    }, {
+      open: function () {},
+      next: function (result) {
+        var data = result && result.data && result.data.reservationUpdated;
+        if (data && reservation && data.id === reservation.id && reservation.status === 'PENDING') {
+          if (data.status === 'PENDING') {
+            moveHoldEnd(data.expiresAt);
+          } else {
+            reservation.status = data.status;
           }
-        },
-        error: function (problem) { showError(problem); },
-        complete: function () {},
-      });
-    reservationWatch = function () { dispose(); client.dispose(); };
+          drawReservation();
+        } else if (result && result.errors) {
+          showError(result.errors);
+        }
+      },
+      dropped: function () {},
+      ended: function (problem) { showError(problem); },
+    });
   }
 
   async function run(work) {
@@ -514,8 +513,9 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
       var extensions = problem.errors[0].extensions || {};
       markLone(Array.isArray(extensions.seatIds) ? extensions.seatIds : []);
     }
-    if (problem && (problem.code === 'SEAT_UNAVAILABLE' || problem.code === 'SEAT_GAP')) {
-      // The map may be behind: read it again so the taken seats show as such.
+    if (problem && (problem.code === 'SEAT_UNAVAILABLE' || problem.code === 'SEAT_GAP') && !feedOpen) {
+      // Not live just now, so the map may be behind: read it again so the taken seats show as
+      // such. (When live, the change that took them is on its way.)
       refreshSeats();
     }
   }
@@ -557,46 +557,241 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
   });
 
   // ---- live updates -----------------------------------------------------------------------
+  // The map is live and gapless: the page holds the map's mapVersion, applies each change only
+  // when it is the next version, and after a drop subscribes again after the version it holds,
+  // so the server replays what was missed instead of the page reading the whole map again.
+  // ?transport=sse follows the same subscriptions over Server-Sent Events (graphql-sse,
+  // distinct connections, on /graphql/stream) instead of graphql-ws.
+  var transport = new URLSearchParams(location.search).get('transport') === 'sse' ? 'sse' : 'ws';
+  var mapVersion = null;    // the session's map version the seats show
+  var stopFeed = null;      // ends the seat map's subscription (and its retries)
+  var feedOpen = false;     // the server has taken the current subscription
+  var resyncing = false;
+
+  /**
+   * One subscription over the page's transport, with no retry of its own: sink.open() when the
+   * server took it, sink.next(result) for each result, sink.end(problem) once when it ends (GraphQL
+   * errors as an array, a close event or an error, null when the server completed it). Returns a
+   * function that ends it (sink.end is not called then).
+   */
+  function openSubscription(request, sink) {
+    if (transport === 'sse') {
+      return Demo.subscribeOverEventStream('/graphql/stream', request, sink);
+    }
+    var ended = false;
+    var client = graphqlWs.createClient({
+      url: wsUrl,
+      connectionParams: request.authorization ? { authorization: request.authorization } : {},
+      retryAttempts: 0,
+      on: { connected: function () { if (!ended) { sink.open(); } } },
+    });
+    var unsubscribe = function () {};
+    function close() {
+      ended = true;
+      unsubscribe();
+      client.dispose();
+    }
+    unsubscribe = client.subscribe({ query: request.query, variables: request.variables }, {
+      next: function (result) {
+        if (ended) {
+          return;
+        }
+        if (result && !result.data && Array.isArray(result.errors)) {
+          // Refused when subscribing (RESYNC_REQUIRED among others): graphql-ws delivers that
+          // as a result with errors and no data, then completes; it ends the subscription.
+          close();
+          sink.end(result.errors);
+          return;
+        }
+        sink.next(result);
+      },
+      error: function (problem) {
+        if (!ended) {
+          close();
+          sink.end(problem);
+        }
+      },
+      complete: function () {
+        if (!ended) {
+          close();
+          sink.end(null);
+        }
+      },
+    });
+    return function () {
+      if (!ended) {
+        close();
+      }
+    };
+  }
+
+  /**
+   * Keeps a subscription open across drops: each attempt subscribes with request() as it is
+   * then, and after a drop the next one follows a capped backoff. handlers.open() when an
+   * attempt is taken, handlers.next(result), handlers.dropped(problem) when one drops (a retry
+   * follows), handlers.ended(problem, verdict) when it ends for good ('stop') or must be read
+   * again ('resync'): no retry then. Returns a function that stops it all.
+   */
+  function keepSubscribed(request, handlers) {
+    var stopped = false;
+    var retries = 0;
+    var stopAttempt = null;
+    function attempt() {
+      if (stopped) {
+        return;
+      }
+      stopAttempt = openSubscription(request(), {
+        open: function () {
+          retries = 0;
+          handlers.open();
+        },
+        next: function (result) { handlers.next(result); },
+        end: function (problem) {
+          stopAttempt = null;
+          var verdict = Demo.liveEnding(problem);
+          if (verdict === 'retry') {
+            handlers.dropped(problem);
+            Demo.retryWait(retries).then(attempt);
+            retries += 1;
+          } else {
+            stopped = true;
+            handlers.ended(problem, verdict);
+          }
+        },
+      });
+    }
+    attempt();
+    return function () {
+      stopped = true;
+      if (stopAttempt) {
+        stopAttempt();
+        stopAttempt = null;
+      }
+    };
+  }
+
   function setLive(state, text) {
     $('live').dataset.state = state;
     $('live').textContent = text;
   }
-  var live = graphqlWs.createClient({
-    url: wsUrl,
-    retryAttempts: Infinity,
-    shouldRetry: function () { return true; },
-    retryWait: Demo.retryWait,
-    on: {
-      connected: function () {
-        setLive('live', 'Live updates on');
-        // Changes made before this connection (while loading, or while we were away) were not
-        // delivered: read the map again; versions keep whichever of the two is newer.
-        refreshSeats();
-      },
-      closed: function (event) {
-        setLive('reconnecting', Demo.describeSocketClose(event));
-      },
-      error: function () {
-        setLive('reconnecting', 'Live updates disconnected — reconnecting…');
-      },
-    },
-  });
+  function showVersion() {
+    $('live').dataset.mapVersion = String(mapVersion);
+    if (feedOpen) {
+      setLive('live', 'Up to date (v' + mapVersion + ')');
+    }
+  }
 
+  // The seat map's changes after the version the page holds, replayed first, then live.
+  function follow() {
+    feedOpen = false;
+    stopFeed = keepSubscribed(function () {
+      return {
+        query: 'subscription ($id: ID!, $after: Int) { seatStatusChanged(sessionId: $id, afterMapVersion: $after) { ' +
+          'mapVersion seats { id status version } } }',
+        variables: { id: sessionId, after: mapVersion },
+      };
+    }, {
+      open: function () {
+        feedOpen = true;
+        showVersion();
+      },
+      next: function (result) {
+        var change = result && result.data && result.data.seatStatusChanged;
+        if (change) {
+          applyChange(change);
+        }
+      },
+      dropped: function () {
+        feedOpen = false;
+        setLive('reconnecting', 'Reconnecting…');
+      },
+      ended: function (problem, verdict) {
+        feedOpen = false;
+        stopFeed = null;
+        if (verdict === 'resync') {
+          resync();
+        } else {
+          setLive('stopped', Array.isArray(problem)
+            ? 'Live updates stopped: ' + Demo.describeProblem(problem)
+            : Demo.describeProblem(problem));
+        }
+      },
+    });
+  }
+
+  function applyChange(change) {
+    if (change.mapVersion <= mapVersion) {
+      return; // already in the map (read after it was made)
+    }
+    if (change.mapVersion > mapVersion + 1) {
+      // A version was skipped (the server promises it is not): the map cannot be trusted.
+      resync();
+      return;
+    }
+    change.seats.forEach(function (seat) { applySeat(seat); });
+    mapVersion = change.mapVersion;
+    showVersion();
+  }
+
+  function readSeats() {
+    return Demo.graphql('query ($id: ID!) { session(id: $id) { mapVersion seats { id status version } } }', { id: sessionId })
+      .then(function (data) {
+        if (!data.session) {
+          throw new Demo.GraphQLProblem('graphql', 200, [{ message: '', extensions: { code: 'NOT_FOUND' } }]);
+        }
+        return data.session;
+      });
+  }
+
+  // The server cannot resume from the version the page holds (RESYNC_REQUIRED: too old, or not
+  // one it knows), or a change was skipped: read the map again, then follow from its version.
+  async function resync() {
+    if (resyncing) {
+      return;
+    }
+    resyncing = true;
+    if (stopFeed) {
+      stopFeed();
+      stopFeed = null;
+    }
+    feedOpen = false;
+    setLive('reconnecting', 'Reading the seat map again…');
+    for (var retries = 0; ; retries += 1) {
+      try {
+        var session = await readSeats();
+        // The map as read replaces the page's: its version is the one to follow from.
+        session.seats.forEach(function (seat) { applySeat(seat, true); });
+        mapVersion = session.mapVersion;
+        $('live').dataset.mapVersion = String(mapVersion);
+        break;
+      } catch (_problem) {
+        setLive('reconnecting', 'Reconnecting…');
+        await Demo.retryWait(retries);
+      }
+    }
+    resyncing = false;
+    follow();
+  }
+
+  // A reserve was refused while the map was not live: read it again (seats by their versions;
+  // the page then follows from the newer of the two map versions).
   async function refreshSeats() {
     try {
-      var data = await Demo.graphql('query ($id: ID!) { session(id: $id) { seats { id status version } } }', { id: sessionId });
-      if (data.session) {
-        data.session.seats.forEach(applySeat);
+      var session = await readSeats();
+      session.seats.forEach(function (seat) { applySeat(seat); });
+      if (session.mapVersion > mapVersion) {
+        mapVersion = session.mapVersion;
+        showVersion();
       }
     } catch (_problem) {
-      // The next change or reconnection reads it again; the error shown is the user's own.
+      // The next change or reconnection brings it; the error shown is the user's own.
     }
   }
 
   async function load() {
     var data = await Demo.graphql(
       'query ($id: ID!) { session(id: $id) { id movie room startsAt endsAt priceCents prices { category priceCents } ' +
-        'auditorium { name } seats { ' + SEAT_FIELDS + ' } } }',
+        'auditorium { name } mapVersion seats { ' + SEAT_FIELDS + ' } } }',
       { id: sessionId });
     var session = data.session;
     if (!session) {
@@ -617,24 +812,9 @@ export const SEAT_MAP_SCRIPT = String.raw`'use strict';
     buildMap(session.seats);
     drawSelection();
     drawReservation();
-    live.subscribe(
-      {
-        query: 'subscription ($id: ID!) { seatStatusChanged(sessionId: $id) { seats { id status version } } }',
-        variables: { id: sessionId },
-      },
-      {
-        next: function (result) {
-          if (result && result.data) {
-            result.data.seatStatusChanged.seats.forEach(applySeat);
-          }
-        },
-        error: function (problem) {
-          setLive('stopped', Array.isArray(problem)
-            ? 'Live updates stopped: ' + Demo.describeProblem(problem)
-            : Demo.describeSocketClose(problem));
-        },
-        complete: function () {},
-      });
+    mapVersion = session.mapVersion;
+    $('live').dataset.mapVersion = String(mapVersion);
+    follow();
   }
 
   var stored = '';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
+import { startTcpProxy } from '../support/tcp-proxy';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** Prices of the test auditorium's two categories. */
@@ -370,7 +371,7 @@ describe('seat-map product page in Chromium', () => {
     await page.goto(`${base}/demo/sessions/${session.id}`);
     await page.waitForSelector('[data-seat="B5"]');
     await page.waitForSelector('#live[data-state="reconnecting"]');
-    expect(await page.textContent('#live')).toBe('Live updates disconnected — reconnecting…');
+    expect(await page.textContent('#live')).toBe('Reconnecting…');
     expect(connectionsRefused).toBeGreaterThan(0);
     expect(await page.textContent('body')).not.toContain('[object');
 
@@ -388,10 +389,269 @@ describe('seat-map product page in Chromium', () => {
     expect(answer.errors).toBeUndefined();
 
     allowLive = true;
-    await page.waitForSelector('#live[data-state="live"]', { timeout: 10_000 });
-    expect(await page.textContent('#live')).toBe('Live updates on');
+    // The map was read at version 0; the reserve made version 1, replayed on connecting.
+    await page.waitForSelector('#live:text("Up to date (v1)")', { timeout: 10_000 });
+    expect(await page.getAttribute('#live', 'data-state')).toBe('live');
     await page.waitForSelector('[data-seat="B5"][data-status="RESERVED"]');
     await page.waitForSelector('[data-seat="B6"][data-status="RESERVED"]');
+  });
+
+  /** Makes a reservation of the seats (by label) as a new user; returns its id. */
+  async function reserveAs(
+    session: { id: string; seats: Map<string, string> },
+    labels: string[],
+  ): Promise<{ id: string; token: string }> {
+    const token = await devToken(`buyer-${randomUUID()}`);
+    const { reserve } = await graphql<{ reserve: { id: string } }>(
+      'mutation ($input: ReserveInput!) { reserve(input: $input) { id } }',
+      { input: { sessionId: session.id, seatIds: labels.map((label) => session.seats.get(label)) } },
+      token,
+    );
+    return { id: reserve.id, token };
+  }
+
+  async function serverMapVersion(sessionId: string): Promise<number> {
+    const { session } = await graphql<{ session: { mapVersion: number } }>(
+      'query ($id: ID!) { session(id: $id) { mapVersion } }',
+      { id: sessionId },
+    );
+    return session.mapVersion;
+  }
+
+  /**
+   * What a page asks the API over HTTP and subscribes to, as the tests check it: how many times
+   * it read the seats (`session { … seats … }`), the `afterMapVersion` of each seat-map
+   * subscription the server received (graphql-ws frames sent, Server-Sent Events requests
+   * answered), and how many websockets it opened.
+   */
+  function watchTraffic(page: Page): { mapReads: number; resumedAfter: unknown[]; websockets: number } {
+    const traffic = { mapReads: 0, resumedAfter: [] as unknown[], websockets: 0 };
+    const subscribedAfter = (body: unknown) => {
+      const payload = body as { query?: string; variables?: { after?: unknown } } | undefined;
+      if (payload?.query?.includes('seatStatusChanged')) {
+        traffic.resumedAfter.push(payload.variables?.after);
+      }
+    };
+    page.on('request', (request) => {
+      const body = request.postData() ?? '';
+      if (
+        request.method() === 'POST' &&
+        new URL(request.url()).pathname === '/graphql' &&
+        /\bseats\s*\{/.test(body)
+      ) {
+        traffic.mapReads += 1;
+      }
+    });
+    // Streams the server answered (attempts while the network is down never reach it).
+    page.on('response', (response) => {
+      const request = response.request();
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql/stream') {
+        subscribedAfter(JSON.parse(request.postData() ?? '{}'));
+      }
+    });
+    page.on('websocket', (socket) => {
+      traffic.websockets += 1;
+      socket.on('framesent', ({ payload }) => {
+        const message = JSON.parse(String(payload)) as { type?: string; payload?: unknown };
+        if (message.type === 'subscribe') {
+          subscribedAfter(message.payload);
+        }
+      });
+    });
+    return traffic;
+  }
+
+  /** The live line says "Up to date (vN)": the page is live at map version N. */
+  async function upToDate(page: Page, version: number): Promise<void> {
+    await page.waitForSelector(`#live[data-state="live"]:text-is("Up to date (v${version})")`, {
+      timeout: 15_000,
+    });
+    expect(await page.getAttribute('#live', 'data-map-version')).toBe(String(version));
+  }
+
+  async function statuses(page: Page, labels: string[]): Promise<Record<string, string | null>> {
+    const entries = await Promise.all(
+      labels.map(async (label) => [label, await seat(page, label).getAttribute('data-status')] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /**
+   * The page goes through a TCP proxy that the test cuts: every connection the page has, its
+   * live one included, drops at once and new ones are refused, as when a phone changes networks;
+   * restored on the same port, with no reload.
+   */
+  async function resumesAfterADrop(transport: 'ws' | 'sse'): Promise<void> {
+    const session = await scheduleSession();
+    const proxy = await startTcpProxy(Number(new URL(base).port));
+    const page = await browser.newPage();
+    try {
+      const traffic = watchTraffic(page);
+      const query = transport === 'sse' ? '?transport=sse' : '';
+      await page.goto(`http://127.0.0.1:${proxy.port}/demo/sessions/${session.id}${query}`);
+      await upToDate(page, 0);
+
+      // Live: a change shows, and the version with it.
+      const first = await reserveAs(session, ['B1', 'B2', 'B3']);
+      await upToDate(page, 1);
+      await page.waitForSelector('[data-seat="B1"][data-status="RESERVED"]');
+
+      await proxy.cut();
+      await page.waitForSelector('#live[data-state="reconnecting"]', { timeout: 5_000 });
+      expect(await page.textContent('#live')).toBe('Reconnecting…');
+
+      // Four changes the page cannot hear: a payment, a hold and its cancellation, another hold.
+      await graphql(
+        'mutation ($id: ID!) { confirmPayment(reservationId: $id) { id } }',
+        { id: first.id },
+        first.token,
+      );
+      const second = await reserveAs(session, ['C4', 'C5', 'C6']);
+      await graphql(
+        'mutation ($id: ID!) { cancelReservation(reservationId: $id) { id } }',
+        { id: second.id },
+        second.token,
+      );
+      await reserveAs(session, ['B4', 'B5', 'B6']);
+      expect(await serverMapVersion(session.id)).toBe(5);
+      expect(await statuses(page, ['B1', 'B4', 'C4'])).toEqual({
+        B1: 'RESERVED',
+        B4: 'AVAILABLE',
+        C4: 'AVAILABLE',
+      });
+      expect(await page.textContent('#live')).toBe('Reconnecting…');
+
+      await proxy.restore();
+      await upToDate(page, 5);
+      expect(await statuses(page, ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'C4', 'C5', 'C6', 'A5'])).toEqual({
+        B1: 'SOLD',
+        B2: 'SOLD',
+        B3: 'SOLD',
+        B4: 'RESERVED',
+        B5: 'RESERVED',
+        B6: 'RESERVED',
+        C4: 'AVAILABLE',
+        C5: 'AVAILABLE',
+        C6: 'AVAILABLE',
+        A5: 'AVAILABLE',
+      });
+      // C4 was held and let go while the page was away: both changes came, in order.
+      expect(await seat(page, 'C4').getAttribute('data-version')).toBe('3');
+      // No reload and no second read of the map: it subscribed again after the version it held.
+      expect(traffic.mapReads).toBe(1);
+      expect(traffic.resumedAfter).toEqual([0, 1]);
+      // Over SSE the page opens no websocket at all.
+      if (transport === 'sse') {
+        expect(traffic.websockets).toBe(0);
+      } else {
+        expect(traffic.websockets).toBeGreaterThanOrEqual(2);
+      }
+      expect(await page.textContent('body')).not.toContain('[object');
+    } finally {
+      await page.close();
+      await proxy.close();
+    }
+  }
+
+  /**
+   * When the changes after the page's version are no longer kept (pruned: here deleted from the
+   * log), the server answers RESYNC_REQUIRED: the page reads the map once more, and goes on from
+   * its version.
+   */
+  async function readsAgainWhenTheServerCannotResume(transport: 'ws' | 'sse'): Promise<void> {
+    const session = await scheduleSession();
+    const proxy = await startTcpProxy(Number(new URL(base).port));
+    const page = await browser.newPage();
+    try {
+      const traffic = watchTraffic(page);
+      const query = transport === 'sse' ? '?transport=sse' : '';
+      await page.goto(`http://127.0.0.1:${proxy.port}/demo/sessions/${session.id}${query}`);
+      await upToDate(page, 0);
+      await reserveAs(session, ['B1', 'B2', 'B3']);
+      await upToDate(page, 1);
+
+      await proxy.cut();
+      await page.waitForSelector('#live[data-state="reconnecting"]', { timeout: 5_000 });
+      await reserveAs(session, ['C1', 'C2', 'C3']);
+      await reserveAs(session, ['B4', 'B5', 'B6']);
+      await testApp.app.orm.em.fork().execute('delete from seat_change where session_id = ?', [session.id]);
+      await proxy.restore();
+      await upToDate(page, 3);
+      expect(await statuses(page, ['B1', 'C1', 'C3', 'B6', 'A5'])).toEqual({
+        B1: 'RESERVED',
+        C1: 'RESERVED',
+        C3: 'RESERVED',
+        B6: 'RESERVED',
+        A5: 'AVAILABLE',
+      });
+      expect(traffic.mapReads).toBe(2);
+      // The refused resume after 1, then from the version read.
+      expect(traffic.resumedAfter).toEqual([0, 1, 3]);
+
+      // And live again from there.
+      await reserveAs(session, ['A4', 'A5', 'A6']);
+      await upToDate(page, 4);
+      await page.waitForSelector('[data-seat="A6"][data-status="RESERVED"]');
+      expect(traffic.mapReads).toBe(2);
+    } finally {
+      await page.close();
+      await proxy.close();
+    }
+  }
+
+  it('resumes after a dropped connection with afterMapVersion: it converges, with no reload and no map read', async () => {
+    await resumesAfterADrop('ws');
+  });
+
+  it('reads the map again when the server cannot resume (RESYNC_REQUIRED), then goes on live', async () => {
+    await readsAgainWhenTheServerCannotResume('ws');
+  });
+
+  it('?transport=sse: the same over Server-Sent Events, resumed after a dropped stream, with no websocket', async () => {
+    await resumesAfterADrop('sse');
+  });
+
+  it('?transport=sse: RESYNC_REQUIRED (a next carrying the error, then complete) reads the map again', async () => {
+    await readsAgainWhenTheServerCannotResume('sse');
+  });
+
+  it('?transport=sse: a hold is followed over Server-Sent Events too, with its token in the Authorization header', async () => {
+    const session = await scheduleSession({ layout: CHOOSING_LAYOUT });
+    const page = await browser.newPage();
+    const traffic = watchTraffic(page);
+    const streams: { query: string; authorization: string | undefined }[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/graphql/stream') {
+        const body = JSON.parse(request.postData() ?? '{}') as { query: string };
+        streams.push({ query: body.query, authorization: request.headers().authorization });
+      }
+    });
+    await page.goto(`${base}/demo/sessions/${session.id}?transport=sse`);
+    await upToDate(page, 0);
+    await useUser(page, 'ivy');
+    await askBestSeats(page, { quantity: 2 });
+    await page.waitForSelector('#status[data-status="PENDING"]');
+    await upToDate(page, 1);
+    const reserved = await shownExpiresAt(page);
+
+    // Extended from another tab: reservationUpdated, over the page's event stream, moves the end.
+    const { myReservations } = await graphql<{ myReservations: { id: string }[] }>(
+      '{ myReservations { id } }',
+      {},
+      await devToken('ivy'),
+    );
+    const { extendReservation } = await graphql<{ extendReservation: { expiresAt: string } }>(
+      'mutation ($id: ID!) { extendReservation(reservationId: $id) { expiresAt } }',
+      { id: myReservations[0].id },
+      await devToken('ivy'),
+    );
+    expect(await expiresAtMovesPast(page, reserved)).toBe(Date.parse(extendReservation.expiresAt));
+    const watch = streams.find((stream) => stream.query.includes('reservationUpdated'));
+    expect(watch?.authorization).toMatch(/^Bearer ey/);
+    expect(
+      streams.find((stream) => stream.query.includes('seatStatusChanged'))?.authorization,
+    ).toBeUndefined();
+    expect(traffic.websockets).toBe(0);
   });
 
   it("mints dev tokens only for this service's pages, with well-formed requests", async () => {
