@@ -9,6 +9,7 @@ import { type SessionFacts } from '../../repositories/session.repository';
 import { type BookingDependencies } from '../booking-dependencies';
 import { MAX_SEATS_PER_RESERVATION } from '../booking-limits';
 import { type Caller } from '../caller';
+import { previousReservation, replayReservation } from './idempotent-replay';
 import { findSessionFacts, holdSelection, observed } from './reserve';
 
 /** What `reserveBestAvailable` asks for. */
@@ -72,15 +73,12 @@ async function reserveBestOnce(
   }
   const sessionId = parseId('sessionId', command.sessionId);
   const idempotencyKey = command.idempotencyKey ?? null;
-  const replay = (previous: Reservation) => replayBest(em, previous, sessionId, quantity);
-  if (idempotencyKey !== null) {
-    const previous = await repositoriesOf(em).reservations.findByIdempotencyKey(
-      caller.userId,
-      idempotencyKey,
-    );
-    if (previous) {
-      return replay(previous);
-    }
+  // A replay answers for the same session and as many seats (which ones was the server's choice).
+  const replay = (previous: Reservation) =>
+    replayReservation(em, previous, sessionId, (previousSeatIds) => previousSeatIds.length === quantity);
+  const previous = await previousReservation(em, caller, idempotencyKey);
+  if (previous) {
+    return replay(previous);
   }
   const session = await findSessionFacts(deps, em, sessionId);
   const category = command.category?.trim() || null;
@@ -138,23 +136,4 @@ async function reserveBestOnce(
 
 function noBlock(reason: 'NO_ADJACENT_BLOCK' | 'CONTENDED', message: string): DomainError {
   return new DomainError(ErrorCode.SeatUnavailable, message, { reason, seatIds: [] });
-}
-
-/**
- * The first answer for an idempotency key of `reserveBestAvailable`, provided the request is the
- * same kind (same session, same number of seats).
- *
- * @throws DomainError BAD_USER_INPUT (field `idempotencyKey`) otherwise.
- */
-async function replayBest(
-  em: EntityManager,
-  previous: Reservation,
-  sessionId: string,
-  quantity: number,
-): Promise<Reservation> {
-  const byReservation = await repositoriesOf(em).reservations.seatIdsByReservations([previous.id]);
-  if (previous.session.id !== sessionId || (byReservation.get(previous.id) ?? []).length !== quantity) {
-    throw badUserInput('idempotencyKey', 'This idempotencyKey was already used for a different reservation.');
-  }
-  return previous;
 }

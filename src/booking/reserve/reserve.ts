@@ -12,7 +12,7 @@ import { seatUnavailable } from '../booking-errors';
 import { type Caller } from '../caller';
 import { expireOverdue } from '../expire-overdue';
 import { attemptHold, type HoldAttempt, type HoldRequest } from './hold-seats';
-import { replayReservation } from './idempotent-replay';
+import { previousReservation, replayReservation } from './idempotent-replay';
 import { validateSeatSelection } from './validate-selection';
 
 /** What `reserve` asks for. */
@@ -72,15 +72,16 @@ async function reserveOnce(
   const seatIds = validateSeatSelection(command.seatIds);
   const sessionId = parseId('sessionId', command.sessionId);
   const idempotencyKey = command.idempotencyKey ?? null;
-  const replay = (previous: Reservation) => replayReservation(em, previous, sessionId, seatIds);
-  if (idempotencyKey !== null) {
-    const previous = await repositoriesOf(em).reservations.findByIdempotencyKey(
-      caller.userId,
-      idempotencyKey,
+  const replay = (previous: Reservation) =>
+    replayReservation(
+      em,
+      previous,
+      sessionId,
+      (previousSeatIds) => previousSeatIds.join(',') === seatIds.join(','),
     );
-    if (previous) {
-      return replay(previous);
-    }
+  const previous = await previousReservation(em, caller, idempotencyKey);
+  if (previous) {
+    return replay(previous);
   }
   const session = await findSessionFacts(deps, em, sessionId);
   return holdSelection(deps, em, { caller, session, seatIds, idempotencyKey, deadline }, replay);
