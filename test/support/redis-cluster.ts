@@ -115,7 +115,7 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
   const stopNode = async (port: number): Promise<void> => {
     const child = processes.get(port);
     processes.delete(port);
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
       return;
     }
     const exited = new Promise((resolve) => child.once('exit', resolve));
