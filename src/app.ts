@@ -1,6 +1,5 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { type OverdueCriteria } from './repositories/reservation.repository';
-import { type Redis } from 'ioredis';
 import { type BookingEvent } from './booking/booking-events';
 import { type BookingDependencies } from './booking/booking-dependencies';
 import { BookingTransactions } from './booking/booking-transaction';
@@ -17,7 +16,7 @@ import { connectDatabase, migrate } from './infra/database';
 import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
-import { createRedisClient } from './infra/redis';
+import { closeRedisClient, createRedisClient, type RedisClient, redisAnswers } from './infra/redis';
 import { RedisSeatLockGate, SeatLocks } from './infra/seat-locks';
 import { AuditoriumResolver } from './resolvers/auditorium.resolver';
 import { ReservationResolver } from './resolvers/reservation.resolver';
@@ -48,7 +47,8 @@ export interface Application {
   /** The port actually bound (differs from `config.port` when that is 0). */
   readonly port: number;
   readonly orm: MikroORM;
-  readonly redis: Redis;
+  /** One Redis or a Redis Cluster (`REDIS_CLUSTER_NODES`): seat locks and rate-limit counters. */
+  readonly redis: RedisClient;
   readonly logger: Logger;
   /** Exchange and queue names of this process's `AMQP_PREFIX`. */
   readonly topology: TopologyNames;
@@ -79,7 +79,7 @@ export async function startApplication(
   if (applied.length > 0) {
     logger.info({ migrations: applied }, 'Applied migrations');
   }
-  const redis = createRedisClient(config.redis.url);
+  const redis = createRedisClient(config.redis);
   const amqp = new AmqpConnection(config.amqp.url, {
     info: (message, details) => logger.info(details ?? {}, message),
     warn: (message, details) => logger.warn(details ?? {}, message),
@@ -247,10 +247,7 @@ export async function startApplication(
   const health = async (): Promise<DependencyHealth> => {
     const [postgres, redisUp] = await Promise.all([
       orm.checkConnection().then((result) => result.ok),
-      redis.ping().then(
-        () => true,
-        () => false,
-      ),
+      redisAnswers(redis),
     ]);
     return { postgres, redis: redisUp, rabbitmq: amqp.isConnected };
   };
@@ -305,9 +302,7 @@ export async function startApplication(
         // Last of the writers: what they committed meanwhile is published now or, if the relay
         // is stopped first, by the next process's relay (the rows wait in the outbox).
         await relay.stop();
-        // While Redis is unreachable, quit() is refused (no offline queue) and the client would
-        // go on reconnecting for ever: then drop it, which also stops the reconnection timer.
-        await Promise.allSettled([redis.quit().catch(() => redis.disconnect()), amqp.close()]);
+        await Promise.allSettled([closeRedisClient(redis), amqp.close()]);
         await orm.close();
       })();
       return stopping;

@@ -16,6 +16,20 @@ import {
  * process at start with a {@link ConfigError} naming the variable.
  */
 
+/** A `host:port` seed of a Redis Cluster. */
+export interface RedisClusterNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * One Redis (`REDIS_URL`), or a Redis Cluster reached through its seed nodes
+ * (`REDIS_CLUSTER_NODES`, or a `redis+cluster://host:port,host:port` REDIS_URL).
+ */
+export type RedisTarget =
+  | { readonly kind: 'single'; readonly url: string }
+  | { readonly kind: 'cluster'; readonly nodes: readonly RedisClusterNode[] };
+
 /** Which parts of Poltrona a process runs. */
 export type Role = 'api' | 'worker' | 'all';
 
@@ -38,7 +52,8 @@ export interface Config {
     /** A connection left idle inside an open transaction this long is ended by PostgreSQL. */
     readonly idleInTransactionTimeoutMilliseconds: number;
   };
-  readonly redis: { readonly url: string };
+  /** Where seat locks and rate-limit counters live: one Redis, or the seeds of a Redis Cluster. */
+  readonly redis: RedisTarget;
   readonly amqp: {
     readonly url: string;
     readonly prefix: string;
@@ -204,6 +219,51 @@ function origins(env: Environment): string[] {
   });
 }
 
+const CLUSTER_URL_SCHEME = 'redis+cluster://';
+
+/**
+ * `host:port` entries separated by commas: a host name or IPv4 address, or an IPv6 address in
+ * brackets (`[::1]:7000`), and a port from 1 to 65535. Refuses an empty list or entry.
+ */
+function clusterNodes(name: string, raw: string): RedisClusterNode[] {
+  return raw.split(',').map((entry) => {
+    const trimmed = entry.trim();
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})?)):(\d{1,5})$/.exec(trimmed);
+    const host = match?.[1] ?? match?.[2];
+    const port = Number(match?.[3]);
+    if (
+      host === undefined ||
+      (match?.[1] !== undefined && isIP(host) !== 6) ||
+      !Number.isInteger(port) ||
+      port < 1 ||
+      port > 65535
+    ) {
+      throw new ConfigError(
+        name,
+        `contains "${trimmed}", which is not host:port (a host name or address, and a port from 1 to 65535)`,
+      );
+    }
+    return { host, port };
+  });
+}
+
+/**
+ * `REDIS_CLUSTER_NODES` when set (then `REDIS_URL` is not read), else `REDIS_URL`: a
+ * `redis://`/`rediss://` URL, or `redis+cluster://host:port,host:port` for a cluster.
+ */
+function redisTarget(env: Environment): RedisTarget {
+  const seeds = optionalText(env, 'REDIS_CLUSTER_NODES');
+  if (seeds !== undefined) {
+    return { kind: 'cluster', nodes: clusterNodes('REDIS_CLUSTER_NODES', seeds) };
+  }
+  const redisUrl = text(env, 'REDIS_URL', 'redis://127.0.0.1:6379');
+  if (redisUrl.toLowerCase().startsWith(CLUSTER_URL_SCHEME)) {
+    const nodes = redisUrl.slice(CLUSTER_URL_SCHEME.length).replace(/\/$/, '');
+    return { kind: 'cluster', nodes: clusterNodes('REDIS_URL', nodes) };
+  }
+  return { kind: 'single', url: url(env, 'REDIS_URL', redisUrl, ['redis:', 'rediss:']) };
+}
+
 /** `value` of `name`, refused unless it is below `limit` (the request timeout). */
 function below(name: string, value: number, limit: number): number {
   if (value >= limit) {
@@ -256,7 +316,7 @@ export function loadConfig(env: Environment = process.env): Config {
         3_600_000,
       ),
     },
-    redis: { url: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) },
+    redis: redisTarget(env),
     amqp: {
       url: url(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
       prefix,

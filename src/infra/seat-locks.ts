@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from './redis';
 
 // All keys or none: fails without writing if any key exists, and reports which ones.
 const ACQUIRE_ALL = `
@@ -60,7 +60,7 @@ export type SeatLockResult = { acquired: true; token: string } | { acquired: fal
 export class SeatLocks {
   private readonly commands: SeatLockCommands;
 
-  constructor(private readonly redis: Redis) {
+  constructor(redis: RedisClient) {
     redis.defineCommand('acquireSeatLocks', { lua: ACQUIRE_ALL });
     redis.defineCommand('releaseSeatLocks', { lua: RELEASE_OWNED });
     redis.defineCommand('extendSeatLocks', { lua: EXTEND_OWNED });

@@ -1,4 +1,4 @@
-import { type Redis } from 'ioredis';
+import { type RedisClient } from '../infra/redis';
 
 /** What a request counts against: mutations have a stricter budget than reads. */
 export type RateLimitKind = 'mutation' | 'read';
@@ -62,7 +62,7 @@ export class RateLimiter {
    * @param localBounds bounds of the in-memory fallback counters.
    */
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly namespace: string,
     private readonly perMinute: Readonly<Record<RateLimitKind, number>>,
     private readonly windowMilliseconds = 60_000,

@@ -1,10 +1,10 @@
 import { type GraphQLSchema } from 'graphql';
-import { type Redis } from 'ioredis';
 import { type SessionReadCache } from '../caching/session-read-cache';
 import { sessionReadCachePlugin } from '../caching/session-read-cache-plugin';
 import { type Config } from '../config/config';
 import { type ContextFactory } from '../resolvers/context';
 import { type TokenVerifier } from '../infra/auth';
+import { type RedisClient } from '../infra/redis';
 import { createOperationPipeline } from '../pipeline/operation-pipeline';
 import { createClientAddressResolver } from '../security/client-address';
 import { RateLimiter } from '../security/rate-limiter';
@@ -18,7 +18,7 @@ export interface GraphQLEndpointParts {
   readonly config: Config;
   readonly schema: GraphQLSchema;
   /** Rate budgets are counted there. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly verifyToken: TokenVerifier;
   readonly createContext: ContextFactory;
   readonly sessionCache: SessionReadCache;

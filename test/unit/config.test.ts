@@ -121,4 +121,59 @@ describe('configuration', () => {
     });
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://b.example:8080']);
   });
+
+  describe('Redis Cluster', () => {
+    it('uses one Redis at REDIS_URL unless REDIS_CLUSTER_NODES is set', () => {
+      expect(loadConfig({}).redis).toEqual({ kind: 'single', url: 'redis://127.0.0.1:6379' });
+      expect(loadConfig({ REDIS_URL: 'rediss://cache.example:6380/2' }).redis).toEqual({
+        kind: 'single',
+        url: 'rediss://cache.example:6380/2',
+      });
+    });
+
+    it('reads REDIS_CLUSTER_NODES as host:port seeds (names, IPv4, bracketed IPv6) and then ignores REDIS_URL', () => {
+      expect(
+        loadConfig({
+          REDIS_CLUSTER_NODES: ' 127.0.0.1:7000, redis-1.cache.internal:7001 ,[::1]:7002',
+          REDIS_URL: 'not even a url',
+        }).redis,
+      ).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: '127.0.0.1', port: 7000 },
+          { host: 'redis-1.cache.internal', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+      });
+    });
+
+    it('reads a redis+cluster:// REDIS_URL as the same list of seeds', () => {
+      expect(loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.1:6379,10.0.0.2:6379/' }).redis).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: '10.0.0.1', port: 6379 },
+          { host: '10.0.0.2', port: 6379 },
+        ],
+      });
+    });
+
+    it.each([
+      ['REDIS_CLUSTER_NODES', '127.0.0.1'],
+      ['REDIS_CLUSTER_NODES', '127.0.0.1:0'],
+      ['REDIS_CLUSTER_NODES', '127.0.0.1:65536'],
+      ['REDIS_CLUSTER_NODES', '127.0.0.1:7000,,127.0.0.1:7001'],
+      ['REDIS_CLUSTER_NODES', '127.0.0.1:7000,'],
+      ['REDIS_CLUSTER_NODES', 'redis://127.0.0.1:7000'],
+      ['REDIS_CLUSTER_NODES', 'host:port'],
+      ['REDIS_CLUSTER_NODES', '::1:7000'],
+      ['REDIS_CLUSTER_NODES', '[not:an:address]:7000'],
+      ['REDIS_CLUSTER_NODES', 'bad_host!:7000'],
+      ['REDIS_URL', 'redis+cluster://'],
+      ['REDIS_URL', 'redis+cluster://10.0.0.1'],
+      ['REDIS_URL', 'redis+cluster://10.0.0.1:6379,10.0.0.2'],
+    ])('refuses %s=%s, naming the variable', (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    });
+  });
 });
