@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  * are folders, or single files at the root of `src/`.
  */
 const LAYERS = [
-  ['app', 'main', 'token', 'migrate', 'replay-dead-letters', 'mikro-orm.cli', 'scrape-gauges'],
+  ['app', 'main', 'token', 'migrate', 'replay-dead-letters', 'mikro-orm.cli'],
   ['transports', 'web'],
   ['pipeline'],
   ['schema'],

@@ -18,7 +18,7 @@ import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { countCommittedFacts } from './booking/business-metrics';
-import { watchScrapeTimeGauges } from './scrape-gauges';
+import { watchScrapeTimeGauges } from './transports/scrape-gauges';
 import { createRedisClient } from './infra/redis';
 import { RedisSeatLockGate, SeatLocks } from './infra/seat-locks';
 import { AuditoriumResolver } from './resolvers/auditorium.resolver';

@@ -1,15 +1,15 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type Cluster, type Redis } from 'ioredis';
-import { QueueDepthProbe, watchedQueues } from './events/queue-depth';
-import { type TopologyNames } from './events/topology';
-import { type AmqpConnection } from './infra/amqp';
-import { type Metrics, SCRAPE_READ_TIMEOUT_MILLISECONDS, sharedPerScrape } from './infra/metrics';
-import { readRedisMemory } from './infra/redis-memory';
+import { QueueDepthProbe, watchedQueues } from '../events/queue-depth';
+import { type TopologyNames } from '../events/topology';
+import { type AmqpConnection } from '../infra/amqp';
+import { type Metrics, SCRAPE_READ_TIMEOUT_MILLISECONDS, sharedPerScrape } from '../infra/metrics';
+import { readRedisMemory } from '../infra/redis-memory';
 import {
   OCCUPANCY_MAX_SESSIONS,
   OCCUPANCY_WINDOW_HOURS,
   readSessionOccupancy,
-} from './repositories/session-occupancy';
+} from '../repositories/session-occupancy';
 
 /** What the scrape-time gauges read. */
 export interface ScrapeSources {
