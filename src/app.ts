@@ -17,6 +17,8 @@ import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
 import { Metrics } from './infra/metrics';
 import { closeRedisClient, createRedisClient, type RedisClient, redisAnswers } from './infra/redis';
+import { countCommittedFacts } from './booking/business-metrics';
+import { watchScrapeTimeGauges } from './transports/scrape-gauges';
 import { RedisSeatLockGate, SeatLocks } from './infra/seat-locks';
 import { AuditoriumResolver } from './resolvers/auditorium.resolver';
 import { ReservationResolver } from './resolvers/reservation.resolver';
@@ -107,6 +109,7 @@ export async function startApplication(
     holdEnds.record(events);
     sessionCache.invalidate(events);
     relay.onCommitted(events);
+    countCommittedFacts(metrics, events);
   }, startingStatementTimeout(orm.config));
   const booking: BookingDependencies = {
     transactions,
@@ -164,6 +167,7 @@ export async function startApplication(
     await declareTopology(channel, names, config.booking.holdSeconds);
     await channel.close();
   });
+  let liveFanout: LiveFanout | undefined;
   if (servesApi) {
     // Other processes' changes: drop cached reads first, so a subscriber who refetches sees them.
     const deliver = (events: readonly BookingEvent[]) => {
@@ -171,7 +175,8 @@ export async function startApplication(
       sessionCache.invalidate(events);
       publishLive(live, events, (change) => seatMaps.deliver(change));
     };
-    await amqp.onConnected(new LiveFanout(names, deliver, logger, config.amqp.prefix).attach);
+    liveFanout = new LiveFanout(names, deliver, logger, config.amqp.prefix);
+    await amqp.onConnected(liveFanout.attach);
     // Changes published while this process had no queue are in the change log: its subscribers
     // get them before any later change.
     await amqp.onConnected(() => seatMaps.catchUp());
@@ -234,6 +239,15 @@ export async function startApplication(
     sweeper.start();
     pruner.start();
   }
+  // Business and infrastructure gauges read at scrape (bounded, time-limited, never failing).
+  await watchScrapeTimeGauges(metrics, {
+    orm,
+    redis,
+    amqp,
+    names,
+    liveQueue: liveFanout?.queue,
+    reportsGlobalFacts: runsWorkers,
+  });
   await amqp.onConnected(relay.attach);
   relay.start();
   await amqp.start();

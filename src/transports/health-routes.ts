@@ -1,4 +1,4 @@
-import { type Express } from 'express';
+import { type Express, type RequestHandler } from 'express';
 import { type Metrics } from '../infra/metrics';
 
 /**
@@ -34,4 +34,22 @@ export function mountHealthRoutes(
     response.setHeader('content-type', metrics.registry.contentType);
     response.end(await metrics.registry.metrics());
   });
+}
+
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * Counts every HTTP response by status class (`poltrona_http_responses_total{code}`), probes
+ * excepted: refusals answered before GraphQL runs (body too large, 404, 503 timeouts, 500s
+ * outside Apollo) are not in the GraphQL operation histogram, and show here.
+ */
+export function countResponses(metrics: Metrics): RequestHandler {
+  return (request, response, next) => {
+    if (!PROBE_PATHS.has(request.path)) {
+      response.once('finish', () => {
+        metrics.httpResponses.inc({ code: `${Math.floor(response.statusCode / 100)}xx` });
+      });
+    }
+    next();
+  };
 }

@@ -13,7 +13,7 @@ import { ConnectionCounter } from '../security/connection-limits';
 import { mountGraphQLIde } from '../web/graphql-ide';
 import { mountDemoPages } from '../web/demo-pages';
 import { type DevTokenIssuer } from '../web/dev-token-route';
-import { type DependencyHealth, mountHealthRoutes } from './health-routes';
+import { countResponses, type DependencyHealth, mountHealthRoutes } from './health-routes';
 import { type GraphQLServing, mountHttpTransport } from './http';
 import { notFound, unexpectedErrors } from './http-refusals';
 import { operationLogPlugin } from './operation-log-plugin';
@@ -65,6 +65,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const { logger, metrics } = options;
   const app = express();
   app.disable('x-powered-by');
+  app.use(countResponses(metrics));
   const httpServer: Server = createServer(app);
   mountHealthRoutes(app, options.health, metrics);
 
