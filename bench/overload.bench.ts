@@ -22,14 +22,20 @@ async function main(): Promise<void> {
   const closedWarmupSeconds = scale(2, 0.5);
   const openSeconds = scale(10, 1);
   const openWarmupSeconds = scale(2, 0.5);
-  // ADMISSION_* variables of the bench's own environment reach the server (to try other limits).
-  const server = await startBenchServer(
-    Object.fromEntries(
+  // Capacity is the path's own, measured without admission control (as the reserve bench does);
+  // the open loop then runs on a fresh server with admission control as deployed: the server's
+  // defaults (empty means unset), unless ADMISSION_* variables of the bench's own environment
+  // say otherwise (to try other limits).
+  const gated = {
+    ADMISSION_MUTATIONS_CONCURRENCY: '',
+    ADMISSION_READS_CONCURRENCY: '',
+    ...Object.fromEntries(
       Object.entries(process.env).filter(
         (entry): entry is [string, string] => entry[0].startsWith('ADMISSION_') && entry[1] !== undefined,
       ),
     ),
-  );
+  };
+  let server = await startBenchServer();
   try {
     // Seats for the closed loop (at most 250 holds per client), then as many as the open loop
     // could hold at twice the measured capacity; a user holds at most 5 reservations.
@@ -109,10 +115,12 @@ async function main(): Promise<void> {
     const capacity = closed.result.summary.throughput;
     console.log(formatSummary(`reserve capacity, ${CLIENTS} clients`, closed.result.summary));
     console.log(
-      `  server CPU ${closed.cpuPercent.toFixed(0)} % of a core${closed.result.refused ? `; ${closed.result.refused} refused RATE_LIMITED (clients waited Retry-After)` : ''}`,
+      `  server CPU ${closed.cpuPercent.toFixed(0)} % of a core, admission control off${closed.result.refused ? `; ${closed.result.refused} refused RATE_LIMITED (clients waited Retry-After)` : ''}`,
     );
 
-    // The open loop at twice the capacity, on seats nobody holds yet.
+    // The open loop at twice the capacity, on a fresh server with admission control.
+    await server.stop();
+    server = await startBenchServer(gated);
     const rate = Math.max(10, Math.round(2 * capacity));
     const openSeats = Math.ceil(rate * (openSeconds + openWarmupSeconds) * 1.05);
     seats = seatsOf(await createSessions(server, Math.ceil(openSeats / 1_000), 20, 50));

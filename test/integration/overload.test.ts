@@ -55,6 +55,8 @@ describe('admission control under a burst of reserves', () => {
     testApp = await startTestApp({
       ADMISSION_MUTATIONS_CONCURRENCY: '1',
       ADMISSION_MUTATIONS_QUEUE: '1',
+      // Reads have a lane of their own, just as small: booking load never fills it.
+      ADMISSION_READS_CONCURRENCY: '1',
       // Long enough that the queued reserve outlasts the test's own steps.
       ADMISSION_QUEUE_TIMEOUT_MS: '8000',
       GRAPHQL_TIMEOUT_MS: '20000',
