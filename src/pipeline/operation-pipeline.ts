@@ -156,7 +156,9 @@ export function createOperationPipeline(options: OperationPipelineOptions): Oper
 
   return {
     enter: async (query, operationName) => {
-      const kind = gate ? admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens)) : null;
+      const kind = gate?.active
+        ? admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens))
+        : null;
       if (!gate || kind === null) {
         return ADMITTED_UNGATED;
       }

@@ -81,6 +81,11 @@ export class AdmissionGate {
     this.lanes = { mutation: new Lane(limits.mutation), read: new Lane(limits.read) };
   }
 
+  /** Whether any class is gated (with none, callers need not even classify operations). */
+  get active(): boolean {
+    return this.lanes.mutation.limits.concurrency > 0 || this.lanes.read.limits.concurrency > 0;
+  }
+
   /**
    * Admits an operation of `kind` now, after a short wait in the queue, or refuses it. Resolves
    * at once unless the operation is queued.
