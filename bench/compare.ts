@@ -12,7 +12,16 @@ import { join } from 'node:path';
  * (`process.execPath`).
  */
 const ROOT = join(__dirname, '..', '..');
-const SCENARIOS = ['reserve', 'best-available', 'stampede', 'seat-map', 'mixed-reads', 'fan-out', 'resume'];
+const SCENARIOS = [
+  'reserve',
+  'overload',
+  'best-available',
+  'stampede',
+  'seat-map',
+  'mixed-reads',
+  'fan-out',
+  'resume',
+];
 
 const [ref, ...chosen] = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
 const flags = process.argv.slice(2).filter((argument) => argument.startsWith('--'));

@@ -2,7 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 /** `npm run bench` (or `npm run bench:smoke`): every scenario, one after the other, each with its own server. */
-const scenarios = ['reserve', 'best-available', 'stampede', 'seat-map', 'mixed-reads', 'fan-out', 'resume'];
+const scenarios = [
+  'reserve',
+  'overload',
+  'best-available',
+  'stampede',
+  'seat-map',
+  'mixed-reads',
+  'fan-out',
+  'resume',
+];
 const extra = process.argv.slice(2);
 let failed = 0;
 for (const scenario of scenarios) {

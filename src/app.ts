@@ -278,7 +278,7 @@ export async function startApplication(
       [SubscriptionResolver, new SubscriptionResolver()],
     ]);
     const schema = await buildGraphQLSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, live);
-    const verifyToken = await createTokenVerifier(config.auth);
+    const verifyToken = await createTokenVerifier(config.auth, config.tokenCache);
     graphql = assembleGraphQLEndpoint({
       config,
       schema,

@@ -124,3 +124,87 @@ export async function postGraphQL(
   };
   return { status: response.statusCode, json };
 }
+
+/** What became of one request of an open-loop run: an outcome label (e.g. OK, an error code). */
+export type LabelledShot = (agent: Agent) => Promise<string>;
+
+/** An open-loop run's answers, by outcome: each outcome's latencies (ms, from when it was due). */
+export interface OutcomeRun {
+  readonly latencies: ReadonlyMap<string, readonly number[]>;
+  /** Requests with no answer within `answerWithinSeconds` of when they were due. */
+  readonly unanswered: number;
+  /** The measured requests' span: from the first due to the last answer (or give-up). */
+  readonly seconds: number;
+}
+
+/** The outcome of a request still unanswered {@link OutcomeRun} seconds after it was due. */
+export const UNANSWERED = 'unanswered';
+
+/**
+ * {@link constantRate}, keeping each request's outcome: request i is due at start + i/rate
+ * whatever happened to the others; its latency counts from when it was due; a request
+ * unanswered `answerWithinSeconds` after that is counted as {@link UNANSWERED} (its late answer
+ * is ignored). Warm-up requests are not counted.
+ */
+export async function constantRateOutcomes(options: {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly shot: LabelledShot;
+  readonly connections?: number;
+  readonly answerWithinSeconds: number;
+}): Promise<OutcomeRun> {
+  const agent = new Agent({
+    connections: options.connections ?? 512,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+  });
+  const latencies = new Map<string, number[]>();
+  let unanswered = 0;
+  const record = (outcome: string, latency: number) => {
+    const list = latencies.get(outcome) ?? [];
+    list.push(latency);
+    latencies.set(outcome, list);
+  };
+  const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
+  const warmup = Math.round(options.rate * options.warmupSeconds);
+  const start = performance.now();
+  const measuredFrom = start + (warmup * 1_000) / options.rate;
+  let lastAnswer = measuredFrom;
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const due = start + (index * 1_000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<string>((resolve) => {
+      timer = setTimeout(
+        () => resolve(UNANSWERED),
+        Math.max(0, due + options.answerWithinSeconds * 1_000 - performance.now()),
+      );
+    });
+    inFlight.push(
+      Promise.race([
+        options.shot(agent).catch((error: unknown) => `client error: ${String(error).slice(0, 60)}`),
+        giveUp,
+      ]).then((outcome) => {
+        clearTimeout(timer);
+        const now = performance.now();
+        if (index < warmup) {
+          return;
+        }
+        lastAnswer = Math.max(lastAnswer, now);
+        if (outcome === UNANSWERED) {
+          unanswered += 1;
+        } else {
+          record(outcome, now - due);
+        }
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  await agent.destroy();
+  return { latencies, unanswered, seconds: Math.max(options.seconds, (lastAnswer - measuredFrom) / 1_000) };
+}

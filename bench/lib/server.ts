@@ -117,6 +117,11 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     GRAPHQL_MAX_COST: '1000000',
     // Every benchmark client connects from this one address.
     WS_MAX_CONNECTIONS_PER_CLIENT: '100000',
+    // Bursts and saturation loops measure the paths themselves: admission control (which would
+    // refuse most of a 2,000-client burst) is off, like the rate limits; the overload scenario
+    // turns it on with the server's defaults.
+    ADMISSION_MUTATIONS_CONCURRENCY: '0',
+    ADMISSION_READS_CONCURRENCY: '0',
     ...env,
   };
   const { child, baseUrl } = await spawnServer(environment);

@@ -112,6 +112,20 @@ export interface Config {
   readonly sessionCache: { readonly maxAgeMilliseconds: number; readonly maxBytes: number };
   /** Testing only: fault injection. */
   readonly faults: { readonly ackDelayMilliseconds: number };
+  /** Admission control (overload): operations of each class running at once, and their queue. */
+  readonly admission: {
+    readonly mutation: AdmissionClassLimits;
+    readonly read: AdmissionClassLimits;
+  };
+  /** Verified bearer tokens remembered per process; 0 entries turns it off. */
+  readonly tokenCache: { readonly maxEntries: number; readonly maxAgeSeconds: number };
+}
+
+/** One class of admission control; a concurrency of 0 turns it off. */
+export interface AdmissionClassLimits {
+  readonly concurrency: number;
+  readonly queueLength: number;
+  readonly queueTimeoutMilliseconds: number;
 }
 
 /** Default of `HOLD_MAX_SECONDS`, unless `HOLD_SECONDS` is longer (then it is the default). */
@@ -272,6 +286,40 @@ function below(name: string, value: number, limit: number): number {
   return value;
 }
 
+// ---- Admission control and the token cache (issue 16) ----
+
+/**
+ * `ADMISSION_<CLASS>_CONCURRENCY` (0: off) and `ADMISSION_<CLASS>_QUEUE` (default: as many as
+ * run at once) for mutations and reads; `ADMISSION_QUEUE_TIMEOUT_MS`, the longest wait for a
+ * slot, must stay below the request timeout.
+ */
+function admission(env: Environment, executionTimeoutMilliseconds: number): Config['admission'] {
+  const queueTimeoutMilliseconds = below(
+    'ADMISSION_QUEUE_TIMEOUT_MS',
+    integer(env, 'ADMISSION_QUEUE_TIMEOUT_MS', 20, 1, 600_000),
+    executionTimeoutMilliseconds,
+  );
+  const lane = (prefix: string, defaultConcurrency: number): AdmissionClassLimits => {
+    const concurrency = integer(env, `${prefix}_CONCURRENCY`, defaultConcurrency, 0, 100_000);
+    return {
+      concurrency,
+      queueLength: integer(env, `${prefix}_QUEUE`, concurrency, 0, 100_000),
+      queueTimeoutMilliseconds,
+    };
+  };
+  return {
+    mutation: lane('ADMISSION_MUTATIONS', 8),
+    read: lane('ADMISSION_READS', 256),
+  };
+}
+
+function tokenCache(env: Environment): Config['tokenCache'] {
+  return {
+    maxEntries: integer(env, 'TOKEN_CACHE_MAX_ENTRIES', 10_000, 0, 1_000_000),
+    maxAgeSeconds: integer(env, 'TOKEN_CACHE_MAX_AGE_SECONDS', 60, 1, 86_400),
+  };
+}
+
 /** Reads and validates the configuration from `env` (defaults to `process.env`). */
 export function loadConfig(env: Environment = process.env): Config {
   const nodeEnv = text(env, 'NODE_ENV', 'development');
@@ -359,5 +407,7 @@ export function loadConfig(env: Environment = process.env): Config {
       maxBytes: integer(env, 'SESSION_CACHE_MAX_BYTES', 64 * 1_024 * 1_024, 1_024, 4 * 1_024 * 1_024 * 1_024),
     },
     faults: { ackDelayMilliseconds: integer(env, 'FAULT_ACK_DELAY_MS', 0, 0, 600_000) },
+    admission: admission(env, executionTimeoutMilliseconds),
+    tokenCache: tokenCache(env),
   };
 }

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, importSPKI, type JWTPayload, jwtVerify, type CryptoKey } from 'jose';
 import { type Config } from '../config/config';
 import { unauthenticated } from '../errors/domain-error';
+import { type ProcessClock, SYSTEM_CLOCK } from './clock';
 import { loadOrCreateDevKeyPair } from './dev-keys';
 
 /** The authenticated caller. */
@@ -56,10 +58,15 @@ function viewerFrom(payload: JWTPayload): Viewer {
 /**
  * Builds the verifier for RS256 bearer tokens: signature from the configured public key or
  * JWKS, `exp` required, `nbf` when present, `iss`/`aud` when configured. Any failure is UNAUTHENTICATED.
+ * With a token cache (`cache.maxEntries` > 0), a token verified once is not verified again
+ * until it expires (see {@link cachingVerifier}).
  */
-export async function createTokenVerifier(auth: Config['auth']): Promise<TokenVerifier> {
+export async function createTokenVerifier(
+  auth: Config['auth'],
+  cache: Config['tokenCache'] = { maxEntries: 0, maxAgeSeconds: 0 },
+): Promise<TokenVerifier> {
   const key = await verificationKey(auth);
-  return async (token) => {
+  const verify: TokenVerifier = async (token) => {
     let payload: JWTPayload;
     try {
       const result = await jwtVerify(token, key as CryptoKey, {
@@ -74,6 +81,55 @@ export async function createTokenVerifier(auth: Config['auth']): Promise<TokenVe
       throw unauthenticated('The bearer token is invalid or expired.');
     }
     return viewerFrom(payload);
+  };
+  return cache.maxEntries > 0 ? cachingVerifier(verify, cache) : verify;
+}
+
+interface VerifiedToken {
+  readonly viewer: Viewer;
+  /** Epoch milliseconds: the token's `exp`, or the entry's maximum age if that comes first. */
+  readonly validUntil: number;
+}
+
+/**
+ * `verify` with a bounded memory of the tokens it accepted: the same token again, before it
+ * expires, gets the same {@link Viewer} without checking its RS256 signature a second time.
+ *
+ * - Keyed by the SHA-256 of the token, never the token itself (a heap dump holds no usable
+ *   bearer tokens); two different tokens never share an entry.
+ * - An entry is good until the token's `exp` (never beyond: the verifier refuses a token from
+ *   that second on) or `maxAgeSeconds` after it was verified, whichever comes first; the
+ *   maximum age bounds how long a key removed from the JWKS keeps its tokens working.
+ * - Only accepted tokens are remembered: a refused one is verified (and refused) every time.
+ * - At most `maxEntries` entries, the least recently used dropped first.
+ */
+export function cachingVerifier(
+  verify: TokenVerifier,
+  options: { readonly maxEntries: number; readonly maxAgeSeconds: number },
+  clock: ProcessClock = SYSTEM_CLOCK,
+): TokenVerifier {
+  // A Map iterates in insertion order: re-inserting on every hit keeps the oldest use first.
+  const entries = new Map<string, VerifiedToken>();
+  const maxAgeMilliseconds = options.maxAgeSeconds * 1_000;
+  return async (token) => {
+    const key = createHash('sha256').update(token).digest('base64');
+    const cached = entries.get(key);
+    if (cached) {
+      entries.delete(key);
+      if (clock.now() < cached.validUntil) {
+        entries.set(key, cached);
+        return cached.viewer;
+      }
+    }
+    const viewer = await verify(token);
+    const validUntil = Math.min(viewer.expiresAt.getTime(), clock.now() + maxAgeMilliseconds);
+    if (clock.now() < validUntil) {
+      entries.set(key, { viewer, validUntil });
+      if (entries.size > options.maxEntries) {
+        entries.delete(entries.keys().next().value as string);
+      }
+    }
+    return viewer;
   };
 }
 

@@ -25,11 +25,28 @@ export const DATABASE_CLOCK: Clock = Object.freeze({ fixedNow: null });
 export const CLOCK_NOW_SQL = 'coalesce(?::timestamptz, now())';
 
 /** A clock a test sets and moves by hand. */
-export class ManualClock implements Clock {
+export class ManualClock implements Clock, ProcessClock {
   constructor(public fixedNow: Date) {}
+
+  /** The same instant, as a {@link ProcessClock}. */
+  now(): number {
+    return this.fixedNow.getTime();
+  }
 
   /** Moves the clock forward by `milliseconds`. */
   advance(milliseconds: number): void {
     this.fixedNow = new Date(this.fixedNow.getTime() + milliseconds);
   }
 }
+
+/**
+ * The process's own clock, in milliseconds since the epoch, for in-memory deadlines that never
+ * judge booking time: how long a verified token stays cached, how long a request may wait for
+ * a slot. A test injects a {@link ManualClock} (which is one too) to move it by hand.
+ */
+export interface ProcessClock {
+  now(): number;
+}
+
+/** Production: `Date.now()`. */
+export const SYSTEM_CLOCK: ProcessClock = Object.freeze({ now: () => Date.now() });

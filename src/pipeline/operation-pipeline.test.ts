@@ -1,5 +1,7 @@
 import { buildSchema, getOperationAST, GraphQLError, parse } from 'graphql';
 import { type Context, type RequestOrigin } from '../resolvers/context';
+import { ErrorCode } from '../errors/domain-error';
+import { AdmissionGate } from '../security/admission-gate';
 import { type GuardedOperation } from '../security/request-guard';
 import { createOperationPipeline, selectOperation, type TransportPolicy } from './operation-pipeline';
 
@@ -150,5 +152,34 @@ describe('operation pipeline', () => {
       'BAD_USER_INPUT',
     ]);
     expect(guarded).toHaveLength(1);
+  });
+});
+
+describe('admission control in the pipeline', () => {
+  const gated = () =>
+    createOperationPipeline({
+      schema,
+      limits: LIMITS,
+      guard: async () => [],
+      createContext: async (origin) => ({ viewer: null, clientAddress: origin.clientAddress }) as Context,
+      gate: new AdmissionGate({
+        mutation: { concurrency: 1, queueLength: 0, queueTimeoutMilliseconds: 20 },
+        read: { concurrency: 1, queueLength: 0, queueTimeoutMilliseconds: 20 },
+      }),
+    });
+
+  it('classes operations by their text: a full mutation lane refuses mutations only', async () => {
+    const pipeline = gated();
+    const first = await pipeline.enter('mutation M { a }', 'M');
+    expect(first.refusal).toBeUndefined();
+    const second = await pipeline.enter('query Q { a } mutation M { a }', 'M');
+    expect(second.refusal).toMatchObject({ code: ErrorCode.RateLimited, details: { retryAfterSeconds: 1 } });
+    // The same document, its query picked: the read lane.
+    const read = await pipeline.enter('query Q { a } mutation M { a }', 'Q');
+    expect(read.refusal).toBeUndefined();
+    // Subscriptions are never gated, however full the lanes.
+    expect((await pipeline.enter('subscription { ticks }', undefined)).refusal).toBeUndefined();
+    first.release?.();
+    expect((await pipeline.enter('mutation { a }', undefined)).refusal).toBeUndefined();
   });
 });

@@ -8,11 +8,19 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { type Context, type ContextFactory } from '../resolvers/context';
-import { ErrorCode } from '../errors/domain-error';
+import { type DomainError, ErrorCode } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
+import { admissionClassOf, type AdmissionGate } from '../security/admission-gate';
 import { type RequestGuard } from '../security/request-guard';
 import { type DocumentLimits, parseDocument, validateDocument, validationRules } from './document';
-import { operationNotFound, operationTypeNotServed, subscriptionNotServed, withCode } from './refusals';
+import { operationTypeOf } from './operation-type';
+import {
+  operationNotFound,
+  operationTypeNotServed,
+  overloaded,
+  subscriptionNotServed,
+  withCode,
+} from './refusals';
 
 /** What a transport can serve, which the pipeline enforces the same way for all of them. */
 export interface TransportPolicy {
@@ -76,11 +84,26 @@ export interface ResolvedOperation {
 }
 
 /**
- * The one operation pipeline of every transport: parse (token limit) → document size →
+ * Admission control's verdict on one operation: go ahead (and call `release` once it has been
+ * answered), or the refusal to answer at once (RATE_LIMITED with `retryAfterSeconds`).
+ */
+export type OperationAdmission =
+  | { readonly release: () => void; readonly refusal?: undefined }
+  | { readonly release?: undefined; readonly refusal: DomainError };
+
+/**
+ * The one operation pipeline of every transport: admission (the overload gate) → parse (token limit) → document size →
  * validation → operation selection → transport policy → variables → limits and rate budget
  * (the guard) → context. Every refusal carries the error table's code and status.
  */
 export interface OperationPipeline {
+  /**
+   * Admission control, first of all and before anything costly (token, context, parsing): the
+   * operation's class (mutation, read; subscriptions pass) is read from the text's tokens, and
+   * the gate (see `AdmissionGate`) admits it now, after a short wait, or refuses it. Every
+   * transport that runs queries and mutations calls it as a request arrives.
+   */
+  enter(query: unknown, operationName: unknown): Promise<OperationAdmission>;
   /**
    * The whole pipeline, for transports that hand over raw requests (websocket, SSE).
    * Refusals come back as GraphQL errors for the transport to format and send.
@@ -99,7 +122,11 @@ export interface OperationPipelineOptions {
   readonly limits: DocumentLimits;
   readonly guard: RequestGuard;
   readonly createContext: ContextFactory;
+  /** Bounds the operations running at once (absent: no admission control, as in unit tests). */
+  readonly gate?: AdmissionGate;
 }
+
+const ADMITTED_UNGATED: OperationAdmission = Object.freeze({ release: () => undefined });
 
 /**
  * The operation `operationName` picks, refused when there is none or when the transport
@@ -124,10 +151,23 @@ export function selectOperation(
 
 /** Builds the pipeline shared by every transport. */
 export function createOperationPipeline(options: OperationPipelineOptions): OperationPipeline {
-  const { schema, limits, guard, createContext } = options;
+  const { schema, limits, guard, createContext, gate } = options;
   const rules = validationRules(limits);
 
   return {
+    enter: async (query, operationName) => {
+      const kind = gate?.active
+        ? admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens))
+        : null;
+      if (!gate || kind === null) {
+        return ADMITTED_UNGATED;
+      }
+      const admission = await gate.enter(kind);
+      return admission.admitted
+        ? { release: admission.release }
+        : { refusal: overloaded(admission.retryAfterSeconds) };
+    },
+
     admit: async (resolved, policy) => {
       const selected = selectOperation(resolved.operation, resolved.operationName, policy);
       if (selected instanceof GraphQLError) {

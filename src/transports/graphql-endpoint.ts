@@ -6,6 +6,7 @@ import { type ContextFactory } from '../resolvers/context';
 import { type TokenVerifier } from '../infra/auth';
 import { type RedisClient } from '../infra/redis';
 import { createOperationPipeline } from '../pipeline/operation-pipeline';
+import { AdmissionGate } from '../security/admission-gate';
 import { createClientAddressResolver } from '../security/client-address';
 import { RateLimiter } from '../security/rate-limiter';
 import { createRequestGuard } from '../security/request-guard';
@@ -26,8 +27,8 @@ export interface GraphQLEndpointParts {
 }
 
 /**
- * The GraphQL endpoint of an API process: one operation pipeline (limits, rate budget,
- * context) for every transport, the response cache for HTTP, and the dev token issuer of the
+ * The GraphQL endpoint of an API process: one operation pipeline (admission control, limits,
+ * rate budget, context) for every transport, the response cache for HTTP, and the dev token issuer of the
  * demo page when the dev key is in use.
  */
 export function assembleGraphQLEndpoint(parts: GraphQLEndpointParts): GraphQLEndpointOptions {
@@ -45,6 +46,7 @@ export function assembleGraphQLEndpoint(parts: GraphQLEndpointParts): GraphQLEnd
       limits: config.limits,
       guard: createRequestGuard(schema, config.limits, rateLimiter),
       createContext,
+      gate: new AdmissionGate(config.admission),
     }),
     responseCache: {
       plugin: sessionReadCachePlugin(sessionCache),

@@ -3,6 +3,7 @@ import { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { ERROR_CODE_TABLE, refusalResponse } from '../errors/graphql-error-formatter';
 import { type Logger } from '../infra/logger';
+import { type OperationPipeline } from '../pipeline/operation-pipeline';
 import { requestDeadlineOf } from '../security/execution-timeout';
 import { checkDocumentSourceSize } from '../security/document-size';
 
@@ -27,6 +28,45 @@ export function documentSizeGuard(limits: Parameters<typeof checkDocumentSourceS
     }
     const { status, body: answer } = refusalResponse(refused);
     response.status(status).json(answer);
+  };
+}
+
+/**
+ * Admission control over HTTP (see `OperationPipeline.enter`), before the token is verified,
+ * the context built or the document parsed: a refusal is answered at once, 429 RATE_LIMITED
+ * with `retryAfterSeconds` and `Retry-After`. An admitted operation holds its slot until its
+ * response has been sent, or its connection closed.
+ */
+export function admissionControl(pipeline: Pick<OperationPipeline, 'enter'>): RequestHandler {
+  return (request, response, next) => {
+    const fromQueryString = request.method === 'GET';
+    const body = request.body as { query?: unknown; operationName?: unknown } | undefined;
+    let release: (() => void) | undefined;
+    let closed = false;
+    // Listening first: a client that gives up while queued must not keep its slot.
+    response.once('close', () => {
+      closed = true;
+      release?.();
+    });
+    pipeline
+      .enter(
+        fromQueryString ? request.query.query : body?.query,
+        fromQueryString ? request.query.operationName : body?.operationName,
+      )
+      .then((admission) => {
+        if (admission.refusal) {
+          const { status, body: answer } = refusalResponse(admission.refusal);
+          response.setHeader('retry-after', String(admission.refusal.details.retryAfterSeconds));
+          response.status(status).json(answer);
+          return;
+        }
+        release = admission.release;
+        if (closed) {
+          release();
+          return;
+        }
+        next();
+      }, next);
   };
 }
 

@@ -15,7 +15,7 @@ import { type Context, type ContextFactory } from '../resolvers/context';
 import { type OperationPipeline, type TransportPolicy } from '../pipeline/operation-pipeline';
 import { type ClientAddressResolver } from '../security/client-address';
 import { executionTimeout, requestDeadlineOf } from '../security/execution-timeout';
-import { bodyErrors, documentSizeGuard } from './http-refusals';
+import { admissionControl, bodyErrors, documentSizeGuard } from './http-refusals';
 
 /** What every GraphQL transport serves requests with (HTTP and websocket alike). */
 export interface GraphQLServing {
@@ -124,6 +124,8 @@ export async function mountHttpTransport(
     executionTimeout(options.limits.executionTimeoutMilliseconds),
     express.json({ limit: options.limits.maxBodyBytes }),
     documentSizeGuard(options.limits),
+    // Before the token and the context: refusing under overload must cost next to nothing.
+    admissionControl(options.pipeline),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdOf(req);

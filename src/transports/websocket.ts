@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
-import { type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { execute, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type Config } from '../config/config';
 import { DomainError, ErrorCode } from '../errors/domain-error';
@@ -40,6 +40,11 @@ interface ConnectionExtra extends Record<PropertyKey, unknown> {
   viewer: Viewer | null;
 }
 
+/** Execution arguments of an admitted query or mutation: its slot is released once it has run. */
+interface AdmittedExecutionArgs extends LiveExecutionArgs {
+  readonly releaseAdmission?: () => void;
+}
+
 // Subscriptions live as long as their socket: DataLoader memo off (each event reads fresh).
 const WEBSOCKET_POLICY: TransportPolicy = { cacheLoaders: false };
 
@@ -60,6 +65,13 @@ export function serveWebsocket(httpServer: Server, options: WebsocketTransportOp
 
   const handle = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
+      execute: async (args: AdmittedExecutionArgs) => {
+        try {
+          return await execute(args);
+        } finally {
+          args.releaseAdmission?.();
+        }
+      },
       subscribe: async (args: LiveExecutionArgs) => {
         const result = await shared.subscribe(args);
         const resync = isAsyncGenerator(result) ? undefined : resyncRequiredIn(result.errors);
@@ -101,21 +113,37 @@ export function serveWebsocket(httpServer: Server, options: WebsocketTransportOp
             ),
           ];
         }
-        const prepared = await options.pipeline.prepare(
-          {
-            query: payload.query,
-            variables: payload.variables,
-            operationName: payload.operationName,
-            sender: { viewer: ctx.extra.viewer ?? null },
-            clientAddress: options.clientAddress(ctx.extra.request),
-            requestId: randomUUID(),
-          },
-          WEBSOCKET_POLICY,
-        );
+        // Admission control first, as over HTTP (queries and mutations; subscriptions pass).
+        const admission = await options.pipeline.enter(payload.query, payload.operationName);
+        if (admission.refusal) {
+          return [requestRefusal(admission.refusal)];
+        }
+        let prepared;
+        try {
+          prepared = await options.pipeline.prepare(
+            {
+              query: payload.query,
+              variables: payload.variables,
+              operationName: payload.operationName,
+              sender: { viewer: ctx.extra.viewer ?? null },
+              clientAddress: options.clientAddress(ctx.extra.request),
+              requestId: randomUUID(),
+            },
+            WEBSOCKET_POLICY,
+          );
+        } catch (error) {
+          admission.release();
+          throw error;
+        }
         if (prepared.errors) {
+          admission.release();
           return prepared.errors;
         }
-        return { ...prepared.args, sink: socketSink(ctx.extra.socket, id) } satisfies LiveExecutionArgs;
+        return {
+          ...prepared.args,
+          sink: socketSink(ctx.extra.socket, id),
+          releaseAdmission: admission.release,
+        } satisfies AdmittedExecutionArgs;
       },
       onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>

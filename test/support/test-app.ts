@@ -65,6 +65,10 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     // Tests send bursts from one address; the rate-limit tests set their own budgets.
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
+    // Race tests send hundreds of reserves at once; admission control (overload) would turn
+    // most away before they race. Its own tests turn it on.
+    ADMISSION_MUTATIONS_CONCURRENCY: '0',
+    ADMISSION_READS_CONCURRENCY: '0',
     ...overrides,
   };
 }

@@ -42,9 +42,42 @@ describe('configuration', () => {
     ['INBOX_RETENTION_HOURS', '-5'],
     ['SEAT_CHANGE_RETENTION_HOURS', '0'],
     ['SEAT_CHANGE_RETENTION_HOURS', '721'],
+    ['ADMISSION_MUTATIONS_CONCURRENCY', '-1'],
+    ['ADMISSION_READS_QUEUE', 'lots'],
+    ['ADMISSION_QUEUE_TIMEOUT_MS', '0'],
+    ['ADMISSION_QUEUE_TIMEOUT_MS', '10000'],
+    ['TOKEN_CACHE_MAX_ENTRIES', '-1'],
+    ['TOKEN_CACHE_MAX_AGE_SECONDS', '0'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('admits 8 mutations and 256 reads at once by default, each with as long a queue, 20 ms of wait', () => {
+    expect(loadConfig({}).admission).toEqual({
+      mutation: { concurrency: 8, queueLength: 8, queueTimeoutMilliseconds: 20 },
+      read: { concurrency: 256, queueLength: 256, queueTimeoutMilliseconds: 20 },
+    });
+    expect(
+      loadConfig({
+        ADMISSION_MUTATIONS_CONCURRENCY: '2',
+        ADMISSION_MUTATIONS_QUEUE: '0',
+        ADMISSION_READS_CONCURRENCY: '0',
+        ADMISSION_QUEUE_TIMEOUT_MS: '5',
+      }).admission,
+    ).toEqual({
+      mutation: { concurrency: 2, queueLength: 0, queueTimeoutMilliseconds: 5 },
+      read: { concurrency: 0, queueLength: 0, queueTimeoutMilliseconds: 5 },
+    });
+    // The queue wait must stay below the request timeout.
+    expect(() => loadConfig({ GRAPHQL_TIMEOUT_MS: '1000', ADMISSION_QUEUE_TIMEOUT_MS: '1000' })).toThrow(
+      'ADMISSION_QUEUE_TIMEOUT_MS',
+    );
+  });
+
+  it('caches 10,000 verified tokens for at most 60 s by default', () => {
+    expect(loadConfig({}).tokenCache).toEqual({ maxEntries: 10_000, maxAgeSeconds: 60 });
+    expect(loadConfig({ TOKEN_CACHE_MAX_ENTRIES: '0' }).tokenCache.maxEntries).toBe(0);
   });
 
   it('keeps seat changes SEAT_CHANGE_RETENTION_HOURS, 24 by default, up to 30 days', () => {
