@@ -20,6 +20,7 @@ import { closeRedisClient, createRedisClient, type RedisClient, redisAnswers } f
 import { countCommittedFacts } from './booking/business-metrics';
 import { watchScrapeTimeGauges } from './transports/scrape-gauges';
 import { RedisSeatLockGate, SeatLocks } from './infra/seat-locks';
+import { AdmissionGate } from './security/admission-gate';
 import { AuditoriumResolver } from './resolvers/auditorium.resolver';
 import { ReservationResolver } from './resolvers/reservation.resolver';
 import { SaleResolver } from './resolvers/sale.resolver';
@@ -105,12 +106,18 @@ export async function startApplication(
   const holdEnds = new HoldEndIndex(config.sessionCache.maxAgeMilliseconds);
   const sessionCache = new SessionReadCache(config.sessionCache, { nextHoldEnd: holdEnds.nextHoldEnd });
   const subscriptionSignals = new SubscriptionSignals();
-  const transactions = new BookingTransactions((events) => {
+  // One gate per process: reads are admitted by the operation pipeline, booking transactions
+  // of requests by `transactions` (after the seat locks).
+  const admissionGate = new AdmissionGate(config.admission);
+  const onCommitted = (events: readonly BookingEvent[]) => {
     holdEnds.record(events);
     sessionCache.invalidate(events);
     relay.onCommitted(events);
     countCommittedFacts(metrics, events);
-  }, startingStatementTimeout(orm.config));
+  };
+  const transactions = new BookingTransactions(onCommitted, startingStatementTimeout(orm.config), () =>
+    admissionGate.enter('mutation'),
+  );
   const booking: BookingDependencies = {
     transactions,
     seatLocks: new RedisSeatLockGate(new SeatLocks(redis), {
@@ -124,8 +131,13 @@ export async function startApplication(
     sessionFacts: new SessionFactsCache().find,
     observer: { reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }) },
   };
+  // The workers' expiries are never refused admission: they free seats for the requests.
+  const workerBooking = {
+    ...booking,
+    transactions: new BookingTransactions(onCommitted, startingStatementTimeout(orm.config)),
+  };
   const expireOverdueNow = (em: EntityManager, criteria: OverdueCriteria) =>
-    expireOverdue(booking, em, criteria);
+    expireOverdue(workerBooking, em, criteria);
   metrics.gaugeAtScrape('poltrona_outbox_backlog', 'Outbox events not yet published.', async () => {
     const [row] = await orm.em
       .fork()
@@ -287,6 +299,7 @@ export async function startApplication(
       createContext: createContextFactory(orm, verifyToken, repositoriesOf, live, seatMaps),
       sessionCache,
       subscriptionSignals,
+      admissionGate,
     });
   }
   const server = await createHttpServer({ logger, metrics, health, graphql });

@@ -1,7 +1,7 @@
 import { DeadlockException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../entities/outbox-event.entity';
-import { DomainError, ErrorCode, requestTimedOut } from '../errors/domain-error';
+import { DomainError, ErrorCode, overloaded, requestTimedOut } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
 import { repositoriesOf } from '../repositories';
 import {
@@ -145,6 +145,18 @@ export class RollbackWith<Outcome> extends Error {
   }
 }
 
+/**
+ * Admission control of the transactions requests run (DESIGN §7, overload): admits one now or
+ * after a short wait (call `release` once it has ended), or refuses it. Implemented by the
+ * process's admission gate; absent, every transaction runs.
+ */
+export type TransactionAdmission = () => TransactionSlot | Promise<TransactionSlot>;
+
+/** A verdict of {@link TransactionAdmission}. */
+export type TransactionSlot =
+  | { readonly admitted: true; release(): void }
+  | { readonly admitted: false; readonly retryAfterSeconds: number };
+
 // Lock order is fixed (reservation rows, then seats in id order), so deadlocks need unusual
 // interleavings; when PostgreSQL still breaks one, the victim simply runs again.
 const MAX_ATTEMPTS = 3;
@@ -154,10 +166,13 @@ export class BookingTransactions {
   /**
    * @param onCommitted told the events of each transaction once it has committed.
    * @param statementTimeoutMilliseconds see {@link transactionWithin}.
+   * @param admit admission control, for the transactions of requests (the workers' instance
+   *   has none: expiring holds is never refused).
    */
   constructor(
     private readonly onCommitted: CommittedEventsListener,
     private readonly statementTimeoutMilliseconds: number,
+    private readonly admit?: TransactionAdmission,
   ) {}
 
   /** Runs `work` in one plain transaction within `deadline` (no events, no retries). */
@@ -176,9 +191,35 @@ export class BookingTransactions {
    * it or not at all (see {@link transactionWithin}). Work that throws {@link RollbackWith}
    * rolls back and answers its outcome.
    *
-   * @throws DomainError TIMEOUT when the deadline ran out; whatever `work` throws otherwise.
+   * With admission control, the transaction first waits for admission: under overload
+   * it is refused before it touches PostgreSQL. Admission sits here, after the Redis seat locks
+   * and not in front of the whole request, so that the losers of a race for the same seats are
+   * still told `SEAT_UNAVAILABLE` by the lock (DESIGN §6) while only work bound for the
+   * database is rationed; the caller's error path releases the locks of a refused hold.
+   *
+   * @throws DomainError RATE_LIMITED (with `retryAfterSeconds`) when refused admission;
+   *   TIMEOUT when the deadline ran out; whatever `work` throws otherwise.
    */
   async run<Result>(
+    em: EntityManager,
+    deadline: RequestDeadline | undefined,
+    work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
+  ): Promise<Result> {
+    if (this.admit === undefined) {
+      return this.runAdmitted(em, deadline, work);
+    }
+    const slot = await this.admit();
+    if (!slot.admitted) {
+      throw overloaded(slot.retryAfterSeconds);
+    }
+    try {
+      return await this.runAdmitted(em, deadline, work);
+    } finally {
+      slot.release();
+    }
+  }
+
+  private async runAdmitted<Result>(
     em: EntityManager,
     deadline: RequestDeadline | undefined,
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,

@@ -74,3 +74,10 @@ export const requestTimedOut = (): DomainError =>
 /** Too many requests; the client may retry after `retryAfterSeconds`. */
 export const rateLimited = (message: string, retryAfterSeconds: number): DomainError =>
   new DomainError(ErrorCode.RateLimited, message, { retryAfterSeconds });
+
+/**
+ * The refusal of an operation the process has no room for now (admission control): the
+ * contract's RATE_LIMITED, with the seconds after which to retry.
+ */
+export const overloaded = (retryAfterSeconds: number): DomainError =>
+  rateLimited(`The service is busy; retry in ${retryAfterSeconds} s.`, retryAfterSeconds);

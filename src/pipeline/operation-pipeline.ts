@@ -8,19 +8,13 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { type Context, type ContextFactory } from '../resolvers/context';
-import { type DomainError, ErrorCode } from '../errors/domain-error';
+import { type DomainError, ErrorCode, overloaded } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
 import { admissionClassOf, type AdmissionGate } from '../security/admission-gate';
 import { type RequestGuard } from '../security/request-guard';
 import { type DocumentLimits, parseDocument, validateDocument, validationRules } from './document';
 import { operationTypeOf } from './operation-type';
-import {
-  operationNotFound,
-  operationTypeNotServed,
-  overloaded,
-  subscriptionNotServed,
-  withCode,
-} from './refusals';
+import { operationNotFound, operationTypeNotServed, subscriptionNotServed, withCode } from './refusals';
 
 /** What a transport can serve, which the pipeline enforces the same way for all of them. */
 export interface TransportPolicy {
@@ -98,10 +92,11 @@ export type OperationAdmission =
  */
 export interface OperationPipeline {
   /**
-   * Admission control, first of all and before anything costly (token, context, parsing): the
-   * operation's class (mutation, read; subscriptions pass) is read from the text's tokens, and
-   * the gate (see `AdmissionGate`) admits it now, after a short wait, or refuses it. Every
-   * transport that runs queries and mutations calls it as a request arrives.
+   * Admission control of reads, first of all and before anything costly (token, context,
+   * parsing): the operation's type is read from the text's tokens, and the gate (see
+   * `AdmissionGate`) admits a query now, after a short wait, or refuses it. Mutations and
+   * subscriptions pass (mutations are admitted by their booking transaction). Every transport
+   * that runs queries and mutations calls it as a request arrives.
    */
   enter(query: unknown, operationName: unknown): Promise<OperationAdmission>;
   /**
@@ -156,13 +151,16 @@ export function createOperationPipeline(options: OperationPipelineOptions): Oper
 
   return {
     enter: async (query, operationName) => {
-      const kind = gate?.active
-        ? admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens))
-        : null;
-      if (!gate || kind === null) {
+      // Only reads are admitted here; a mutation's slot is taken by its booking transaction,
+      // after the seat locks (see `BookingTransactions.run`), so that race losers still hear
+      // SEAT_UNAVAILABLE rather than RATE_LIMITED.
+      if (
+        !gate?.gates('read') ||
+        admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens)) !== 'read'
+      ) {
         return ADMITTED_UNGATED;
       }
-      const admission = await gate.enter(kind);
+      const admission = await gate.enter('read');
       return admission.admitted
         ? { release: admission.release }
         : { refusal: overloaded(admission.retryAfterSeconds) };

@@ -37,13 +37,3 @@ export function subscriptionNotServed(message: string): GraphQLError {
 export function operationTypeNotServed(message: string): GraphQLError {
   return requestRefusal(new DomainError(ErrorCode.BadUserInput, message, { field: 'query' }));
 }
-
-/**
- * The refusal of an operation the process has no room for now (admission control): the
- * contract's RATE_LIMITED, with the seconds after which to retry.
- */
-export function overloaded(retryAfterSeconds: number): DomainError {
-  return new DomainError(ErrorCode.RateLimited, `The service is busy; retry in ${retryAfterSeconds} s.`, {
-    retryAfterSeconds,
-  });
-}

@@ -81,9 +81,9 @@ export class AdmissionGate {
     this.lanes = { mutation: new Lane(limits.mutation), read: new Lane(limits.read) };
   }
 
-  /** Whether any class is gated (with none, callers need not even classify operations). */
-  get active(): boolean {
-    return this.lanes.mutation.limits.concurrency > 0 || this.lanes.read.limits.concurrency > 0;
+  /** Whether `kind` is gated (if not, callers need not even classify operations). */
+  gates(kind: AdmissionClass): boolean {
+    return this.lanes[kind].limits.concurrency > 0;
   }
 
   /**

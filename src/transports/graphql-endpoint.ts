@@ -6,7 +6,7 @@ import { type ContextFactory } from '../resolvers/context';
 import { type TokenVerifier } from '../infra/auth';
 import { type RedisClient } from '../infra/redis';
 import { createOperationPipeline } from '../pipeline/operation-pipeline';
-import { AdmissionGate } from '../security/admission-gate';
+import { type AdmissionGate } from '../security/admission-gate';
 import { createClientAddressResolver } from '../security/client-address';
 import { RateLimiter } from '../security/rate-limiter';
 import { createRequestGuard } from '../security/request-guard';
@@ -24,6 +24,8 @@ export interface GraphQLEndpointParts {
   readonly createContext: ContextFactory;
   readonly sessionCache: SessionReadCache;
   readonly subscriptionSignals: SubscriptionSignals;
+  /** The process's admission control; the pipeline admits reads through it. */
+  readonly admissionGate: AdmissionGate;
 }
 
 /**
@@ -46,7 +48,7 @@ export function assembleGraphQLEndpoint(parts: GraphQLEndpointParts): GraphQLEnd
       limits: config.limits,
       guard: createRequestGuard(schema, config.limits, rateLimiter),
       createContext,
-      gate: new AdmissionGate(config.admission),
+      gate: parts.admissionGate,
     }),
     responseCache: {
       plugin: sessionReadCachePlugin(sessionCache),
