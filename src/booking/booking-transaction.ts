@@ -3,6 +3,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { DomainError, ErrorCode, requestTimedOut } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
+import { captureTraceContext, inSpan } from '../infra/tracing';
 import { repositoriesOf } from '../repositories';
 import {
   type BookingEvent,
@@ -31,7 +32,7 @@ export class EventRecorder {
     payload: BookingEventMap[Topic],
   ): void {
     this.recorded.push({ topic, payload } as BookingEvent);
-    this.em.persist(this.em.create(OutboxEvent, { topic, payload }));
+    this.em.persist(this.em.create(OutboxEvent, { topic, payload, traceContext: captureTraceContext() }));
   }
 
   /** A change of one session's seats, numbered when the transaction ends. */
@@ -179,6 +180,14 @@ export class BookingTransactions {
    * @throws DomainError TIMEOUT when the deadline ran out; whatever `work` throws otherwise.
    */
   async run<Result>(
+    em: EntityManager,
+    deadline: RequestDeadline | undefined,
+    work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
+  ): Promise<Result> {
+    return inSpan('booking transaction', () => this.runAttempts(em, deadline, work));
+  }
+
+  private async runAttempts<Result>(
     em: EntityManager,
     deadline: RequestDeadline | undefined,
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
