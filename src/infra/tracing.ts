@@ -12,7 +12,10 @@ import {
 // Types only (erased at build): the packages themselves are required in startTracing.
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { HttpInstrumentation as HttpInstrumentationClass } from '@opentelemetry/instrumentation-http';
-import type { ExpressInstrumentation as ExpressInstrumentationClass } from '@opentelemetry/instrumentation-express';
+import type {
+  ExpressInstrumentation as ExpressInstrumentationClass,
+  ExpressLayerType as ExpressLayerTypeEnum,
+} from '@opentelemetry/instrumentation-express';
 import type { GraphQLInstrumentation as GraphQLInstrumentationClass } from '@opentelemetry/instrumentation-graphql';
 import type { PgInstrumentation as PgInstrumentationClass } from '@opentelemetry/instrumentation-pg';
 import type { IORedisInstrumentation as IORedisInstrumentationClass } from '@opentelemetry/instrumentation-ioredis';
@@ -90,8 +93,9 @@ export function startTracing(env: TracingEnvironment = process.env): boolean {
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as {
     HttpInstrumentation: typeof HttpInstrumentationClass;
   };
-  const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as {
+  const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as {
     ExpressInstrumentation: typeof ExpressInstrumentationClass;
+    ExpressLayerType: typeof ExpressLayerTypeEnum;
   };
   const { GraphQLInstrumentation } = require('@opentelemetry/instrumentation-graphql') as {
     GraphQLInstrumentation: typeof GraphQLInstrumentationClass;
@@ -117,8 +121,10 @@ export function startTracing(env: TracingEnvironment = process.env): boolean {
         // Probes and scrapes every few seconds would drown the traces that matter.
         ignoreIncomingRequestHook: (request) => quietPaths.has((request.url ?? '').split('?')[0]),
       }),
-      new ExpressInstrumentation(),
-      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true }),
+      // Spans per request kept to the ones that tell something (a span costs CPU at 100 %
+      // sampling): the route, not each middleware; the operation, not each field's resolver.
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
+      new GraphQLInstrumentation({ ignoreResolveSpans: true, mergeItems: true }),
       // Background statements (the relay's poll every second, the sweeper, the pruner) would
       // each start a trace of their own: only statements inside a traced operation are spans.
       new PgInstrumentation({ requireParentSpan: true }),
