@@ -94,6 +94,16 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   }
 }
 
+/** `KEY=VALUE` pairs separated by spaces (values without spaces), as BENCH_SERVER_ENV holds them. */
+export function serverEnvironmentFromBench(pairs: string | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (pairs ?? '')
+      .split(' ')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+}
+
 /**
  * Starts `node dist/src/main.js` of ROOT (run `npm run build` first) on a database and AMQP
  * prefix of its own, and waits until it is ready.
@@ -122,6 +132,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     // turns it on with the server's defaults.
     ADMISSION_MUTATIONS_CONCURRENCY: '0',
     ADMISSION_READS_CONCURRENCY: '0',
+    // e.g. BENCH_SERVER_ENV="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" (tracing on).
+    ...serverEnvironmentFromBench(process.env.BENCH_SERVER_ENV),
     ...env,
   };
   const { child, baseUrl } = await spawnServer(environment);

@@ -3,6 +3,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { DomainError, ErrorCode, overloaded, requestTimedOut } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
+import { captureTraceContext, inSpan } from '../infra/tracing';
 import { repositoriesOf } from '../repositories';
 import {
   type BookingEvent,
@@ -31,7 +32,7 @@ export class EventRecorder {
     payload: BookingEventMap[Topic],
   ): void {
     this.recorded.push({ topic, payload } as BookingEvent);
-    this.em.persist(this.em.create(OutboxEvent, { topic, payload }));
+    this.em.persist(this.em.create(OutboxEvent, { topic, payload, traceContext: captureTraceContext() }));
   }
 
   /** A change of one session's seats, numbered when the transaction ends. */
@@ -206,20 +207,20 @@ export class BookingTransactions {
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
   ): Promise<Result> {
     if (this.admit === undefined) {
-      return this.runAdmitted(em, deadline, work);
+      return inSpan('booking transaction', () => this.runAttempts(em, deadline, work));
     }
     const slot = await this.admit();
     if (!slot.admitted) {
       throw overloaded(slot.retryAfterSeconds);
     }
     try {
-      return await this.runAdmitted(em, deadline, work);
+      return await inSpan('booking transaction', () => this.runAttempts(em, deadline, work));
     } finally {
       slot.release();
     }
   }
 
-  private async runAdmitted<Result>(
+  private async runAttempts<Result>(
     em: EntityManager,
     deadline: RequestDeadline | undefined,
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,

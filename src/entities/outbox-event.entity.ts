@@ -42,4 +42,12 @@ export class OutboxEvent {
    */
   @Property({ type: 'timestamptz', nullable: true })
   claimedUntil: Date | null = null;
+
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of the operation that wrote the row,
+   * which the relay carries into the message's headers so consumers continue that trace; null
+   * when tracing is off.
+   */
+  @Property({ type: 'jsonb', nullable: true })
+  traceContext: Record<string, string> | null = null;
 }

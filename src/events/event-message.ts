@@ -18,8 +18,16 @@ export interface EventMessage {
   readonly event: BookingEvent;
 }
 
-/** Body and properties of an outbox row's message; `messageId` is the outbox id. */
-export function encodeEvent(id: string, event: BookingEvent): { content: Buffer; options: Options.Publish } {
+/**
+ * Body and properties of an outbox row's message; `messageId` is the outbox id. `traceHeaders`
+ * (W3C `traceparent` / `tracestate`) become the message's headers, where consumers find the
+ * trace to continue.
+ */
+export function encodeEvent(
+  id: string,
+  event: BookingEvent,
+  traceHeaders?: Record<string, string>,
+): { content: Buffer; options: Options.Publish } {
   return {
     content: Buffer.from(JSON.stringify(event.payload)),
     options: {
@@ -29,6 +37,7 @@ export function encodeEvent(id: string, event: BookingEvent): { content: Buffer;
       persistent: true,
       mandatory: true,
       timestamp: Math.floor(Date.now() / 1_000),
+      ...(traceHeaders ? { headers: { ...traceHeaders } } : {}),
     },
   };
 }

@@ -2,6 +2,7 @@ import { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type BookingEvent } from '../booking/booking-events';
 import { type Logger } from '../infra/logger';
+import { detached, injectTraceContext, inSpan, SpanKind, storedParent } from '../infra/tracing';
 import { encodeEvent } from './event-message';
 import { type TopologyNames } from './topology';
 
@@ -38,7 +39,13 @@ export class RelayStoppedError extends Error {
   }
 }
 
-type OutboxRow = { id: string; topic: BookingEvent['topic']; payload: BookingEvent['payload'] };
+type OutboxRow = {
+  id: string;
+  topic: BookingEvent['topic'];
+  payload: BookingEvent['payload'];
+  /** The W3C trace context of the transaction that wrote the row (null when not traced). */
+  trace_context: Record<string, string> | null;
+};
 
 /**
  * Publishes committed outbox rows to the events exchange, in id order within a batch, with
@@ -127,10 +134,13 @@ export class OutboxRelay {
     this.drained = new Promise<void>((settled) => {
       // A short linger lets the commits of a burst share one relay batch.
       setTimeout(() => {
-        void this.drain().finally(() => {
-          this.draining = false;
-          settled();
-        });
+        // A drain serves the rows of many operations: it belongs to none of their traces.
+        void detached(() =>
+          this.drain().finally(() => {
+            this.draining = false;
+            settled();
+          }),
+        );
       }, this.lingerMilliseconds);
     });
   }
@@ -230,24 +240,56 @@ export class OutboxRelay {
                         order by id
                         limit ?
                         for update skip locked)
-         returning id, topic, payload)
-       select id, topic, payload from claimed order by id`,
+         returning id, topic, payload, trace_context)
+       select id, topic, payload, trace_context from claimed order by id`,
       [leaseSeconds, this.batchSize],
     );
     if (rows.length === 0) {
       return 0;
     }
     const ids = rows.map((row) => row.id);
+    // Each traced row's publish span lasts until the broker confirmed (or refused) the batch.
+    let confirmed: Promise<void> | null = null;
+    let settleConfirms: (error?: unknown) => void = () => undefined;
     try {
       for (const row of rows) {
-        const { content, options } = encodeEvent(row.id, {
-          topic: row.topic,
-          payload: row.payload,
-        } as BookingEvent);
-        channel.publish(this.names.events, row.topic, content, options);
+        const event = { topic: row.topic, payload: row.payload } as BookingEvent;
+        if (row.trace_context === null) {
+          const { content, options } = encodeEvent(row.id, event);
+          channel.publish(this.names.events, row.topic, content, options);
+          continue;
+        }
+        confirmed ??= new Promise<void>((resolve, reject) => {
+          settleConfirms = (error) => (error === undefined ? resolve() : reject(error));
+        });
+        const batchConfirmed = confirmed;
+        // The row's trace continues here and, through the headers, in every consumer.
+        void inSpan(
+          `${row.topic} publish`,
+          () => {
+            const headers: Record<string, string> = {};
+            injectTraceContext(headers);
+            const { content, options } = encodeEvent(row.id, event, headers);
+            channel.publish(this.names.events, row.topic, content, options);
+            return batchConfirmed;
+          },
+          {
+            kind: SpanKind.PRODUCER,
+            parent: storedParent(row.trace_context),
+            attributes: {
+              'messaging.system': 'rabbitmq',
+              'messaging.operation.type': 'send',
+              'messaging.destination.name': this.names.events,
+              'messaging.rabbitmq.destination.routing_key': row.topic,
+              'messaging.message.id': row.id,
+            },
+          },
+        ).catch(() => undefined);
       }
       await this.waitForConfirms(channel);
+      settleConfirms();
     } catch (error) {
+      settleConfirms(error);
       // Give the rows back at once (not when the lease ends), so the next attempt publishes
       // them before anything newer. If this fails too, the lease runs out on its own.
       await em

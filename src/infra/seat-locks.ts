@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type RedisClient } from './redis';
+import { inSpan } from './tracing';
 
 // All keys or none: fails without writing if any key exists, and reports which ones.
 const ACQUIRE_ALL = `
@@ -167,7 +168,16 @@ export class RedisSeatLockGate implements SeatLockGate {
   ): Promise<SeatLockAcquisition> {
     let result: SeatLockResult;
     try {
-      result = await this.locks.acquire(sessionId, seatIds, this.options.ttlMilliseconds);
+      // The Redis fast path as one step of the reserve's trace (its script is a child span).
+      result = await inSpan(
+        'seat locks acquire',
+        async (span) => {
+          const acquired = await this.locks.acquire(sessionId, seatIds, this.options.ttlMilliseconds);
+          span?.setAttribute('poltrona.locks.acquired', acquired.acquired);
+          return acquired;
+        },
+        { attributes: { 'poltrona.session.id': sessionId, 'poltrona.seats': seatIds.length } },
+      );
     } catch (error) {
       this.options.logger.warn('Redis unavailable: reserving through PostgreSQL alone', {
         error: String(error),

@@ -2,6 +2,7 @@ import { type ChannelModel } from 'amqplib';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { type Logger } from '../infra/logger';
+import { inSpan, remoteParent, SpanKind } from '../infra/tracing';
 import { type BookingEvent } from '../booking/booking-events';
 import { decodeEvent } from '../events/event-message';
 import { type TopologyNames } from '../events/topology';
@@ -45,7 +46,19 @@ export class LiveFanout {
         return;
       }
       try {
-        this.deliver([decodeEvent(message).event]);
+        const { event } = decodeEvent(message);
+        // A child of the operation that wrote the event; the seat-map feed hands this context on
+        // to the subscriber delivery.
+        inSpan(`live fan-out ${event.topic}`, () => this.deliver([event]), {
+          kind: SpanKind.CONSUMER,
+          parent: remoteParent(message.properties.headers),
+          attributes: {
+            'messaging.system': 'rabbitmq',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': this.queue,
+            'messaging.message.id': message.properties.messageId as string | undefined,
+          },
+        });
       } catch (error) {
         this.logger.warn({ err: error }, 'Dropped a malformed live event');
       }

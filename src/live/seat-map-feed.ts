@@ -1,6 +1,7 @@
 import { type SeatStatusChangedEvent } from '../booking/booking-events';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { type Logger } from '../infra/logger';
+import { rememberContext } from '../infra/tracing';
 import { type ReplayWindow, type SeatChangeLog } from '../repositories/seat-change-log';
 import { type LivePubSub } from './live-pubsub';
 
@@ -331,6 +332,8 @@ export class SeatMapFeed {
   }
 
   private publish(event: SeatStatusChangedEvent): void {
+    // The shared subscription that writes it to the subscribers runs on its own async path.
+    rememberContext(event);
     this.pubSub.publish('seat-status-changed', event.sessionId, event);
   }
 }

@@ -1,10 +1,13 @@
 import {
+  createSourceEventStream,
+  execute,
   type ExecutionArgs,
   type ExecutionResult,
   getOperationAST,
   print,
   subscribe as executeSubscription,
 } from 'graphql';
+import { contextOf, inSpan } from '../infra/tracing';
 
 /** One event of a channel: the result, and its JSON when it has no errors (written once). */
 interface SharedResult {
@@ -41,7 +44,8 @@ export function nextFrame(id: string, payloadJson: string): string {
 
 interface Channel {
   readonly listeners: Set<Listener>;
-  readonly source: AsyncGenerator<ExecutionResult>;
+  /** The subscription's source events (e.g. the seat-map feed's changes of one session). */
+  readonly source: AsyncIterator<unknown>;
 }
 
 /** Subscription fields whose results depend only on the document and its variables. */
@@ -59,6 +63,10 @@ function isShareable(args: ExecutionArgs): boolean {
       SHAREABLE_FIELDS.has(selection.name.value) &&
       !selection.arguments?.some((argument) => argument.name.value === 'afterMapVersion'),
   );
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /** Whether a subscribe result is a stream of results (not an early ExecutionResult). */
@@ -104,20 +112,42 @@ export class SharedSubscriptions {
   };
 
   private async open(key: string, args: ExecutionArgs): Promise<Channel | ExecutionResult> {
-    const source = await executeSubscription(args);
-    if (!isAsyncGenerator(source)) {
+    // graphql's `subscribe`, in two steps, so that each source event is at hand while its result
+    // is executed and written: its trace (the change's) then covers the delivery.
+    const stream = await createSourceEventStream(args);
+    if (!isAsyncIterable(stream)) {
       this.channels.delete(key);
-      return source;
+      return stream;
     }
-    const channel: Channel = { listeners: new Set(), source };
+    const channel: Channel = { listeners: new Set(), source: stream[Symbol.asyncIterator]() };
     this.channels.set(key, channel);
     void (async () => {
       try {
-        for await (const result of source) {
-          const event: SharedResult = { result, json: result.errors ? null : JSON.stringify(result) };
-          for (const listener of channel.listeners) {
-            listener(event);
+        for (;;) {
+          const next = await channel.source.next();
+          if (next.done) {
+            break;
           }
+          const payload: unknown = next.value;
+          const parent = contextOf(payload);
+          const deliver = async () => {
+            const result = await execute({ ...args, rootValue: payload });
+            const event: SharedResult = { result, json: result.errors ? null : JSON.stringify(result) };
+            for (const listener of channel.listeners) {
+              listener(event);
+            }
+          };
+          // Only a change that came with a trace gets a delivery span (never a trace of its own).
+          await (parent
+            ? inSpan(
+                'subscription deliver',
+                (span) => {
+                  span?.setAttribute('poltrona.subscribers', channel.listeners.size);
+                  return deliver();
+                },
+                { parent },
+              )
+            : deliver());
         }
       } finally {
         if (this.channels.get(key) === channel) {
@@ -152,7 +182,7 @@ export class SharedSubscriptions {
       channel.listeners.delete(listener);
       if (channel.listeners.size === 0 && this.channels.get(key) === channel) {
         this.channels.delete(key);
-        await channel.source.return(undefined);
+        await channel.source.return?.(undefined);
       }
     };
     async function* results(): AsyncGenerator<ExecutionResult> {

@@ -1,4 +1,5 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { captureTraceContext } from '../infra/tracing';
 import { uuidv7 } from '../infra/uuid';
 
 /** A seat change to number and store: its session, event payload and commit time. */
@@ -58,11 +59,12 @@ export class SeatChangeLog {
 
   /**
    * Numbers a seat change with its session's next map version, stores it in the log and
-   * writes its outbox row, in one statement; returns the version. Takes the session row's lock
+   * writes its outbox row (with the active trace context), in one statement; returns the version. Takes the session row's lock
    * until the transaction ends, so commits of one session's seat changes are serialised: run it
    * last in the transaction, and for several sessions in the order of their ids.
    */
   async append(entry: SeatChangeEntry): Promise<number> {
+    const traceContext = captureTraceContext();
     const [row]: { map_version: number }[] = await this.em.execute(
       `with version as (
          update session set map_version = map_version + 1 where id = ? returning map_version
@@ -73,10 +75,17 @@ export class SeatChangeLog {
          insert into seat_change (session_id, map_version, payload, changed_at)
          select ?, map_version, payload, ? from numbered
        )
-       insert into outbox_event (id, topic, payload, created_at)
-       select ?, 'seat.status-changed', payload, now() from numbered
+       insert into outbox_event (id, topic, payload, created_at, trace_context)
+       select ?, 'seat.status-changed', payload, now(), ?::jsonb from numbered
        returning (payload->>'mapVersion')::int as map_version`,
-      [entry.sessionId, JSON.stringify(entry.payload), entry.sessionId, entry.changedAt, uuidv7()],
+      [
+        entry.sessionId,
+        JSON.stringify(entry.payload),
+        entry.sessionId,
+        entry.changedAt,
+        uuidv7(),
+        traceContext === null ? null : JSON.stringify(traceContext),
+      ],
     );
     return row.map_version;
   }

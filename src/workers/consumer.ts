@@ -2,6 +2,7 @@ import { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { backoffMilliseconds } from '../infra/amqp';
 import { type Logger } from '../infra/logger';
 import { type Metrics } from '../infra/metrics';
+import { inSpan, remoteParent, SpanKind } from '../infra/tracing';
 
 import { ATTEMPTS_HEADER, FAILED_QUEUE_HEADER, FAILURE_REASON_HEADER } from '../events/delivery-headers';
 
@@ -84,7 +85,18 @@ export async function startConsumer(
       );
     }
     try {
-      await definition.handle(message);
+      // A child of the operation that wrote the event (its outbox row's trace, in the headers).
+      await inSpan(`${definition.name} process`, () => definition.handle(message), {
+        kind: SpanKind.CONSUMER,
+        parent: remoteParent(message.properties.headers),
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': definition.queue,
+          'messaging.rabbitmq.destination.routing_key': message.fields.routingKey,
+          'messaging.message.id': message.properties.messageId as string | undefined,
+        },
+      });
       count('ok');
       if (definition.ackDelayMilliseconds) {
         await new Promise((resolve) => setTimeout(resolve, definition.ackDelayMilliseconds));

@@ -11,6 +11,7 @@ import { MAX_SEATS_PER_RESERVATION } from '../booking-limits';
 import { type Caller } from '../caller';
 import { previousReservation, replayReservation } from './idempotent-replay';
 import { findSessionFacts, holdSelection, observed } from './reserve';
+import { inSpan } from '../../infra/tracing';
 
 /** What `reserveBestAvailable` asks for. */
 export interface BestAvailableCommand {
@@ -56,7 +57,9 @@ export async function reserveBestAvailable(
   command: BestAvailableCommand,
   deadline?: RequestDeadline,
 ): Promise<Reservation> {
-  return observed(deps, () => reserveBestOnce(deps, em, caller, command, deadline));
+  return inSpan('reserve best available', (span) =>
+    observed(deps, () => reserveBestOnce(deps, em, caller, command, deadline), span),
+  );
 }
 
 // `lost` grows by at most BLOCKS_PER_LOOK blocks per look: a short list, bound as one array.

@@ -3,6 +3,7 @@ import { type Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, notFound } from '../../errors/domain-error';
 import { isLockTimeout } from '../../infra/database-errors';
 import { type RequestDeadline } from '../../infra/request-deadline';
+import { inSpan, type Span } from '../../infra/tracing';
 import { parseId } from '../../infra/uuid';
 import { repositoriesOf } from '../../repositories';
 import { ReservationConflict } from '../../repositories/reservation.repository';
@@ -44,16 +45,23 @@ export async function reserve(
   command: ReserveCommand,
   deadline?: RequestDeadline,
 ): Promise<Reservation> {
-  return observed(deps, () => reserveOnce(deps, em, caller, command, deadline));
+  return inSpan('reserve', (span) =>
+    observed(deps, () => reserveOnce(deps, em, caller, command, deadline), span),
+  );
 }
 
-/** Tells the observer how a reserve (of any kind) ended: `held`, or the error code. */
+/**
+ * Tells the observer how a reserve (of any kind) ended: `held`, or the error code; names the
+ * reservation on the use case's `span` (when traced).
+ */
 export async function observed(
   deps: BookingDependencies,
   work: () => Promise<Reservation>,
+  span?: Span,
 ): Promise<Reservation> {
   try {
     const reservation = await work();
+    span?.setAttribute('poltrona.reservation.id', reservation.id);
     deps.observer?.reserved('held');
     return reservation;
   } catch (error) {

@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  captureTraceContext,
+  contextOf,
+  inSpan,
+  isTracing,
+  rememberContext,
+  remoteParent,
+  tracingEnabled,
+} from './tracing';
+
+describe('tracingEnabled', () => {
+  it.each([
+    [{}, false],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, true],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }, true],
+    [{ OTEL_TRACES_EXPORTER: 'otlp' }, true],
+    [{ OTEL_TRACES_EXPORTER: 'console' }, true],
+    // docker compose passes `${VAR:-}`: empty means unset.
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ' ', OTEL_TRACES_EXPORTER: '' },
+      false,
+    ],
+    [{ OTEL_TRACES_EXPORTER: 'none' }, false],
+    [{ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, false],
+    [{ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, false],
+    [{ OTEL_SDK_DISABLED: 'TRUE', OTEL_TRACES_EXPORTER: 'otlp' }, false],
+    [{ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, true],
+    [{ OTEL_SDK_DISABLED: '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, true],
+    // Sampling alone names no destination.
+    [{ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }, false],
+    [{ OTEL_SERVICE_NAME: 'poltrona' }, false],
+  ])('%j → %s', (env, enabled) => {
+    expect(tracingEnabled(env)).toBe(enabled);
+  });
+});
+
+describe('the helpers when tracing is off', () => {
+  it('are pass-throughs: no span, no context, nothing remembered', async () => {
+    expect(isTracing()).toBe(false);
+    const work = Promise.resolve(42);
+    let given: unknown = 'unset';
+    // The very same promise back: no wrapper, no span.
+    expect(
+      inSpan('anything', (span) => {
+        given = span;
+        return work;
+      }),
+    ).toBe(work);
+    expect(given).toBeUndefined();
+    expect(inSpan('sync', () => 'value')).toBe('value');
+    expect(() =>
+      inSpan('throws', () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(captureTraceContext()).toBeNull();
+    expect(
+      remoteParent({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }),
+    ).toBeUndefined();
+    const event = {};
+    rememberContext(event);
+    expect(contextOf(event)).toBeUndefined();
+  });
+});
+
+describe('startTracing', () => {
+  // A fresh process, so its module cache shows what starting tracing loaded.
+  const loadedAfterStart = (env: Record<string, string>): { tracing: boolean; sdkLoaded: boolean } => {
+    const script = `
+      const tracing = require(${JSON.stringify(join(__dirname, 'tracing'))});
+      const on = tracing.startTracing();
+      const sdkLoaded = Object.keys(require.cache).some((path) => /@opentelemetry[\\\\/](sdk-node|instrumentation-)/.test(path));
+      process.stdout.write(JSON.stringify({ tracing: on, sdkLoaded }));
+      tracing.stopTracing().then(() => process.exit(0));
+    `;
+    const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      cwd: join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    return JSON.parse(output) as { tracing: boolean; sdkLoaded: boolean };
+  };
+
+  it('off by default: the SDK and the instrumentations are not even loaded', () => {
+    expect(loadedAfterStart({ OTEL_EXPORTER_OTLP_ENDPOINT: '' })).toEqual({
+      tracing: false,
+      sdkLoaded: false,
+    });
+  });
+
+  it('on with an endpoint: the SDK starts with the instrumentations', () => {
+    // Nothing listens there: the exporter is never reached (no span is made).
+    expect(loadedAfterStart({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' })).toEqual({
+      tracing: true,
+      sdkLoaded: true,
+    });
+  });
+});
