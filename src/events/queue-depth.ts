@@ -36,7 +36,14 @@ export class QueueDepthProbe {
   private connection: ChannelModel | null = null;
   private channel: Promise<Channel> | null = null;
 
-  constructor(private readonly queues: readonly WatchedQueue[]) {}
+  /**
+   * @param timeoutMilliseconds the longest one read waits for the broker (channel opening and
+   *   every `checkQueue` together); a read that runs out of time fails.
+   */
+  constructor(
+    private readonly queues: readonly WatchedQueue[],
+    private readonly timeoutMilliseconds = 2_000,
+  ) {}
 
   /** Connection setup: remember the connection; the channel is opened at the first read. */
   readonly attach = async (connection: ChannelModel): Promise<void> => {
@@ -50,28 +57,49 @@ export class QueueDepthProbe {
     });
   };
 
+  /**
+   * The depth of each watched queue that exists.
+   * @throws Error when the broker does not answer within the timeout
+   */
   async read(): Promise<QueueDepth[]> {
+    const deadline = Date.now() + this.timeoutMilliseconds;
     const depths: QueueDepth[] = [];
     for (const queue of this.queues) {
-      const channel = await this.openChannel();
+      const opened = this.openChannel();
+      if (!opened) {
+        return depths;
+      }
+      // A channel still opening when time runs out stays this.channel: the next read uses it.
+      const channel = await within(
+        opened.catch(() => null),
+        deadline,
+      );
       if (!channel) {
         return depths;
       }
       try {
-        const { messageCount, consumerCount } = await channel.checkQueue(queue.name);
+        const { messageCount, consumerCount } = await within(channel.checkQueue(queue.name), deadline);
         depths.push({ queue: queue.label, messages: messageCount, consumers: consumerCount });
-      } catch {
-        // Not declared (yet): the broker closed the channel; the next queue gets a new one.
-        this.channel = null;
+      } catch (error) {
+        // Not declared (yet): the broker closed the channel. Or it did not answer in time:
+        // close it, so its pending call ends with it. Either way the next read opens a new one,
+        // unless a concurrent read already replaced it (that one is left alone).
+        if (this.channel === opened) {
+          this.channel = null;
+        }
+        channel.close().catch(() => undefined);
+        if (error instanceof ProbeTimeout) {
+          throw error;
+        }
       }
     }
     return depths;
   }
 
-  private openChannel(): Promise<Channel | null> {
+  private openChannel(): Promise<Channel> | null {
     const connection = this.connection;
     if (!connection) {
-      return Promise.resolve(null);
+      return null;
     }
     if (!this.channel) {
       const opened = connection.createChannel().then((channel) => {
@@ -90,6 +118,26 @@ export class QueueDepthProbe {
       });
       this.channel = opened;
     }
-    return this.channel.catch(() => null);
+    return this.channel;
+  }
+}
+
+class ProbeTimeout extends Error {
+  constructor() {
+    super('RabbitMQ did not answer the queue depth probe in time');
+  }
+}
+
+/** `work`'s result, or a {@link ProbeTimeout} once `deadline` (epoch ms) has passed. */
+async function within<Value>(work: Promise<Value>, deadline: number): Promise<Value> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new ProbeTimeout()), Math.max(0, deadline - Date.now()));
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

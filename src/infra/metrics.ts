@@ -151,18 +151,58 @@ export class Metrics {
     });
   }
 
+  // The scrape-time reads of the scrape under way (see scrapeReadFailures' collect).
+  private readonly scrapeReads = new Set<Promise<void>>();
+
+  readonly scrapeReadFailures = new Counter({
+    name: 'poltrona_scrape_read_failures_total',
+    help: 'Scrape-time reads that failed or timed out, by gauge: that scrape reported no sample for it.',
+    labelNames: ['gauge'] as const,
+    registers: [this.registry],
+    // The registry starts every metric's collect at once, this one first: yield once so the
+    // gauges' reads have begun, then wait for them, so a failure shows in the same scrape.
+    collect: async () => {
+      await Promise.resolve();
+      await Promise.allSettled([...this.scrapeReads]);
+    },
+  });
+
+  /** Runs one collect of a scrape-time gauge, known to {@link scrapeReadFailures} meanwhile. */
+  private async scrapeRead(collect: () => Promise<void>): Promise<void> {
+    const running = collect();
+    this.scrapeReads.add(running);
+    try {
+      await running;
+    } finally {
+      this.scrapeReads.delete(running);
+    }
+  }
+
   /**
    * Gauges read at scrape time (outbox backlog and age, connection pool usage). A read that
-   * fails or takes longer than {@link SCRAPE_READ_TIMEOUT_MILLISECONDS} reports 0 (the
-   * dependency's `poltrona_dependency_up` says why) instead of failing the whole scrape.
+   * fails or takes longer than {@link SCRAPE_READ_TIMEOUT_MILLISECONDS} leaves the gauge without
+   * a sample for that scrape (never a made-up 0, which would reset an alert's `for:` window just
+   * when a dependency struggles) and counts `poltrona_scrape_read_failures_total{gauge}`; the
+   * dependency's `poltrona_dependency_up` says why. The scrape itself never fails.
    */
   gaugeAtScrape(name: string, help: string, read: () => Promise<number> | number): void {
+    const failures = this.scrapeReadFailures;
+    const scrapeRead = this.scrapeRead.bind(this);
     new Gauge({
       name,
       help,
       registers: [this.registry],
-      async collect() {
-        this.set((await readWithin(async () => read())) ?? 0);
+      collect() {
+        return scrapeRead(async () => {
+          const value = await readWithin(async () => read());
+          if (value === undefined) {
+            // Not reset(): on a gauge without labels it writes 0. remove() drops the sample.
+            this.remove();
+            failures.inc({ gauge: name });
+          } else {
+            this.set(value);
+          }
+        });
       },
     });
   }
@@ -170,8 +210,9 @@ export class Metrics {
   /**
    * A labelled gauge read at scrape time: each scrape replaces every series with the ones
    * `read` returns, so a series that is no longer read (a session past its window, a queue
-   * gone) disappears. A read that fails or times out reports no series at all; the callers
-   * bound how many series `read` may return.
+   * gone) disappears. A read that fails or times out reports no series at all and counts
+   * `poltrona_scrape_read_failures_total{gauge}`; the callers bound how many series `read` may
+   * return.
    */
   labelledGaugeAtScrape<Label extends string>(
     name: string,
@@ -179,17 +220,24 @@ export class Metrics {
     labelNames: readonly Label[],
     read: () => Promise<readonly LabelledValue<Label>[]>,
   ): void {
+    const failures = this.scrapeReadFailures;
+    const scrapeRead = this.scrapeRead.bind(this);
     new Gauge({
       name,
       help,
       labelNames,
       registers: [this.registry],
-      async collect() {
-        const values = await readWithin(read);
-        this.reset();
-        for (const { labels, value } of values ?? []) {
-          this.set(labels as Partial<Record<Label, string>>, value);
-        }
+      collect() {
+        return scrapeRead(async () => {
+          const values = await readWithin(read);
+          this.reset();
+          if (values === undefined) {
+            failures.inc({ gauge: name });
+          }
+          for (const { labels, value } of values ?? []) {
+            this.set(labels as Partial<Record<Label, string>>, value);
+          }
+        });
       },
     });
   }
@@ -225,19 +273,29 @@ export async function readWithin<Value>(
 }
 
 /**
- * `read`, shared by the gauges of one scrape: calls within `milliseconds` of the last one get
- * its promise, so two gauges fed by one command (Redis's `INFO memory`) cost one round trip.
+ * `read`, shared by the gauges of one scrape: a call while a read is still running gets that
+ * read's promise (so overlapping scrapes never stack reads up behind a slow dependency), and a
+ * call within `milliseconds` after it settled gets its result, so two gauges fed by one command
+ * (Redis's `INFO memory`) cost one round trip.
  */
 export function sharedPerScrape<Value>(
   read: () => Promise<Value>,
   milliseconds = 1_000,
 ): () => Promise<Value> {
-  let last: { at: number; value: Promise<Value> } | undefined;
+  let last: { settledAt: number | null; value: Promise<Value> } | undefined;
   return () => {
-    const now = Date.now();
-    if (!last || now - last.at > milliseconds) {
-      last = { at: now, value: read() };
+    if (last && (last.settledAt === null || Date.now() - last.settledAt <= milliseconds)) {
+      return last.value;
     }
-    return last.value;
+    const current: { settledAt: number | null; value: Promise<Value> } = {
+      settledAt: null,
+      value: Promise.resolve().then(read),
+    };
+    const settle = () => {
+      current.settledAt = Date.now();
+    };
+    current.value.then(settle, settle);
+    last = current;
+    return current.value;
   };
 }

@@ -1,6 +1,6 @@
-import { type Cluster, type Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './redis';
 
-/** Memory of a Redis deployment, from `INFO memory`, summed over its masters. */
+/** Memory of a Redis deployment, from `INFO memory` of each master. */
 export interface RedisMemory {
   /** `used_memory` in bytes. */
   readonly usedBytes: number;
@@ -9,6 +9,12 @@ export interface RedisMemory {
    * the host runs out, and a usage ratio means nothing).
    */
   readonly maxBytes: number;
+  /**
+   * The largest `used_memory / maxmemory` among the masters (a single Redis: its own): the keys
+   * of a hot session all live on one master, so a full shard hides in the sums. 0 when any
+   * master has no limit.
+   */
+  readonly maxRatio: number;
 }
 
 /**
@@ -17,7 +23,7 @@ export interface RedisMemory {
  * one command on the client's existing connection, so its command timeout and offline queue
  * settings apply: with Redis down this fails fast (callers report nothing).
  */
-export async function readRedisMemory(client: Redis | Cluster): Promise<RedisMemory> {
+export async function readRedisMemory(client: RedisClient): Promise<RedisMemory> {
   const nodes = isCluster(client) ? client.nodes('master') : [client];
   if (nodes.length === 0) {
     throw new Error('No Redis master known');
@@ -25,21 +31,19 @@ export async function readRedisMemory(client: Redis | Cluster): Promise<RedisMem
   const infos = await Promise.all(nodes.map((node) => node.info('memory')));
   let usedBytes = 0;
   let maxBytes = 0;
+  let maxRatio = 0;
   let unbounded = false;
   for (const info of infos) {
     const memory = parseInfoMemory(info);
     usedBytes += memory.usedBytes;
     maxBytes += memory.maxBytes;
     unbounded ||= memory.maxBytes === 0;
+    maxRatio = Math.max(maxRatio, memory.maxRatio);
   }
-  return { usedBytes, maxBytes: unbounded ? 0 : maxBytes };
+  return unbounded ? { usedBytes, maxBytes: 0, maxRatio: 0 } : { usedBytes, maxBytes, maxRatio };
 }
 
-function isCluster(client: Redis | Cluster): client is Cluster {
-  return client.isCluster;
-}
-
-/** `used_memory` and `maxmemory` of one `INFO memory` answer. @throws Error when missing */
+/** `used_memory` and `maxmemory` of one `INFO memory` answer, and their ratio. @throws Error when missing */
 export function parseInfoMemory(info: string): RedisMemory {
   const fields = new Map<string, string>();
   for (const line of info.split(/\r?\n/)) {
@@ -53,5 +57,5 @@ export function parseInfoMemory(info: string): RedisMemory {
   if (!Number.isFinite(usedBytes) || !Number.isFinite(maxBytes)) {
     throw new Error('INFO memory without used_memory / maxmemory');
   }
-  return { usedBytes, maxBytes };
+  return { usedBytes, maxBytes, maxRatio: maxBytes === 0 ? 0 : usedBytes / maxBytes };
 }

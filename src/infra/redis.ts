@@ -9,6 +9,11 @@ import { type RedisTarget } from '../config/config';
  */
 export type RedisClient = Redis | Cluster;
 
+/** Whether `client` is a Redis Cluster client (ioredis's own flag, so test doubles can say it too). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster;
+}
+
 /** Longest wait for one command, retries and redirections included, before it fails. */
 const COMMAND_TIMEOUT_MILLISECONDS = 1_000;
 const CONNECT_TIMEOUT_MILLISECONDS = 2_000;
@@ -89,7 +94,7 @@ function createClusterClient(nodes: readonly { host: string; port: number }[]): 
  */
 export async function redisAnswers(client: RedisClient): Promise<boolean> {
   try {
-    if (client instanceof Cluster) {
+    if (isCluster(client)) {
       if (client.status !== 'ready') {
         return false;
       }

@@ -7,6 +7,7 @@ import {
   isTracing,
   rememberContext,
   remoteParent,
+  statementShape,
   tracingEnabled,
 } from './tracing';
 
@@ -96,5 +97,34 @@ describe('startTracing', () => {
       tracing: true,
       sdkLoaded: true,
     });
+  });
+});
+
+describe('statementShape', () => {
+  it.each([
+    [
+      `select * from "session" where "id" = '0190c0de-7d1f-7000-8000-000000000001' limit 1`,
+      'select * from "session" where "id" = ? limit ?',
+    ],
+    [
+      `insert into "outbox_event" ("id", "payload") values ('a', '{"userId":"u-42"}')`,
+      'insert into "outbox_event" ("id", "payload") values (?, ?)',
+    ],
+    // Doubled quotes and backslash escapes stay inside their literal.
+    [`select 'it''s', E'a\\'b', 'c\\' from t`, `select ?, ?, ? from t`],
+    [`select $$secret$$, $x$more$x$, $1 from "t1"`, 'select ?, ?, $1 from "t1"'],
+    [`update t set n = 3.5e2, x = X'ff', v = -7`, 'update t set n = ?, x = ?, v = -?'],
+    [`select "a""b" from t\n   where\tc in (1, 2)`, 'select "a""b" from t where c in (?, ?)'],
+  ])('%j keeps the shape, not the values', (sql, shape) => {
+    expect(statementShape(sql)).toBe(shape);
+  });
+
+  it('cuts long statements, and never lets a literal cut in two leak its tail', () => {
+    const sql = `insert into "t" ("payload") values ('${'secret '.repeat(1_000)}'), ('${'x'.repeat(50)}')`;
+    const shape = statementShape(sql, 40);
+    expect(shape).toBe('insert into "t" ("payload") values (?),…');
+    expect(shape).not.toContain('secret');
+    expect(statementShape(`select '${'y'.repeat(500)}`, 20)).toBe('select ?');
+    expect(statementShape('select 1', 20)).toBe('select ?');
   });
 });

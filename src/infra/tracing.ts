@@ -37,6 +37,8 @@ export type TracingEnvironment = Readonly<Record<string, string | undefined>>;
 export type TraceCarrier = Record<string, string>;
 
 const TRACER_NAME = 'poltrona';
+// The pg instrumentation's attribute for the statement (semantic conventions' `db.query.text`).
+const ATTR_DB_QUERY_TEXT = 'db.query.text';
 const DEFAULT_SERVICE_NAME = 'poltrona';
 
 /**
@@ -127,7 +129,13 @@ export function startTracing(env: TracingEnvironment = process.env): boolean {
       new GraphQLInstrumentation({ ignoreResolveSpans: true, mergeItems: true }),
       // Background statements (the relay's poll every second, the sweeper, the pruner) would
       // each start a trace of their own: only statements inside a traced operation are spans.
-      new PgInstrumentation({ requireParentSpan: true }),
+      // MikroORM inlines values into its SQL: a span keeps the statement's shape, not its data.
+      new PgInstrumentation({
+        requireParentSpan: true,
+        requestHook: (span, { query }) => {
+          span.setAttribute(ATTR_DB_QUERY_TEXT, statementShape(query.text));
+        },
+      }),
       new IORedisInstrumentation({ requireParentSpan: true }),
       new AmqplibInstrumentation(),
     ],
@@ -283,6 +291,112 @@ export function rememberContext(item: object): void {
 /** The context {@link rememberContext} stored for `item`, if any. */
 export function contextOf(item: unknown): Context | undefined {
   return tracing && typeof item === 'object' && item !== null ? contexts.get(item) : undefined;
+}
+
+/** The longest statement text a database span carries, literals already replaced. */
+export const STATEMENT_SHAPE_MAX_LENGTH = 160;
+
+const IDENTIFIER_CHARACTER = /[A-Za-z0-9_$]/;
+const DOLLAR_QUOTE = /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y;
+const NUMBER = /[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?/y;
+
+/**
+ * The shape of a SQL statement, for a span: every literal (`'…'`, `E'…'`, `B'…'`, `X'…'`,
+ * `$tag$…$tag$`, numbers) replaced by `?`, runs of white space made one space, and the text cut
+ * at `maxLength` characters (`…` marks a cut). Identifiers, quoted ones included, keywords and
+ * `$1` parameters stay. MikroORM inlines values (user ids, payloads) into the SQL it sends, and
+ * a span must not carry them. Cheap: it stops at the cut, and skips a literal's body with
+ * `indexOf`.
+ */
+export function statementShape(sql: string, maxLength = STATEMENT_SHAPE_MAX_LENGTH): string {
+  let shape = '';
+  let index = 0;
+  const literal = () => {
+    shape += '?';
+  };
+  while (index < sql.length && shape.length < maxLength) {
+    const character = sql[index];
+    if (character === "'") {
+      index = afterQuoted(sql, index, false);
+      literal();
+    } else if (character === '"') {
+      const end = afterQuoted(sql, index, false, '"');
+      shape += sql.slice(index, end);
+      index = end;
+    } else if (character === '$') {
+      DOLLAR_QUOTE.lastIndex = index;
+      const tag = DOLLAR_QUOTE.exec(sql);
+      if (tag) {
+        const close = sql.indexOf(tag[0], index + tag[0].length);
+        index = close === -1 ? sql.length : close + tag[0].length;
+        literal();
+      } else {
+        // A parameter ($1) or a stray dollar: kept, with its digits.
+        let end = index + 1;
+        while (end < sql.length && sql[end] >= '0' && sql[end] <= '9') {
+          end += 1;
+        }
+        shape += sql.slice(index, end);
+        index = end;
+      }
+    } else if (character >= '0' && character <= '9') {
+      NUMBER.lastIndex = index;
+      index += NUMBER.exec(sql)![0].length;
+      literal();
+    } else if (IDENTIFIER_CHARACTER.test(character)) {
+      let end = index + 1;
+      while (end < sql.length && IDENTIFIER_CHARACTER.test(sql[end])) {
+        end += 1;
+      }
+      const word = sql.slice(index, end);
+      if (sql[end] === "'" && /^[eEbBxXnN]$/.test(word)) {
+        // E'…' (backslash escapes), B'…', X'…', N'…': one literal with its prefix.
+        index = afterQuoted(sql, end, word === 'e' || word === 'E');
+        literal();
+      } else {
+        shape += word;
+        index = end;
+      }
+    } else if (/\s/.test(character)) {
+      while (index < sql.length && /\s/.test(sql[index])) {
+        index += 1;
+      }
+      shape += ' ';
+    } else {
+      shape += character;
+      index += 1;
+    }
+  }
+  shape = shape.trim();
+  return index < sql.length || shape.length > maxLength ? `${shape.slice(0, maxLength)}…` : shape;
+}
+
+/** The index after the quoted text opening at `start` (a doubled quote is one quote). */
+function afterQuoted(sql: string, start: number, backslashEscapes: boolean, quote = "'"): number {
+  let index = start + 1;
+  while (index < sql.length) {
+    const close = sql.indexOf(quote, index);
+    if (close === -1) {
+      return sql.length;
+    }
+    if (backslashEscapes) {
+      // The quote counts only if an even number of backslashes precede it.
+      let backslashes = 0;
+      for (let before = close - 1; before >= index && sql[before] === '\\'; before -= 1) {
+        backslashes += 1;
+      }
+      if (backslashes % 2 === 1) {
+        index = close + 1;
+        continue;
+      }
+    }
+    if (sql[close + 1] === quote) {
+      index = close + 2;
+      continue;
+    }
+    return close + 1;
+  }
+  return sql.length;
 }
 
 export { type Span, SpanKind };

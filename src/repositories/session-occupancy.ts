@@ -1,5 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { holdRunningSql } from '../entities/hold-rules';
+import { MAX_DURATION_MINUTES } from '../seating/schedule';
 
 /**
  * Which sessions the occupancy gauge reports, so that its series stay bounded: those not yet
@@ -25,10 +26,16 @@ export interface OccupancyReading {
   readonly sessionsInWindow: number;
 }
 
+// Lowers the statement timeout (never raises it; 0 is unbounded) for the rest of the transaction.
+const LIMIT_STATEMENT_TIMEOUT = `select set_config('statement_timeout', least(nullif(extract(epoch from current_setting('statement_timeout')::interval) * 1000, 0), ?)::bigint::text, true)`;
+
 /**
  * One statement, bounded by the window and the cap (it scans only the chosen sessions' seats),
- * run with a statement timeout of `timeoutMilliseconds` so a slow database cannot pile up
- * scrapes.
+ * run with a statement timeout of at most `timeoutMilliseconds` (a lower one configured for the
+ * connection stays) so a slow database cannot pile up scrapes. The window's lower bound on
+ * `starts_at` follows from the longest session the model allows (`MAX_DURATION_MINUTES`, also a
+ * check constraint): a session that started earlier has ended, so the `starts_at` index range
+ * stays that of the sessions around now instead of every past one.
  */
 export async function readSessionOccupancy(
   em: EntityManager,
@@ -36,13 +43,15 @@ export async function readSessionOccupancy(
   window = { hours: OCCUPANCY_WINDOW_HOURS, maxSessions: OCCUPANCY_MAX_SESSIONS },
 ): Promise<OccupancyReading> {
   const rows = await em.transactional(async (tx) => {
-    await tx.execute(`select set_config('statement_timeout', ?, true)`, [String(timeoutMilliseconds)]);
+    await tx.execute(LIMIT_STATEMENT_TIMEOUT, [timeoutMilliseconds]);
     return tx.execute<
       { session_id: string; capacity: number; sold: number; held: number; in_window: number }[]
     >(
       `with in_window as (
          select id, starts_at from session
-          where starts_at < now() + make_interval(hours => ?) and ends_at > now()
+          where starts_at > now() - make_interval(mins => ?)
+            and starts_at < now() + make_interval(hours => ?)
+            and ends_at > now()
        ), chosen as (
          select id from in_window order by starts_at, id limit ?
        )
@@ -54,7 +63,7 @@ export async function readSessionOccupancy(
               (select count(*) from in_window)::int as in_window
          from chosen join seat on seat.session_id = chosen.id
         group by chosen.id`,
-      [window.hours, window.maxSessions],
+      [MAX_DURATION_MINUTES, window.hours, window.maxSessions],
     );
   });
   return {

@@ -41,12 +41,14 @@ const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metri
 /**
  * Counts every HTTP response by status class (`poltrona_http_responses_total{code}`), probes
  * excepted: refusals answered before GraphQL runs (body too large, 404, 503 timeouts, 500s
- * outside Apollo) are not in the GraphQL operation histogram, and show here.
+ * outside Apollo) are not in the GraphQL operation histogram, and show here. Counted on
+ * `close`, which every response emits once, finished or not: a response whose client went away
+ * first (a 503 to a caller that gave up) counts too, by the status it was given.
  */
 export function countResponses(metrics: Metrics): RequestHandler {
   return (request, response, next) => {
     if (!PROBE_PATHS.has(request.path)) {
-      response.once('finish', () => {
+      response.once('close', () => {
         metrics.httpResponses.inc({ code: `${Math.floor(response.statusCode / 100)}xx` });
       });
     }

@@ -1,9 +1,9 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { type Cluster, type Redis } from 'ioredis';
 import { QueueDepthProbe, watchedQueues } from '../events/queue-depth';
 import { type TopologyNames } from '../events/topology';
 import { type AmqpConnection } from '../infra/amqp';
 import { type Metrics, SCRAPE_READ_TIMEOUT_MILLISECONDS, sharedPerScrape } from '../infra/metrics';
+import { type RedisClient } from '../infra/redis';
 import { readRedisMemory } from '../infra/redis-memory';
 import {
   OCCUPANCY_MAX_SESSIONS,
@@ -15,7 +15,7 @@ import {
 export interface ScrapeSources {
   readonly orm: MikroORM;
   /** A single Redis or a Redis Cluster. */
-  readonly redis: Redis | Cluster;
+  readonly redis: RedisClient;
   readonly amqp: AmqpConnection;
   readonly names: TopologyNames;
   /** This process's live fan-out queue (API roles). */
@@ -31,7 +31,8 @@ export interface ScrapeSources {
  * Registers the gauges read at scrape time: Redis memory, the application's RabbitMQ queue
  * depths and, in worker roles, the occupancy of the sessions on sale. Each read is one cheap
  * round trip (or one bounded statement), shared by the gauges it feeds, limited in time; a
- * dependency that is down makes its gauges report 0 or no series, never a failed scrape
+ * dependency that is down makes its gauges report no sample (and counts
+ * `poltrona_scrape_read_failures_total`), never a made-up 0 nor a failed scrape
  * (`poltrona_dependency_up` says which). Call after the topology's connection setup, so the
  * queue probe's channel opens on a connection whose queues exist.
  */
@@ -39,16 +40,24 @@ export async function watchScrapeTimeGauges(metrics: Metrics, sources: ScrapeSou
   const redisMemory = sharedPerScrape(() => readRedisMemory(sources.redis));
   metrics.gaugeAtScrape(
     'poltrona_redis_memory_used_bytes',
-    'Redis used_memory (summed over the masters of a cluster); 0 while Redis does not answer.',
+    'Redis used_memory (summed over the masters of a cluster); no sample while Redis does not answer.',
     async () => (await redisMemory()).usedBytes,
   );
   metrics.gaugeAtScrape(
     'poltrona_redis_memory_max_bytes',
-    'Redis maxmemory (summed over the masters of a cluster); 0 when unlimited (maxmemory 0) or unknown.',
+    'Redis maxmemory (summed over the masters of a cluster); 0 when any master is unlimited (maxmemory 0), no sample while Redis does not answer.',
     async () => (await redisMemory()).maxBytes,
   );
+  metrics.gaugeAtScrape(
+    'poltrona_redis_memory_max_ratio',
+    'Largest used_memory / maxmemory among the Redis masters (a single Redis: its own); 0 when any master is unlimited (maxmemory 0), no sample while Redis does not answer.',
+    async () => (await redisMemory()).maxRatio,
+  );
 
-  const queueProbe = new QueueDepthProbe(watchedQueues(sources.names, sources.liveQueue));
+  const queueProbe = new QueueDepthProbe(
+    watchedQueues(sources.names, sources.liveQueue),
+    SCRAPE_READ_TIMEOUT_MILLISECONDS,
+  );
   await sources.amqp.onConnected(queueProbe.attach);
   const queueDepths = sharedPerScrape(() => queueProbe.read());
   metrics.labelledGaugeAtScrape(
@@ -84,15 +93,28 @@ export async function watchScrapeTimeGauges(metrics: Metrics, sources: ScrapeSou
   );
   metrics.labelledGaugeAtScrape(
     'poltrona_session_seats',
-    `Seats by state (sold, held, capacity) of the same sessions: ${bound}.`,
+    `Seats by state (sold, held, available: they add up to poltrona_session_capacity_seats) of the same sessions: ${bound}.`,
     ['session_id', 'state'],
     async () =>
       (await occupancy()).sessions.flatMap((session) =>
-        (['sold', 'held', 'capacity'] as const).map((state) => ({
-          labels: { session_id: session.sessionId, state },
-          value: session[state],
-        })),
+        (
+          [
+            ['sold', session.sold],
+            ['held', session.held],
+            ['available', session.capacity - session.sold - session.held],
+          ] as const
+        ).map(([state, value]) => ({ labels: { session_id: session.sessionId, state }, value })),
       ),
+  );
+  metrics.labelledGaugeAtScrape(
+    'poltrona_session_capacity_seats',
+    `Seats in all of the same sessions: ${bound}.`,
+    ['session_id'],
+    async () =>
+      (await occupancy()).sessions.map((session) => ({
+        labels: { session_id: session.sessionId },
+        value: session.capacity,
+      })),
   );
   metrics.gaugeAtScrape(
     'poltrona_sessions_in_occupancy_window',

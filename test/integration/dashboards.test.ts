@@ -172,7 +172,10 @@ describe('dashboards and alert rules', () => {
     expect(await value('poltrona_session_occupancy_ratio', { session_id: sessionId })).toBe(1 / 8);
     expect(await value('poltrona_session_seats', { session_id: sessionId, state: 'held' })).toBe(1);
     expect(await value('poltrona_session_seats', { session_id: sessionId, state: 'sold' })).toBe(0);
-    expect(await value('poltrona_session_seats', { session_id: sessionId, state: 'capacity' })).toBe(8);
+    expect(await value('poltrona_session_seats', { session_id: sessionId, state: 'available' })).toBe(7);
+    expect(await value('poltrona_session_capacity_seats', { session_id: sessionId })).toBe(8);
+    const seatsText = await (await fetch(metricsUrl)).text();
+    expect(seatsText).not.toMatch(/^poltrona_session_seats\{[^}]*state="capacity"/m);
     expect(await value('poltrona_sessions_in_occupancy_window')).toBe(1);
     const text = await (await fetch(metricsUrl)).text();
     for (const queue of ['expiry.delay', 'expiry', 'receipts', 'dead-letter', 'live']) {
@@ -183,6 +186,36 @@ describe('dashboards and alert rules', () => {
     expect(await value('poltrona_rabbitmq_queue_consumers', { queue: 'receipts' })).toBe(1);
     expect(await value('poltrona_redis_memory_used_bytes')).toBeGreaterThan(0);
     expect(text).toMatch(/^poltrona_redis_memory_max_bytes \d+$/m);
+    expect(text).toMatch(/^poltrona_redis_memory_max_ratio [\d.e+-]+$/m);
+    // Every read answered: no failure counted.
+    expect(text).not.toMatch(/^poltrona_scrape_read_failures_total\{/m);
+  });
+
+  it('counts nothing for an idempotent replay of reserve (same idempotencyKey twice)', async () => {
+    const value = (name: string) => metricValue(metricsUrl, name);
+    // Beyond the occupancy window, so the occupancy expectations above stay those of one session.
+    const session = await createSession(testApp, {
+      rows: 1,
+      seatsPerRow: 4,
+      startsAt: new Date(Date.now() + 72 * 3_600_000).toISOString(),
+    });
+    const owner = await testApp.token(uniqueUser());
+    const input = {
+      sessionId: session.id,
+      seatIds: [session.seats[0].id, session.seats[1].id],
+      idempotencyKey: `dashboards-replay-${session.id}`,
+    };
+    const holdsBefore = await value('poltrona_holds_total');
+    const seatsBefore = await value('poltrona_held_seats_total');
+    const first = await testApp.graphql<{ reserve: { id: string } }>(RESERVE, { input }, owner);
+    expect(first.errors).toBeUndefined();
+    expect(await value('poltrona_holds_total')).toBe(holdsBefore + 1);
+
+    const replay = await testApp.graphql<{ reserve: { id: string } }>(RESERVE, { input }, owner);
+    expect(replay.errors).toBeUndefined();
+    expect(replay.data!.reserve.id).toBe(first.data!.reserve.id);
+    expect(await value('poltrona_holds_total')).toBe(holdsBefore + 1);
+    expect(await value('poltrona_held_seats_total')).toBe(seatsBefore + 2);
   });
 
   it('has well-formed rules, each with a severity, a summary and a runbook section that exists', () => {
@@ -233,9 +266,14 @@ describe('dashboards and alert rules', () => {
       }
     };
     expectRule('PoltronaHighErrorRate', /INTERNAL_SERVER_ERROR/, /> 0\.01\b/, /code="5xx"/);
+    // A minimum of traffic on each branch: one error among a few requests does not page.
+    expect(
+      byName.get('PoltronaHighErrorRate')?.match(/and on \(\)\s+sum\(rate\([^)]*\)\) > 0\.2\b/g),
+    ).toHaveLength(2);
     expectRule('PoltronaHighLatency', /histogram_quantile\(0\.95,/, /_bucket/, /> 0\.5\b/);
     expectRule('PoltronaQueueBacklog', /poltrona_rabbitmq_queue_messages/, /> 1000\b/);
-    expectRule('PoltronaRedisMemoryHigh', /poltrona_redis_memory_used_bytes/, /> 0\.8\b/, /max_bytes\) > 0/);
+    // The fullest master, not the sum over a cluster's masters.
+    expectRule('PoltronaRedisMemoryHigh', /max\(poltrona_redis_memory_max_ratio\) > 0\.8\b/);
     expectRule('PoltronaPostgresDown', /poltrona_dependency_up\{dependency="postgres"\} *\)? *== 0/);
     expectRule('PoltronaDependencyDegraded', /dependency=~"redis\|rabbitmq"/, /== 0/);
   });
@@ -257,15 +295,25 @@ describe('scrape-time gauges with Redis and RabbitMQ away', () => {
     await testApp?.app.stop();
   });
 
-  it('still answers /metrics at once: Redis memory 0, no queue series, the dependencies down', async () => {
+  it('still answers /metrics at once: no Redis memory sample, no queue series, the failed reads counted', async () => {
     const metricsUrl = testApp.url.replace(/\/graphql$/, '/metrics');
     const started = Date.now();
     const response = await fetch(metricsUrl);
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(Date.now() - started).toBeLessThan(2_500);
-    expect(text).toMatch(/^poltrona_redis_memory_used_bytes 0$/m);
-    expect(text).toMatch(/^poltrona_redis_memory_max_bytes 0$/m);
+    // No made-up 0 (it would reset the alerts' `for:` windows): no sample at all, and the failure counted.
+    for (const gauge of [
+      'poltrona_redis_memory_used_bytes',
+      'poltrona_redis_memory_max_bytes',
+      'poltrona_redis_memory_max_ratio',
+    ]) {
+      expect(text).toContain(`# TYPE ${gauge} gauge`);
+      expect(text).not.toMatch(new RegExp(`^${gauge} `, 'm'));
+      expect(text).toMatch(
+        new RegExp(`^poltrona_scrape_read_failures_total\\{gauge="${gauge}"\\} [1-9]\\d*$`, 'm'),
+      );
+    }
     expect(text).not.toMatch(/^poltrona_rabbitmq_queue_messages\{/m);
     expect(text).toContain('poltrona_dependency_up{dependency="redis"} 0');
     expect(text).toContain('poltrona_dependency_up{dependency="rabbitmq"} 0');

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './processes';
 import { eventually } from './wait';
 
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ export interface LocalRedisCluster {
   stop(): Promise<void>;
 }
 
-/** Whether `port` can be bound on 127.0.0.1 now. */
+/** Whether `port` (a cluster bus port, which must be the node's port + 10000) can be bound on 127.0.0.1 now. */
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -41,8 +42,8 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
- * `count` ports that are free, each with its cluster bus port (port + 10000) free too. Chosen
- * at random below 55536 so the bus port stays valid and runs in parallel rarely collide.
+ * `count` free ports ({@link freePort}, the system's choice), each below 55536 with its
+ * cluster bus port (port + 10000) free too, which the system's choice does not promise.
  */
 async function freeClusterPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
@@ -50,8 +51,8 @@ async function freeClusterPorts(count: number): Promise<number[]> {
     if (attempt > 500) {
       throw new Error('No free ports for a local Redis Cluster');
     }
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    if (!ports.includes(port) && (await portIsFree(port)) && (await portIsFree(port + 10_000))) {
+    const port = await freePort();
+    if (port < 55_536 && !ports.includes(port) && (await portIsFree(port + 10_000))) {
       ports.push(port);
     }
   }
@@ -62,11 +63,22 @@ async function freeClusterPorts(count: number): Promise<number[]> {
  * Starts three `redis-server --cluster-enabled yes` processes in a directory of their own,
  * joins them with `redis-cli --cluster create` (no replicas) and waits until every node says
  * the cluster is ok. Fails, never skips, when `redis-server` or `redis-cli` cannot run.
+ *
+ * The nodes run with `cluster-require-full-coverage no`, so with one master stopped the others
+ * go on serving their own slots (and a test can tell that Poltrona still uses them). The nodes
+ * are killed (SIGKILL) when this process exits without {@link LocalRedisCluster.stop}, so a
+ * jest worker that dies leaves no `redis-server` behind.
  */
 export async function startRedisCluster(): Promise<LocalRedisCluster> {
   const directory = await mkdtemp(join(tmpdir(), 'poltrona-redis-cluster-'));
   const ports = await freeClusterPorts(3);
   const processes = new Map<number, ChildProcess>();
+  const killAll = () => {
+    for (const child of processes.values()) {
+      child.kill('SIGKILL');
+    }
+  };
+  process.once('exit', killAll);
 
   const cli = async (port: number, ...args: string[]): Promise<string> => {
     const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
@@ -89,6 +101,8 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
         join(directory, `nodes-${port}.conf`),
         '--cluster-node-timeout',
         '2000',
+        '--cluster-require-full-coverage',
+        'no',
         '--save',
         '',
         '--appendonly',
@@ -141,6 +155,7 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
 
   const stop = async (): Promise<void> => {
     await Promise.all([...processes.keys()].map(stopNode));
+    process.off('exit', killAll);
     await rm(directory, { recursive: true, force: true });
   };
 
