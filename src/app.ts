@@ -20,7 +20,7 @@ import { closeRedisClient, createRedisClient, type RedisClient, redisAnswers } f
 import { countCommittedFacts } from './booking/business-metrics';
 import { watchScrapeTimeGauges } from './transports/scrape-gauges';
 import { RedisSeatLockGate, SeatLocks } from './infra/seat-locks';
-import { AdmissionGate } from './security/admission-gate';
+import { type AdmissionClass, AdmissionGate } from './security/admission-gate';
 import { AuditoriumResolver } from './resolvers/auditorium.resolver';
 import { ReservationResolver } from './resolvers/reservation.resolver';
 import { SaleResolver } from './resolvers/sale.resolver';
@@ -109,6 +109,7 @@ export async function startApplication(
   // One gate per process: reads are admitted by the operation pipeline, booking transactions
   // of requests by `transactions` (after the seat locks).
   const admissionGate = new AdmissionGate(config.admission);
+  metrics.watchAdmission<AdmissionClass>(['mutation', 'read'], (kind) => admissionGate.load(kind));
   const onCommitted = (events: readonly BookingEvent[]) => {
     holdEnds.record(events);
     sessionCache.invalidate(events);

@@ -151,6 +151,45 @@ export class Metrics {
     });
   }
 
+  /**
+   * Admission control (README, "Overload behaviour"), read at scrape:
+   * `poltrona_admission_operations{class,state="running"|"waiting"}` and
+   * `poltrona_admission_refused_total{class}` (requests told RATE_LIMITED for lack of room).
+   */
+  watchAdmission<Kind extends string>(
+    classes: readonly Kind[],
+    load: (kind: Kind) => { running: number; waiting: number; refused: number },
+  ): void {
+    new Gauge({
+      name: 'poltrona_admission_operations',
+      help: 'Operations admitted and running, or waiting for a slot, by admission class (mutation: booking transactions; read: queries).',
+      labelNames: ['class', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const kind of classes) {
+          const { running, waiting } = load(kind);
+          this.set({ class: kind, state: 'running' }, running);
+          this.set({ class: kind, state: 'waiting' }, waiting);
+        }
+      },
+    });
+    const reported = new Map<Kind, number>();
+    new Counter({
+      name: 'poltrona_admission_refused_total',
+      help: 'Operations refused by admission control (RATE_LIMITED, retryAfterSeconds), by class.',
+      labelNames: ['class'] as const,
+      registers: [this.registry],
+      collect() {
+        // The gate counts; the counter catches up with it at each scrape.
+        for (const kind of classes) {
+          const refused = load(kind).refused;
+          this.inc({ class: kind }, refused - (reported.get(kind) ?? 0));
+          reported.set(kind, refused);
+        }
+      },
+    });
+  }
+
   // The scrape-time reads of the scrape under way (see scrapeReadFailures' collect).
   private readonly scrapeReads = new Set<Promise<void>>();
 

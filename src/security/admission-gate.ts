@@ -18,6 +18,13 @@ export interface AdmissionLimits {
   readonly queueTimeoutMilliseconds: number;
 }
 
+/** One class's load: operations running and waiting now, and refused since the process started. */
+export interface AdmissionLoad {
+  readonly running: number;
+  readonly waiting: number;
+  readonly refused: number;
+}
+
 /** The gate's answer: go ahead (and call `release` once finished), or come back later. */
 export type Admission =
   | { readonly admitted: true; release(): void }
@@ -54,6 +61,7 @@ interface Waiter {
 /** One class's slots and queue. */
 class Lane {
   running = 0;
+  refused = 0;
   readonly waiters: Waiter[] = [];
 
   constructor(readonly limits: AdmissionLimits) {}
@@ -102,6 +110,7 @@ export class AdmissionGate {
       return this.slotOf(lane);
     }
     if (lane.waiters.length >= queueLength) {
+      lane.refused += 1;
       return REFUSED;
     }
     return new Promise<Admission>((resolve) => {
@@ -115,10 +124,10 @@ export class AdmissionGate {
     });
   }
 
-  /** Operations of `kind` running and waiting now (for tests and diagnostics). */
-  load(kind: AdmissionClass): { readonly running: number; readonly waiting: number } {
+  /** Operations of `kind` running and waiting now, and refused since start (metrics, tests). */
+  load(kind: AdmissionClass): AdmissionLoad {
     const lane = this.lanes[kind];
-    return { running: lane.running, waiting: lane.waiters.length };
+    return { running: lane.running, waiting: lane.waiters.length, refused: lane.refused };
   }
 
   /** An admission holding one of `lane`'s slots until released (once). */
@@ -153,6 +162,7 @@ export class AdmissionGate {
     while (lane.waiters.length > 0 && lane.waiters[0].deadline <= now) {
       const expired = lane.waiters.shift() as Waiter;
       expired.cancelTimer();
+      lane.refused += 1;
       expired.resolve(REFUSED);
     }
   }
@@ -162,6 +172,7 @@ export class AdmissionGate {
     const index = lane.waiters.indexOf(waiter);
     if (index >= 0) {
       lane.waiters.splice(index, 1);
+      lane.refused += 1;
       waiter.resolve(REFUSED);
     }
     this.dropExpired(lane);

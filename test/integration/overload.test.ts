@@ -3,6 +3,7 @@ import { type Client } from 'graphql-ws';
 import { createSession, lockedSeatCount, sessionFootprint } from '../support/factories';
 import { statementsWaitingForLocks } from '../support/database-activity';
 import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
+import { metricValue } from '../support/metrics';
 import { eventually } from '../support/wait';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
@@ -162,6 +163,11 @@ describe('admission control under a burst of reserves', () => {
         refusedSeats,
       );
     expect(count).toBe(refusedSeats.length);
+
+    // The gate is empty again and its refusals are in the metrics (7 over HTTP, 1 over websocket).
+    const metricsUrl = testApp.url.replace('/graphql', '/metrics');
+    expect(await metricValue(metricsUrl, 'poltrona_admission_refused_total', { class: 'mutation' })).toBe(8);
+    expect(await metricValue(metricsUrl, 'poltrona_admission_operations', { class: 'mutation' })).toBe(0);
   });
 
   it('gives the slot back once answered: reserves one after another all pass', async () => {
