@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SCENARIOS } from './lib/scenarios';
 
 /**
  * `npm run bench:compare -- <git ref> [scenario …]`: before/after in the same run. Builds the
@@ -12,17 +13,6 @@ import { join } from 'node:path';
  * (`process.execPath`).
  */
 const ROOT = join(__dirname, '..', '..');
-const SCENARIOS = [
-  'reserve',
-  'overload',
-  'best-available',
-  'stampede',
-  'seat-map',
-  'mixed-reads',
-  'fan-out',
-  'resume',
-];
-
 const [ref, ...chosen] = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
 const flags = process.argv.slice(2).filter((argument) => argument.startsWith('--'));
 if (!ref) {

@@ -1,20 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { SCENARIOS } from './lib/scenarios';
 
 /** `npm run bench` (or `npm run bench:smoke`): every scenario, one after the other, each with its own server. */
-const scenarios = [
-  'reserve',
-  'overload',
-  'best-available',
-  'stampede',
-  'seat-map',
-  'mixed-reads',
-  'fan-out',
-  'resume',
-];
 const extra = process.argv.slice(2);
 let failed = 0;
-for (const scenario of scenarios) {
+for (const scenario of SCENARIOS) {
   console.log(`\n=== ${scenario}`);
   try {
     execFileSync(process.execPath, [join(__dirname, `${scenario}.bench.js`), ...extra], { stdio: 'inherit' });
