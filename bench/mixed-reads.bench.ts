@@ -59,7 +59,7 @@ async function mixedReads(server: BenchServer, label: string) {
   console.log(formatSummary(`mixed reads, ${label} @ ${rate}/s`, measured.result));
   const errorRate = measured.result.errors / (measured.result.count + measured.result.errors);
   console.log(
-    `  errors ${(errorRate * 100).toFixed(2)} % (target < 0.1 %); server CPU ${measured.cpuPercent.toFixed(0)} %, RSS ${measured.rssMegabytes.toFixed(0)} MB`,
+    `  DESIGN §7: ${measured.result.throughput.toFixed(0)} req/s (target ≥ 1,000 at full scale), p95 ${measured.result.p95.toFixed(1)} ms (target < 50 ms), p99 ${measured.result.p99.toFixed(1)} ms (target < 150 ms), errors ${(errorRate * 100).toFixed(2)} % (target < 0.1 %); server CPU ${measured.cpuPercent.toFixed(0)} %, RSS ${measured.rssMegabytes.toFixed(0)} MB`,
   );
   return { measured: measured.result, errorRate, cpu: measured.cpuPercent, rss: measured.rssMegabytes };
 }

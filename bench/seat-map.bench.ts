@@ -52,6 +52,10 @@ async function main(): Promise<void> {
     console.log(formatSummary(`{ __typename } @ ${rate}/s`, baseline.result));
     const measured = await seatMap(server, 'cached');
     const before = await seatMap(uncached, 'cache off');
+    const { throughput, p95 } = measured.result;
+    console.log(
+      `DESIGN §7 seat map: ${throughput.toFixed(0)} req/s (target ≥ 1,000 at full scale), ${(throughput / baseline.result.throughput).toFixed(2)} × { __typename } (target ≥ 0.9 ×), p95 ${p95.toFixed(1)} ms (target < 30 ms)`,
+    );
     report('seat-map', {
       baseline: baseline.result,
       measured: measured.result,
