@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const SOURCE = join(__dirname, '..', '..', 'src');
+
+/**
+ * Background work armed or fed by a traced operation stays out of its trace. Tracing is
+ * process-wide, so the checks run in a fresh process with tracing on; nothing is flushed, so
+ * the endpoint is never reached.
+ */
+describe('tracing of background work', () => {
+  it('a sweep armed in a consumer span runs outside it; only live changes carry the span they came in', () => {
+    const script = `
+      const { trace } = require('@opentelemetry/api');
+      const tracing = require(${JSON.stringify(join(SOURCE, 'infra', 'tracing'))});
+      const { ExpirySweeper } = require(${JSON.stringify(join(SOURCE, 'workers', 'expiry-sweeper'))});
+      const { SeatMapFeed } = require(${JSON.stringify(join(SOURCE, 'live', 'seat-map-feed'))});
+      const { createLivePubSub } = require(${JSON.stringify(join(SOURCE, 'live', 'live-pubsub'))});
+      tracing.startTracing();
+      // The sweeper's timers are unref'd: this keeps the process up until the checks are done.
+      setInterval(() => undefined, 1000);
+      const silent = { info() {}, warn() {}, debug() {}, error() {} };
+      (async () => {
+        const result = {};
+
+        // The expiry consumer asks for an extra sweep from inside its span.
+        const swept = new Promise((resolve) => {
+          const sweeper = new ExpirySweeper({ em: { fork: () => ({}) } }, async () => {
+            resolve(trace.getActiveSpan() === undefined);
+            return [];
+          }, silent, 3600000);
+          sweeper.start();
+          tracing.inSpan('expiry process', () => sweeper.sweepIn(0));
+        });
+        result.sweepOutsideTrace = await swept;
+
+        // A session at version 3 with a live subscriber; then 4 and 5 are committed, and a
+        // traced request resumes after 5 before they arrive: the feed reads them from the log.
+        const change = (mapVersion) => ({ mapVersion, sessionId: 's1', reservationId: null, seats: [], changedAt: 'now' });
+        const log = { current: 3 };
+        const store = {
+          currentVersions: async () => new Map([['s1', log.current]]),
+          replayWindow: async () => ({ current: log.current, oldestKept: 1 }),
+          findAfter: async (_id, after, limit) => {
+            const changes = [];
+            for (let v = after + 1; v <= log.current && changes.length < limit; v += 1) changes.push(change(v));
+            return changes;
+          },
+        };
+        const feed = new SeatMapFeed(createLivePubSub(), () => store, silent);
+        const stream = await feed.subscribe('s1');
+        log.current = 5;
+        await tracing.inSpan('resuming request', () => feed.subscribe('s1', 5));
+        const fromLog = [(await stream.next()).value, (await stream.next()).value];
+        result.fromLog = fromLog.map((event) => [event.mapVersion, tracing.contextOf(event) !== undefined]);
+
+        // A live change, delivered from inside the fan-out consumer's span.
+        let fanOut;
+        tracing.inSpan('live fan-out', (span) => { fanOut = span; feed.deliver(change(6)); });
+        const live = (await stream.next()).value;
+        result.liveParent = live.mapVersion === 6 && trace.getSpanContext(tracing.contextOf(live))?.spanId === fanOut.spanContext().spanId;
+
+        process.stdout.write(JSON.stringify(result));
+        process.exit(0);
+      })().catch((error) => { console.error(error); process.exit(1); });
+    `;
+    const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+      cwd: join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(output)).toEqual({
+      sweepOutsideTrace: true,
+      // Read back from the log: no trace (not the resuming request's).
+      fromLog: [
+        [4, false],
+        [5, false],
+      ],
+      liveParent: true,
+    });
+  });
+});
