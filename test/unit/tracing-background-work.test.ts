@@ -9,14 +9,15 @@ const SOURCE = join(__dirname, '..', '..', 'src');
  * the endpoint is never reached.
  */
 describe('tracing of background work', () => {
-  it('a sweep armed in a consumer span runs outside it; only live changes carry the span they came in', () => {
+  it('a sweep armed in a consumer span, changes read from the log and untraced subscription executions stay out of every trace', () => {
     const script = `
       const { trace } = require('@opentelemetry/api');
       const tracing = require(${JSON.stringify(join(SOURCE, 'infra', 'tracing'))});
+      // Before the rest: the instrumentations patch what loads after (graphql's execute).
+      tracing.startTracing();
       const { ExpirySweeper } = require(${JSON.stringify(join(SOURCE, 'workers', 'expiry-sweeper'))});
       const { SeatMapFeed } = require(${JSON.stringify(join(SOURCE, 'live', 'seat-map-feed'))});
       const { createLivePubSub } = require(${JSON.stringify(join(SOURCE, 'live', 'live-pubsub'))});
-      tracing.startTracing();
       // The sweeper's timers are unref'd: this keeps the process up until the checks are done.
       setInterval(() => undefined, 1000);
       const silent = { info() {}, warn() {}, debug() {}, error() {} };
@@ -60,6 +61,48 @@ describe('tracing of background work', () => {
         const live = (await stream.next()).value;
         result.liveParent = live.mapVersion === 6 && trace.getSpanContext(tracing.contextOf(live))?.spanId === fanOut.spanContext().spanId;
 
+        // A shared subscription opened by a traced request (an SSE stream's), fed an untraced
+        // change: its execution joins neither that request's trace nor a trace of its own.
+        const graphql = require('graphql');
+        const { SharedSubscriptions } = require(${JSON.stringify(join(SOURCE, 'live', 'shared-subscriptions'))});
+        const events = createLivePubSub();
+        let executedIn;
+        const executed = new Promise((resolve) => (executedIn = resolve));
+        const schema = new graphql.GraphQLSchema({
+          query: new graphql.GraphQLObjectType({ name: 'Query', fields: { ok: { type: graphql.GraphQLInt } } }),
+          subscription: new graphql.GraphQLObjectType({
+            name: 'Subscription',
+            fields: {
+              seatStatusChanged: {
+                type: graphql.GraphQLInt,
+                args: { sessionId: { type: graphql.GraphQLID } },
+                subscribe: () => events.subscribe('seat-status-changed', 's1'),
+                resolve: (event) => {
+                  // Read now: a span no longer records once it has ended.
+                  const span = trace.getActiveSpan();
+                  executedIn({ traceId: span?.spanContext().traceId, recording: span?.isRecording() ?? false });
+                  return event.mapVersion;
+                },
+              },
+            },
+          }),
+        });
+        let request;
+        const subscribed = await tracing.inSpan('sse request', (span) => {
+          request = span;
+          return new SharedSubscriptions(silent).subscribe({
+            schema,
+            document: graphql.parse('subscription { seatStatusChanged(sessionId: "s1") }'),
+          });
+        });
+        events.publish('seat-status-changed', 's1', change(7));
+        const active = await executed;
+        result.untracedExecution = {
+          inRequestTrace: active.traceId === request.spanContext().traceId,
+          recording: active.recording,
+        };
+        await subscribed.return(undefined);
+
         process.stdout.write(JSON.stringify(result));
         process.exit(0);
       })().catch((error) => { console.error(error); process.exit(1); });
@@ -77,6 +120,7 @@ describe('tracing of background work', () => {
         [5, false],
       ],
       liveParent: true,
+      untracedExecution: { inRequestTrace: false, recording: false },
     });
   });
 });
