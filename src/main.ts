@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { startApplication } from './app';
 import { loadConfig } from './config/config';
 import { ConfigError } from './config/environment-values';
-import { createLogger } from './infra/logger';
+import { createLogger, type Logger } from './infra/logger';
 import { isTracing, stopTracing } from './infra/tracing';
 
 async function main(): Promise<void> {
@@ -25,20 +25,57 @@ async function main(): Promise<void> {
   const application = await startApplication(config, logger);
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'Shutting down');
-    application
+    void application
       .stop()
-      // The spans of the last requests are still in the batch: export them before leaving.
-      .then(() => stopTracing())
       .then(
-        () => process.exit(0),
+        () => true,
         (error: unknown) => {
           logger.error({ err: error }, 'Unclean shutdown');
-          process.exit(1);
+          return false;
         },
-      );
+      )
+      // The spans of the last requests are still in the batch: export them before leaving,
+      // also after an unclean stop (they may tell why).
+      .then(async (clean) => {
+        await flushTraces(logger);
+        process.exit(clean ? 0 : 1);
+      });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * The longest wait for the last spans on the way out. Docker gives a container 10 s between
+ * SIGTERM and SIGKILL, the application's own stop comes first, and an OTLP exporter that
+ * cannot reach its collector retries for longer than that.
+ */
+const TRACE_FLUSH_MILLISECONDS = 2_000;
+
+/**
+ * Stops tracing, waiting at most {@link TRACE_FLUSH_MILLISECONDS}. Never fails: spans that
+ * could not be exported are lost, which is no reason to exit unclean.
+ */
+async function flushTraces(logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed out'), TRACE_FLUSH_MILLISECONDS);
+    // The wait must not be what keeps the process alive.
+    timer.unref();
+  });
+  try {
+    const outcome = await Promise.race([stopTracing().then(() => 'stopped' as const), timedOut]);
+    if (outcome === 'timed out') {
+      logger.warn(
+        { milliseconds: TRACE_FLUSH_MILLISECONDS },
+        'Tracing did not stop in time; the last spans may be lost',
+      );
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'Tracing did not stop cleanly; the last spans may be lost');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -207,14 +207,18 @@ export class BookingTransactions {
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
   ): Promise<Result> {
     if (this.admit === undefined) {
-      return inSpan('booking transaction', () => this.runAttempts(em, deadline, work));
+      return inSpan('booking transaction', () => this.runAttempts(em, deadline, work), {
+        requireParent: true,
+      });
     }
     const slot = await this.admit();
     if (!slot.admitted) {
       throw overloaded(slot.retryAfterSeconds);
     }
     try {
-      return await inSpan('booking transaction', () => this.runAttempts(em, deadline, work));
+      return await inSpan('booking transaction', () => this.runAttempts(em, deadline, work), {
+        requireParent: true,
+      });
     } finally {
       slot.release();
     }

@@ -259,9 +259,15 @@ export class OutboxRelay {
           channel.publish(this.names.events, row.topic, content, options);
           continue;
         }
-        confirmed ??= new Promise<void>((resolve, reject) => {
-          settleConfirms = (error) => (error === undefined ? resolve() : reject(error));
-        });
+        if (!confirmed) {
+          confirmed = new Promise<void>((resolve, reject) => {
+            settleConfirms = (error) => (error === undefined ? resolve() : reject(error));
+          });
+          // Observed here, at birth: if `channel.publish` throws inside the first row's span
+          // (a channel closed during the claim), no span ever waits on it, and its rejection by
+          // the catch below would otherwise be unhandled and end the process.
+          confirmed.catch(() => undefined);
+        }
         const batchConfirmed = confirmed;
         // The row's trace continues here and, through the headers, in every consumer.
         void inSpan(

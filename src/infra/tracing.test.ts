@@ -100,6 +100,45 @@ describe('startTracing', () => {
   });
 });
 
+describe('the helpers when tracing is on', () => {
+  // A fresh process (tracing is process-wide); nothing is exported (no flush), so the
+  // endpoint is never reached.
+  it('make a span only under a recording parent when asked, keep only span ids for events, and detach and silence work', () => {
+    const script = `
+      const { trace } = require('@opentelemetry/api');
+      const tracing = require(${JSON.stringify(join(__dirname, 'tracing'))});
+      tracing.startTracing();
+      const result = {};
+      result.orphanSpan = tracing.inSpan('orphan', (span) => span === undefined ? 'none' : 'made', { requireParent: true });
+      result.childSpan = tracing.inSpan('outer', () =>
+        tracing.inSpan('inner', (span) => span !== undefined && span.isRecording(), { requireParent: true }));
+      const event = {};
+      let outer;
+      tracing.inSpan('outer', (span) => { outer = span; tracing.rememberContext(event); });
+      const remembered = tracing.contextOf(event);
+      result.sameSpanId = trace.getSpanContext(remembered).spanId === outer.spanContext().spanId;
+      result.liveSpanKept = trace.getSpan(remembered) === outer;
+      result.detachedSpan = tracing.inSpan('outer', () => tracing.detached(() => trace.getActiveSpan() === undefined));
+      result.untracedRecords = tracing.untraced(() => tracing.inSpan('silenced', (span) => span.isRecording()));
+      process.stdout.write(JSON.stringify(result));
+      process.exit(0);
+    `;
+    const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+      cwd: join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(output)).toEqual({
+      orphanSpan: 'none',
+      childSpan: true,
+      sameSpanId: true,
+      liveSpanKept: false,
+      detachedSpan: true,
+      untracedRecords: false,
+    });
+  });
+});
+
 describe('statementShape', () => {
   it.each([
     [

@@ -5,12 +5,14 @@ import {
   propagation,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
 // Types only (erased at build): the packages themselves are required in startTracing.
 import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { suppressTracing as suppressTracingFunction } from '@opentelemetry/core';
 import type { HttpInstrumentation as HttpInstrumentationClass } from '@opentelemetry/instrumentation-http';
 import type {
   ExpressInstrumentation as ExpressInstrumentationClass,
@@ -67,6 +69,8 @@ export function tracingEnabled(env: TracingEnvironment): boolean {
 let sdk: NodeSDK | null = null;
 // Read by every helper before it touches the API: the whole cost of tracing when it is off.
 let tracing = false;
+// @opentelemetry/core's, required with the SDK: {@link untraced} needs it only when tracing.
+let suppressTracing: typeof suppressTracingFunction | null = null;
 
 /** Whether {@link startTracing} turned tracing on in this process. */
 export function isTracing(): boolean {
@@ -92,6 +96,9 @@ export function startTracing(env: TracingEnvironment = process.env): boolean {
   // Required here, not imported: a process that does not trace never loads them.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as { NodeSDK: typeof NodeSDK };
+  ({ suppressTracing } = require('@opentelemetry/core') as {
+    suppressTracing: typeof suppressTracingFunction;
+  });
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as {
     HttpInstrumentation: typeof HttpInstrumentationClass;
   };
@@ -159,6 +166,13 @@ export interface SpanOptions {
   readonly attributes?: Attributes;
   /** The parent, when it is not the active context (a message's remote parent). */
   readonly parent?: Context;
+  /**
+   * Make the span only as a child of a recording span: work that is sometimes part of a
+   * traced operation and sometimes background (a booking transaction of a request, or of the
+   * expiry sweeper) then never starts a trace of its own. Without such a parent, `work` runs
+   * with no span, in the context it was called in.
+   */
+  readonly requireParent?: boolean;
 }
 
 /**
@@ -175,6 +189,9 @@ export function inSpan<Result>(
     return work(undefined);
   }
   const parent = options.parent ?? context.active();
+  if (options.requireParent && !trace.getSpan(parent)?.isRecording()) {
+    return work(undefined);
+  }
   const span = trace
     .getTracer(TRACER_NAME)
     .startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent);
@@ -264,10 +281,21 @@ export function remoteParent(
 
 /**
  * Runs `work` outside any trace: background work woken by a traced operation (the relay's
- * drain after a commit) must not join that operation's trace. Plain call when off.
+ * drain after a commit, a sweeper's timer armed by a consumer, a subscription's loop started
+ * by its first subscriber) must not join that operation's trace. Timers and promises created
+ * in `work` keep its (empty) context. Plain call when off.
  */
 export function detached<Result>(work: () => Result): Result {
   return tracing ? context.with(ROOT_CONTEXT, work) : work();
+}
+
+/**
+ * Runs `work` outside any trace with the instrumentations silenced: for work that would
+ * otherwise start a trace of its own (a graphql execution of a change that came without a
+ * trace, once per event and channel). Plain call when off.
+ */
+export function untraced<Result>(work: () => Result): Result {
+  return tracing && suppressTracing ? context.with(suppressTracing(ROOT_CONTEXT), work) : work();
 }
 
 /** Writes the active trace context into `headers` (a message being published). No-op when off. */
@@ -277,20 +305,30 @@ export function injectTraceContext(headers: Record<string, unknown>): void {
   }
 }
 
-// The context an object (a live event) was handed on in, for the code that consumes it later
-// on another async path (the shared subscription loop): weak, so it never outlives the event.
-const contexts = new WeakMap<object, Context>();
+// The span an object (a live event) was handed on in, for the code that consumes it later on
+// another async path (the shared subscription loop): weak, so it never outlives the event. Its
+// SpanContext (ids and flags) only: a Context would hold the live Span objects of the whole
+// chain while the event sits in the feed's memory of recent changes.
+const spanContexts = new WeakMap<object, SpanContext>();
 
-/** Remembers the active trace context for `item`, read back by {@link contextOf}. No-op when off. */
+/** Remembers the active span's context for `item`, read back by {@link contextOf}. No-op when off. */
 export function rememberContext(item: object): void {
-  if (tracing && trace.getSpan(context.active())) {
-    contexts.set(item, context.active());
+  if (!tracing) {
+    return;
+  }
+  const spanContext = trace.getSpan(context.active())?.spanContext();
+  if (spanContext) {
+    spanContexts.set(item, spanContext);
   }
 }
 
-/** The context {@link rememberContext} stored for `item`, if any. */
+/** A context whose parent is the span {@link rememberContext} saw for `item`, if any. */
 export function contextOf(item: unknown): Context | undefined {
-  return tracing && typeof item === 'object' && item !== null ? contexts.get(item) : undefined;
+  if (!tracing || typeof item !== 'object' || item === null) {
+    return undefined;
+  }
+  const spanContext = spanContexts.get(item);
+  return spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : undefined;
 }
 
 /** The longest statement text a database span carries, literals already replaced. */

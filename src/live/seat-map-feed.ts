@@ -72,6 +72,11 @@ export class SeatMapFeed {
 
   /** A committed seat change, from the live stream. */
   deliver(event: SeatStatusChangedEvent): void {
+    // The trace the change came in with (the broker message's), for the shared subscription
+    // that writes it to the subscribers on its own async path. Only here: a change read back
+    // from the log (a gap filled, a replay, a catch-up) belongs to no operation, least of all
+    // to whichever is active when it is read (a resuming subscriber's request).
+    rememberContext(event);
     const watch = this.watched.get(event.sessionId);
     // Nobody here listens, or an event from before map versions: nothing to order.
     if (!watch || !event.mapVersion) {
@@ -332,8 +337,6 @@ export class SeatMapFeed {
   }
 
   private publish(event: SeatStatusChangedEvent): void {
-    // The shared subscription that writes it to the subscribers runs on its own async path.
-    rememberContext(event);
     this.pubSub.publish('seat-status-changed', event.sessionId, event);
   }
 }

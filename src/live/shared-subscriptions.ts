@@ -7,7 +7,8 @@ import {
   print,
   subscribe as executeSubscription,
 } from 'graphql';
-import { contextOf, inSpan } from '../infra/tracing';
+import { type Logger } from '../infra/logger';
+import { contextOf, detached, inSpan, untraced } from '../infra/tracing';
 
 /** One event of a channel: the result, and its JSON when it has no errors (written once). */
 interface SharedResult {
@@ -84,6 +85,9 @@ export function isAsyncGenerator(value: unknown): value is AsyncGenerator<Execut
 export class SharedSubscriptions {
   private readonly channels = new Map<string, Channel | Promise<Channel | ExecutionResult>>();
 
+  /** @param logger told of a channel that failed (its subscribers are then ended). */
+  constructor(private readonly logger?: Logger) {}
+
   /**
    * graphql-ws's `subscribe`. With a `sink` in `args`, results without errors go straight to
    * the subscriber's socket; the returned generator then yields only results with errors
@@ -121,44 +125,64 @@ export class SharedSubscriptions {
     }
     const channel: Channel = { listeners: new Set(), source: stream[Symbol.asyncIterator]() };
     this.channels.set(key, channel);
-    void (async () => {
-      try {
-        for (;;) {
-          const next = await channel.source.next();
-          if (next.done) {
-            break;
-          }
-          const payload: unknown = next.value;
-          const parent = contextOf(payload);
-          const deliver = async () => {
-            const result = await execute({ ...args, rootValue: payload });
-            const event: SharedResult = { result, json: result.errors ? null : JSON.stringify(result) };
-            for (const listener of channel.listeners) {
-              listener(event);
-            }
-          };
-          // Only a change that came with a trace gets a delivery span (never a trace of its own).
-          await (parent
-            ? inSpan(
-                'subscription deliver',
-                (span) => {
-                  span?.setAttribute('poltrona.subscribers', channel.listeners.size);
-                  return deliver();
-                },
-                { parent },
-              )
-            : deliver());
-        }
-      } finally {
-        if (this.channels.get(key) === channel) {
-          this.channels.delete(key);
-        }
-        for (const listener of channel.listeners) {
-          listener(null);
-        }
-      }
-    })();
+    // Detached: the loop outlives the subscriber that opened the channel and serves them all,
+    // so it must not run in that subscriber's context (over SSE, its HTTP request's span).
+    void detached(() => this.run(key, channel, args));
     return channel;
+  }
+
+  /**
+   * The channel's loop: executes each source event once and hands the result to every
+   * subscriber, until the source ends or something fails. Then the channel closes, and its
+   * subscribers end as graphql's `subscribe` would have ended them. Never rejects.
+   */
+  private async run(key: string, channel: Channel, args: ExecutionArgs): Promise<void> {
+    try {
+      for (;;) {
+        const next = await channel.source.next();
+        if (next.done) {
+          break;
+        }
+        const payload: unknown = next.value;
+        const parent = contextOf(payload);
+        const deliver = async () => {
+          const result = await execute({ ...args, rootValue: payload });
+          const event: SharedResult = { result, json: result.errors ? null : JSON.stringify(result) };
+          for (const listener of channel.listeners) {
+            listener(event);
+          }
+        };
+        // Only a change that came with a trace gets a delivery span (never a trace of its own):
+        // without one, the graphql instrumentation is silenced too, or each execution would be
+        // a root trace.
+        await (parent
+          ? inSpan(
+              'subscription deliver',
+              (span) => {
+                span?.setAttribute('poltrona.subscribers', channel.listeners.size);
+                return deliver();
+              },
+              { parent },
+            )
+          : untraced(deliver));
+      }
+    } catch (error) {
+      // graphql's `subscribe` closes the source when a result cannot be made; so does this, or
+      // the feed's subscription and its listener would stay behind with nobody reading them.
+      this.logger?.error({ err: error }, 'A shared subscription failed: its subscribers are ended');
+      try {
+        await channel.source.return?.(undefined);
+      } catch (closeError) {
+        this.logger?.warn({ err: closeError }, 'A failed shared subscription could not close its source');
+      }
+    } finally {
+      if (this.channels.get(key) === channel) {
+        this.channels.delete(key);
+      }
+      for (const listener of channel.listeners) {
+        listener(null);
+      }
+    }
   }
 
   /** One subscriber's view of a channel: an async generator fed by the shared execution. */

@@ -130,7 +130,7 @@ export function mountServerSentEvents(app: Express, options: ServerSentEventsOpt
     refuseQueriesAndMutations: `Only subscriptions are served on ${options.path}: send queries and mutations with HTTP POST to ${options.graphqlPath}.`,
   };
   // Public subscriptions run once per event for all their SSE subscribers (see SharedSubscriptions).
-  const shared = new SharedSubscriptions();
+  const shared = new SharedSubscriptions(logger);
   const streams = new Set<OpenStream>();
   let stopping = false;
 

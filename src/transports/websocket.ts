@@ -61,7 +61,7 @@ export function serveWebsocket(httpServer: Server, options: WebsocketTransportOp
   const formatErrors = (errors: readonly GraphQLError[]) =>
     errors.map((error) => options.formatError(error.toJSON(), error));
   // Public subscriptions run once per event for all their subscribers (see SharedSubscriptions).
-  const shared = new SharedSubscriptions();
+  const shared = new SharedSubscriptions(options.logger);
 
   const handle = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {

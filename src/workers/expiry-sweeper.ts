@@ -1,6 +1,7 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type ExpireOverdue } from './expiry.worker';
 import { type Logger } from '../infra/logger';
+import { detached } from '../infra/tracing';
 
 const BATCH = 100;
 
@@ -33,7 +34,8 @@ export class ExpirySweeper {
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.sweep(), this.periodMilliseconds);
+    // Timers keep the context they were made in: the sweeps belong to no operation's trace.
+    this.timer ??= detached(() => setInterval(() => void this.sweep(), this.periodMilliseconds));
     this.timer.unref();
   }
 
@@ -113,7 +115,9 @@ export class ExpirySweeper {
       clearTimeout(this.extraTimer);
     }
     this.extraTimerDue = due;
-    this.extraTimer = setTimeout(() => void this.extraSweep(), Math.max(0, due - Date.now()));
+    // Armed from inside the expiry consumer's span: detached, or every sweep it runs (and what
+    // that sweep expires) would join the trace of the hold whose consumer asked for it.
+    this.extraTimer = detached(() => setTimeout(() => void this.extraSweep(), Math.max(0, due - Date.now())));
     this.extraTimer.unref();
   }
 

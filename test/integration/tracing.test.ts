@@ -3,7 +3,7 @@ import { type Client } from 'graphql-ws';
 import { topologyNames } from '../../src/events/topology';
 import { createSession } from '../support/factories';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
-import { type ServiceProcess, startService } from '../support/processes';
+import { freePort, type ServiceProcess, startService } from '../support/processes';
 import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
 import {
   remoteApp,
@@ -189,6 +189,49 @@ describe('tracing (OpenTelemetry)', () => {
     );
     expect(deliveries.filter((names) => names.includes('expiry process'))).toHaveLength(1);
     expect(new Set(trace.map((span) => span.serviceName))).toEqual(new Set(['poltrona-tracing-test']));
+  });
+});
+
+/**
+ * A collector that cannot be reached: the exporter retries for longer than Docker waits
+ * between SIGTERM and SIGKILL, and the process must not wait for it, nor call that unclean.
+ */
+describe('tracing with an unreachable collector', () => {
+  let env: Record<string, string>;
+
+  afterAll(async () => {
+    await removeTopology(TEST_AMQP_URL, topologyNames(env.AMQP_PREFIX, HOLD_SECONDS)).catch(() => undefined);
+  });
+
+  it('still exits 0 on SIGTERM, giving up on the last spans', async () => {
+    // Bound a moment ago and closed again: nothing listens there.
+    const port = await freePort();
+    env = testEnvironment({
+      HOLD_SECONDS: String(HOLD_SECONDS),
+      LOG_LEVEL: 'info',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      // Nothing exported before the shutdown: the spans below are all left for it to flush.
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+    });
+    const service = await startService(env);
+    try {
+      // Traced work (HTTP, GraphQL, SQL), so the shutdown has spans to export.
+      await createSession(remoteApp(service.baseUrl));
+    } finally {
+      // A generous deadline for the wait itself: it is the exit code that is tested.
+      const code = await Promise.race([
+        service.stop('SIGTERM'),
+        new Promise<string>((resolve) => setTimeout(() => resolve('no exit within 30 s'), 30_000).unref()),
+      ]);
+      if (code !== 0) {
+        service.child.kill('SIGKILL');
+        console.log(service.output());
+      }
+      expect(code).toBe(0);
+    }
+    expect(service.output()).not.toContain('Unclean shutdown');
   });
 });
 
