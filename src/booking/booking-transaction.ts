@@ -1,10 +1,11 @@
 import { DeadlockException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { OutboxEvent } from '../entities/outbox-event.entity';
 import { DomainError, ErrorCode, overloaded, requestTimedOut } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
+import { uuidv7 } from '../infra/uuid';
 import { captureTraceContext, inSpan } from '../infra/tracing';
 import { repositoriesOf } from '../repositories';
+import { type OutboxRow } from '../repositories/outbox-writer';
 import {
   type BookingEvent,
   type BookingEventMap,
@@ -23,6 +24,7 @@ export type CommittedEventsListener = (events: readonly BookingEvent[]) => void;
  */
 export class EventRecorder {
   private readonly recorded: BookingEvent[] = [];
+  private readonly unwritten: OutboxRow[] = [];
   private readonly seatChanges: SeatChangeDraft[] = [];
 
   constructor(private readonly em: EntityManager) {}
@@ -32,7 +34,14 @@ export class EventRecorder {
     payload: BookingEventMap[Topic],
   ): void {
     this.recorded.push({ topic, payload } as BookingEvent);
-    this.em.persist(this.em.create(OutboxEvent, { topic, payload, traceContext: captureTraceContext() }));
+    // The id now: the relay publishes in id order, so rows keep the order events were recorded in.
+    this.unwritten.push({ id: uuidv7(), topic, payload, traceContext: captureTraceContext() });
+  }
+
+  /** Writes the outbox rows of the events recorded so far, in one statement. */
+  async writeRecorded(): Promise<void> {
+    const rows = this.unwritten.splice(0);
+    await repositoriesOf(this.em).outbox.insert(rows);
   }
 
   /** A change of one session's seats, numbered when the transaction ends. */
@@ -240,6 +249,7 @@ export class BookingTransactions {
             const result = await work(tx, recorder);
             // The other writes first: the sessions' rows are locked only for the commit.
             await tx.flush();
+            await recorder.writeRecorded();
             await recorder.numberSeatChanges();
             return result;
           },

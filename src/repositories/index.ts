@@ -9,6 +9,7 @@ import { type AuditoriumRepository } from './auditorium.repository';
 import { type RefundRepository } from './refund.repository';
 import { type ReservationRepository } from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
+import { OutboxWriter } from './outbox-writer';
 import { SeatChangeLog } from './seat-change-log';
 import { SeatRowQueries } from './seat-rows';
 import { type SeatRepository } from './seat.repository';
@@ -26,6 +27,8 @@ export interface Repositories {
   /** The seat-map change log and map versions. */
   readonly seatChanges: SeatChangeLog;
   readonly refunds: RefundRepository;
+  /** The transactional outbox's rows (events other than seat changes; those go with the log). */
+  readonly outbox: OutboxWriter;
 }
 
 /**
@@ -44,5 +47,6 @@ export function repositoriesOf(em: EntityManager): Repositories {
     seatRows: new SeatRowQueries(em),
     seatChanges: new SeatChangeLog(em),
     refunds: em.getRepository(Refund),
+    outbox: new OutboxWriter(em),
   };
 }
