@@ -139,6 +139,44 @@ describe('the helpers when tracing is on', () => {
   });
 });
 
+describe('trace context from the outside (message headers, stored rows) when tracing is on', () => {
+  // A fresh process again. Headers come from the broker and rows from the database: anything
+  // malformed is no parent, never a throw that would fail the consumer or the relay.
+  it('takes a well-formed traceparent, as text or bytes, and ignores every malformed one', () => {
+    const script = `
+      const tracing = require(${JSON.stringify(join(__dirname, 'tracing'))});
+      tracing.startTracing();
+      const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const hostile = [
+        null,
+        undefined,
+        {},
+        { traceparent: 42 },
+        { traceparent: ['00', 'x'] },
+        { traceparent: 'garbage' },
+        { traceparent: '00-00000000000000000000000000000000-0000000000000000-01' },
+        { traceparent: valid.toUpperCase() + '-extra' },
+        { traceparent: Buffer.from([0xff, 0xfe, 0x00]) },
+        { traceparent: 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+        { traceparent: valid.slice(0, 20), tracestate: 'x'.repeat(100000) },
+      ];
+      const result = {
+        text: tracing.storedParent({ traceparent: valid }) !== undefined,
+        bytes: tracing.remoteParent({ traceparent: Buffer.from(valid) }) !== undefined,
+        hostile: hostile.map((headers) => tracing.remoteParent(headers) === undefined),
+      };
+      process.stdout.write(JSON.stringify(result));
+      process.exit(0);
+    `;
+    const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+      cwd: join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(output)).toEqual({ text: true, bytes: true, hostile: Array(11).fill(true) });
+  });
+});
+
 describe('statementShape', () => {
   it.each([
     [
