@@ -14,6 +14,29 @@ export type Shot = (agent: Agent) => Promise<boolean>;
  */
 export const GIVE_UP_SECONDS = 15;
 
+/**
+ * Fires `total` requests, request i due at start + i / rate whatever happened to the others
+ * (an open model), and returns once the last has been fired, with the start and each
+ * request's promise. `fire` gets the index and the due time, from which latency counts.
+ */
+async function fireAtConstantRate(
+  rate: number,
+  total: number,
+  fire: (index: number, due: number) => Promise<void>,
+): Promise<{ start: number; inFlight: Promise<void>[] }> {
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const due = start + (index * 1_000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    inFlight.push(fire(index, due));
+  }
+  return { start, inFlight };
+}
+
 export async function constantRate(options: {
   readonly rate: number;
   readonly seconds: number;
@@ -30,34 +53,25 @@ export async function constantRate(options: {
   let errors = 0;
   const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
   const warmup = Math.round(options.rate * options.warmupSeconds);
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let index = 0; index < total; index += 1) {
-    const due = start + (index * 1_000) / options.rate;
-    const wait = due - performance.now();
-    if (wait > 1) {
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-    inFlight.push(
-      options.shot(agent).then(
-        (ok) => {
-          if (index < warmup) {
-            return;
-          }
-          if (ok) {
-            latencies.push(performance.now() - due);
-          } else {
-            errors += 1;
-          }
-        },
-        () => {
-          if (index >= warmup) {
-            errors += 1;
-          }
-        },
-      ),
-    );
-  }
+  const { start, inFlight } = await fireAtConstantRate(options.rate, total, (index, due) =>
+    options.shot(agent).then(
+      (ok) => {
+        if (index < warmup) {
+          return;
+        }
+        if (ok) {
+          latencies.push(performance.now() - due);
+        } else {
+          errors += 1;
+        }
+      },
+      () => {
+        if (index >= warmup) {
+          errors += 1;
+        }
+      },
+    ),
+  );
   const everyAnswer = Promise.all(inFlight);
   const givenUp = await Promise.race([
     everyAnswer.then(() => false),
@@ -168,16 +182,8 @@ export async function constantRateOutcomes(options: {
   };
   const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
   const warmup = Math.round(options.rate * options.warmupSeconds);
-  const start = performance.now();
-  const measuredFrom = start + (warmup * 1_000) / options.rate;
-  let lastAnswer = measuredFrom;
-  const inFlight: Promise<void>[] = [];
-  for (let index = 0; index < total; index += 1) {
-    const due = start + (index * 1_000) / options.rate;
-    const wait = due - performance.now();
-    if (wait > 1) {
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
+  let lastAnswer = 0;
+  const { start, inFlight } = await fireAtConstantRate(options.rate, total, (index, due) => {
     let timer: NodeJS.Timeout | undefined;
     const giveUp = new Promise<string>((resolve) => {
       timer = setTimeout(
@@ -185,26 +191,29 @@ export async function constantRateOutcomes(options: {
         Math.max(0, due + options.answerWithinSeconds * 1_000 - performance.now()),
       );
     });
-    inFlight.push(
-      Promise.race([
-        options.shot(agent).catch((error: unknown) => `client error: ${String(error).slice(0, 60)}`),
-        giveUp,
-      ]).then((outcome) => {
-        clearTimeout(timer);
-        const now = performance.now();
-        if (index < warmup) {
-          return;
-        }
-        lastAnswer = Math.max(lastAnswer, now);
-        if (outcome === UNANSWERED) {
-          unanswered += 1;
-        } else {
-          record(outcome, now - due);
-        }
-      }),
-    );
-  }
+    return Promise.race([
+      options.shot(agent).catch((error: unknown) => `client error: ${String(error).slice(0, 60)}`),
+      giveUp,
+    ]).then((outcome) => {
+      clearTimeout(timer);
+      const now = performance.now();
+      if (index < warmup) {
+        return;
+      }
+      lastAnswer = Math.max(lastAnswer, now);
+      if (outcome === UNANSWERED) {
+        unanswered += 1;
+      } else {
+        record(outcome, now - due);
+      }
+    });
+  });
   await Promise.all(inFlight);
   await agent.destroy();
-  return { latencies, unanswered, seconds: Math.max(options.seconds, (lastAnswer - measuredFrom) / 1_000) };
+  const measuredFrom = start + (warmup * 1_000) / options.rate;
+  return {
+    latencies,
+    unanswered,
+    seconds: Math.max(options.seconds, (Math.max(lastAnswer, measuredFrom) - measuredFrom) / 1_000),
+  };
 }
