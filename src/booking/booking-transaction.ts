@@ -2,6 +2,7 @@ import { DeadlockException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, overloaded, requestTimedOut } from '../errors/domain-error';
 import { type RequestDeadline } from '../infra/request-deadline';
+import { LIMIT_TIMEOUTS_SQL } from '../infra/sql';
 import { uuidv7 } from '../infra/uuid';
 import { captureTraceContext, inSpan } from '../infra/tracing';
 import { repositoriesOf } from '../repositories';
@@ -40,8 +41,9 @@ export class EventRecorder {
 
   /** Writes the outbox rows of the events recorded so far, in one statement. */
   async writeRecorded(): Promise<void> {
-    const rows = this.unwritten.splice(0);
-    await repositoriesOf(this.em).outbox.insert(rows);
+    if (this.unwritten.length > 0) {
+      await repositoriesOf(this.em).outbox.insert(this.unwritten.splice(0));
+    }
   }
 
   /** A change of one session's seats, numbered when the transaction ends. */
@@ -76,11 +78,6 @@ export class EventRecorder {
   }
 }
 
-// Lowers the connection's statement and lock timeouts (never raises them) to the request's
-// budget for the rest of this transaction, in one round trip.
-const LIMIT_TO_BUDGET = `select set_config(name, least(nullif(extract(epoch from current_setting(name)::interval) * 1000, 0), ?)::bigint::text, true)
-  from unnest(array['statement_timeout', 'lock_timeout']) as name`;
-
 /**
  * Runs `work` in one transaction that commits before `deadline` or not at all: its statements
  * and lock waits are cancelled by PostgreSQL when the request's time runs out, and the COMMIT
@@ -113,7 +110,7 @@ export async function transactionWithin<Result>(
       if (statementTimeout === 0 || budget < statementTimeout) {
         // Otherwise the connection's own timeouts already end every wait within the budget,
         // and the hot path is spared a round trip.
-        await tx.execute(LIMIT_TO_BUDGET, [budget]);
+        await tx.execute(LIMIT_TIMEOUTS_SQL, [budget]);
       }
       const outcome = await work(tx);
       // Flushed here, not by transactional(): a flush that fails must not count as a commit.

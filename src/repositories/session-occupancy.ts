@@ -1,5 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { holdRunningSql } from '../entities/hold-rules';
+import { LIMIT_TIMEOUTS_SQL } from '../infra/sql';
 import { MAX_DURATION_MINUTES } from '../seating/schedule';
 
 /**
@@ -26,13 +27,10 @@ export interface OccupancyReading {
   readonly sessionsInWindow: number;
 }
 
-// Lowers the statement timeout (never raises it; 0 is unbounded) for the rest of the transaction.
-const LIMIT_STATEMENT_TIMEOUT = `select set_config('statement_timeout', least(nullif(extract(epoch from current_setting('statement_timeout')::interval) * 1000, 0), ?)::bigint::text, true)`;
-
 /**
  * One statement, bounded by the window and the cap (it scans only the chosen sessions' seats),
- * run with a statement timeout of at most `timeoutMilliseconds` (a lower one configured for the
- * connection stays) so a slow database cannot pile up scrapes. The window's lower bound on
+ * run with statement and lock timeouts of at most `timeoutMilliseconds` (lower ones configured for
+ * the connection stay) so a slow database cannot pile up scrapes. The window's lower bound on
  * `starts_at` follows from the longest session the model allows (`MAX_DURATION_MINUTES`, also a
  * check constraint): a session that started earlier has ended, so the `starts_at` index range
  * stays that of the sessions around now instead of every past one.
@@ -43,7 +41,7 @@ export async function readSessionOccupancy(
   window = { hours: OCCUPANCY_WINDOW_HOURS, maxSessions: OCCUPANCY_MAX_SESSIONS },
 ): Promise<OccupancyReading> {
   const rows = await em.transactional(async (tx) => {
-    await tx.execute(LIMIT_STATEMENT_TIMEOUT, [timeoutMilliseconds]);
+    await tx.execute(LIMIT_TIMEOUTS_SQL, [timeoutMilliseconds]);
     return tx.execute<
       { session_id: string; capacity: number; sold: number; held: number; in_window: number }[]
     >(
