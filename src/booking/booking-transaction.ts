@@ -21,7 +21,7 @@ export type CommittedEventsListener = (events: readonly BookingEvent[]) => void;
  * Records the events of one transaction: each becomes an outbox row in that same
  * transaction, so an event exists if and only if its change committed. Seat changes are
  * numbered with their session's next map version at the end of the transaction
- * ({@link EventRecorder.numberSeatChanges}), which also stores them in the change log.
+ * ({@link EventRecorder.writeRecorded}), which also stores them in the change log.
  */
 export class EventRecorder {
   private readonly recorded: BookingEvent[] = [];
@@ -39,38 +39,37 @@ export class EventRecorder {
     this.unwritten.push({ id: uuidv7(), topic, payload, traceContext: captureTraceContext() });
   }
 
-  /** Writes the outbox rows of the events recorded so far, in one statement. */
-  async writeRecorded(): Promise<void> {
-    if (this.unwritten.length > 0) {
-      await repositoriesOf(this.em).outbox.insert(this.unwritten.splice(0));
-    }
-  }
-
   /** A change of one session's seats, numbered when the transaction ends. */
   recordSeatChange(change: SeatChangeDraft): void {
     this.seatChanges.push(change);
   }
 
   /**
-   * Gives each recorded seat change its session's next map version, logs it and writes its
-   * outbox row. The last thing a transaction does before commit: it locks the sessions' rows
-   * (in the order of their ids, so that transactions touching several sessions cannot
-   * deadlock), and commits of one session's seat changes wait for each other only from here.
+   * Writes what the transaction recorded: the outbox rows of its events, and each seat change
+   * numbered with its session's next map version, logged, with its outbox row. The last thing
+   * a transaction does before commit: numbering locks the sessions' rows (in the order of
+   * their ids, so that transactions touching several sessions cannot deadlock), and commits of
+   * one session's seat changes wait for each other only from here. One statement per session
+   * changed (the other events ride with the first), or one for the events alone.
    */
-  async numberSeatChanges(): Promise<void> {
+  async writeRecorded(): Promise<void> {
+    const { outbox, seatChanges: log } = repositoriesOf(this.em);
     const ordered = [...this.seatChanges].sort((left, right) =>
       left.sessionId < right.sessionId ? -1 : left.sessionId > right.sessionId ? 1 : 0,
     );
-    const log = repositoriesOf(this.em).seatChanges;
-    for (const change of ordered) {
-      const mapVersion = await log.append({
-        sessionId: change.sessionId,
-        payload: change,
-        changedAt: new Date(change.changedAt),
-      });
+    this.seatChanges.length = 0;
+    const unwritten = this.unwritten.splice(0);
+    if (ordered.length === 0) {
+      await outbox.insert(unwritten);
+      return;
+    }
+    for (const [index, change] of ordered.entries()) {
+      const mapVersion = await log.append(
+        { sessionId: change.sessionId, payload: change, changedAt: new Date(change.changedAt) },
+        index === 0 ? unwritten : [],
+      );
       this.recorded.push({ topic: 'seat.status-changed', payload: { ...change, mapVersion } });
     }
-    this.seatChanges.length = 0;
   }
 
   get events(): readonly BookingEvent[] {
@@ -247,7 +246,6 @@ export class BookingTransactions {
             // The other writes first: the sessions' rows are locked only for the commit.
             await tx.flush();
             await recorder.writeRecorded();
-            await recorder.numberSeatChanges();
             return result;
           },
           this.statementTimeoutMilliseconds,

@@ -51,7 +51,7 @@ export type OverdueCriteria =
   | { readonly holdingSeatIds: readonly string[] }
   | { readonly limit: number };
 
-/** What {@link ReservationRepository.insertPending} writes. */
+/** A new PENDING reservation, as `SeatRepository.holdForNewReservation` writes it. */
 export interface NewPendingReservation {
   readonly id: string;
   readonly userId: string;
@@ -84,6 +84,18 @@ const CONFLICTS_BY_CONSTRAINT: Readonly<Record<string, ReservationConflict['kind
   reservation_user_idempotency_key_unique: 'idempotency-key',
   reservation_seat_live_seat_unique: 'seat-taken',
 };
+
+/**
+ * The {@link ReservationConflict} a failed insert of a reservation (or of its seat links) stands
+ * for, when a unique index of a new reservation refused it; undefined for any other error.
+ */
+export function reservationConflictOf(error: unknown): ReservationConflict | undefined {
+  const kind =
+    error instanceof UniqueConstraintViolationException
+      ? CONFLICTS_BY_CONSTRAINT[constraintOf(error) ?? '']
+      : undefined;
+  return kind ? new ReservationConflict(kind) : undefined;
+}
 
 // Per-user advisory locks live in their own key space: (namespace, hash of the user id).
 const USER_HOLDS_LOCK_NAMESPACE = 7_204;
@@ -137,47 +149,23 @@ export class ReservationRepository extends EntityRepository<Reservation> {
   }
 
   /**
-   * Inserts a PENDING reservation and its live links to `seatIds` in one statement (no unit
-   * of work: this is the hottest write), and returns it as a managed entity.
-   *
-   * @throws ReservationConflict when a unique index refuses it (the transaction is aborted).
+   * The managed entity of a PENDING reservation the hold statement has just inserted
+   * (`SeatRepository.holdForNewReservation`): no read back, the values are the ones written.
    */
-  async insertPending(pending: NewPendingReservation): Promise<Reservation> {
-    const em = this.getEntityManager();
-    let rows: Record<string, unknown>[];
-    try {
-      rows = await em.execute(
-        `with created as (
-           insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at,
-                                    total_cents, idempotency_key, lock_token)
-           values (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)
-           returning *
-         ), linked as (
-           insert into reservation_seat (reservation_id, seat_id, live)
-           select created.id, seat_id, true from created, unnest(array[?]::uuid[]) as seat_id
-         )
-         select *, false as hold_ended from created`,
-        [
-          pending.id,
-          pending.userId,
-          pending.sessionId,
-          pending.expiresAt,
-          pending.createdAt,
-          pending.createdAt,
-          pending.totalCents,
-          pending.idempotencyKey,
-          pending.lockToken,
-          pending.seatIds,
-        ],
-      );
-    } catch (error) {
-      const kind =
-        error instanceof UniqueConstraintViolationException
-          ? CONFLICTS_BY_CONSTRAINT[constraintOf(error) ?? '']
-          : undefined;
-      throw kind ? new ReservationConflict(kind) : error;
-    }
-    return em.map(Reservation, rows[0]);
+  managedPending(pending: NewPendingReservation): Reservation {
+    return this.getEntityManager().map(Reservation, {
+      id: pending.id,
+      user_id: pending.userId,
+      session_id: pending.sessionId,
+      status: ReservationStatus.PENDING,
+      expires_at: pending.expiresAt,
+      created_at: pending.createdAt,
+      updated_at: pending.createdAt,
+      total_cents: pending.totalCents,
+      idempotency_key: pending.idempotencyKey,
+      lock_token: pending.lockToken,
+      hold_ended: false,
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { captureTraceContext } from '../infra/tracing';
 import { uuidv7 } from '../infra/uuid';
+import { INSERT_OUTBOX_ROWS_SQL, type OutboxRow, outboxRowsParameter } from './outbox-writer';
 
 /** A seat change to number and store: its session, event payload and commit time. */
 export interface SeatChangeEntry {
@@ -59,14 +60,18 @@ export class SeatChangeLog {
 
   /**
    * Numbers a seat change with its session's next map version, stores it in the log and
-   * writes its outbox row (with the active trace context), in one statement; returns the version. Takes the session row's lock
-   * until the transaction ends, so commits of one session's seat changes are serialised: run it
-   * last in the transaction, and for several sessions in the order of their ids.
+   * writes its outbox row (with the active trace context), in one statement; returns the
+   * version. The same statement writes the outbox rows `alsoRecorded` (the transaction's other
+   * events, which saves their own round trip). Takes the session row's lock until the
+   * transaction ends, so commits of one session's seat changes are serialised: run it last in
+   * the transaction, and for several sessions in the order of their ids.
    */
-  async append(entry: SeatChangeEntry): Promise<number> {
+  async append(entry: SeatChangeEntry, alsoRecorded: readonly OutboxRow[] = []): Promise<number> {
     const traceContext = captureTraceContext();
     const [row]: { map_version: number }[] = await this.em.execute(
-      `with version as (
+      `with recorded as (
+         ${INSERT_OUTBOX_ROWS_SQL}
+       ), version as (
          update session set map_version = map_version + 1 where id = ? returning map_version
        ), numbered as (
          select jsonb_set(?::jsonb, '{mapVersion}', to_jsonb(map_version)) as payload, map_version
@@ -79,6 +84,7 @@ export class SeatChangeLog {
        select ?, 'seat.status-changed', payload, now(), ?::jsonb from numbered
        returning (payload->>'mapVersion')::int as map_version`,
       [
+        outboxRowsParameter(alsoRecorded),
         entry.sessionId,
         JSON.stringify(entry.payload),
         entry.sessionId,

@@ -4,6 +4,7 @@ import { type Seat } from '../entities/seat.entity';
 import { CLOCK_NOW_SQL, type Clock, DATABASE_CLOCK } from '../infra/clock';
 import { asDate } from '../infra/sql';
 import { uuidv7 } from '../infra/uuid';
+import { type NewPendingReservation, reservationConflictOf } from './reservation.repository';
 import { type LayoutSeat } from '../seating/auditorium-layout';
 import {
   changedSeatColumns,
@@ -33,7 +34,7 @@ export interface SeatDiagnosis {
   readonly staleHold: boolean;
 }
 
-/** What {@link SeatRepository.holdAvailableWithinLimit} did. */
+/** What {@link SeatRepository.holdForNewReservation} did. */
 export interface HoldOutcome {
   /** The user's running holds, as counted before this one. */
   readonly activeHolds: number;
@@ -53,6 +54,45 @@ export interface SessionAvailability {
 // Returned by every write: the changed seats as readers now see them (a fresh hold runs, so
 // the stored status is the status as read).
 const CHANGED_SEAT = changedSeatColumns('s');
+
+// The statement of SeatRepository.holdForNewReservation. The reservation and its links are
+// written by the same statement as the hold (one round trip fewer on the hottest write), and
+// only when every wanted seat was held (`having`), so a partial hold inserts nothing. Its times
+// are to the millisecond, as JavaScript reads them back (the entity is built from those).
+const HOLD_FOR_NEW_RESERVATION = `with clock as materialized (
+    select ${CLOCK_NOW_SQL} as now
+  ), active as materialized (
+    select count(*)::int as holds from reservation, clock
+     where user_id = ? and status = 'PENDING' and ${holdRunningSql('expires_at', 'clock.now')}
+  ), target as materialized (
+    select id from seat
+     where id = any(array[?]::uuid[]) and session_id = ?
+       and (select holds from active) < ?
+     order by id
+       for update
+  ), held as (
+    update seat s
+       set status = 'RESERVED', version = s.version + 1,
+           hold_expires_at = (select now from clock) + make_interval(secs => ?)
+      from target
+     where s.id = target.id and s.status = 'AVAILABLE'
+    returning ${CHANGED_SEAT}
+  ), created as (
+    insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at,
+                             total_cents, idempotency_key, lock_token)
+    select ?::uuid, ?, ?::uuid, 'PENDING', date_trunc('milliseconds', min(held.hold_ends_at)),
+           date_trunc('milliseconds', clock.now), date_trunc('milliseconds', clock.now),
+           sum(held.price_cents), ?, ?
+      from held cross join clock
+     group by clock.now
+    having count(*) = ?
+    returning id
+  ), linked as (
+    insert into reservation_seat (reservation_id, seat_id, live)
+    select created.id, seat_id, true from created, unnest(array[?]::uuid[]) as seat_id
+  )
+  select active.holds as active_holds, clock.now as database_now, held.*
+    from active cross join clock left join held on true`;
 
 /**
  * Seat queries, bound to one entity manager (`em.getRepository(Seat)`). Raw SQL on purpose:
@@ -140,53 +180,54 @@ export class SeatRepository extends EntityRepository<Seat> {
   }
 
   /**
-   * Unless the user already has `maxActiveHolds` PENDING reservations still running, moves
-   * the AVAILABLE seats among `seatIds` of `sessionId` to RESERVED until now + `holdSeconds`
-   * (by `clock`), in one statement. Returns the user's running holds as counted, and only the
-   * seats it moved: fewer than asked means some were unavailable, unknown, or of another
-   * session (none are moved when the limit is reached).
+   * The hold of a new reservation, in one statement: unless the user already has
+   * `maxActiveHolds` PENDING reservations still running, moves the AVAILABLE seats among
+   * `seatIds` of `sessionId` to RESERVED until now + `holdSeconds` (by `clock`); and when it
+   * moved every one of them, inserts the PENDING reservation `reservation.id` (total: the sum
+   * of their prices; end: the hold's) with its live links to them. Returns the user's running
+   * holds as counted, and only the seats it moved: fewer than asked means some were
+   * unavailable, unknown, or of another session (none are moved when the limit is reached),
+   * and no reservation was inserted; the caller rolls the partial hold back.
    *
    * Run it after the per-user lock (`ReservationRepository.lockUserHolds`): its snapshot is
    * then taken after the previous holder of that lock committed, so the count includes that
    * holder's reservation.
+   *
+   * @throws ReservationConflict when a unique index refuses the reservation (the transaction
+   *   is aborted).
    */
-  async holdAvailableWithinLimit(
+  async holdForNewReservation(
     hold: {
       readonly userId: string;
       readonly maxActiveHolds: number;
       readonly sessionId: string;
+      /** Canonical: lower-case, sorted, no duplicates. */
       readonly seatIds: readonly string[];
       readonly holdSeconds: number;
+      readonly reservation: Pick<NewPendingReservation, 'id' | 'idempotencyKey' | 'lockToken'>;
     },
     clock: Clock = DATABASE_CLOCK,
   ): Promise<HoldOutcome> {
-    const rows: (Partial<SeatReadRow> & {
-      active_holds: number;
-      database_now: Date | string;
-    })[] = await this.getEntityManager().execute(
-      `with clock as materialized (
-         select ${CLOCK_NOW_SQL} as now
-       ), active as materialized (
-         select count(*)::int as holds from reservation, clock
-          where user_id = ? and status = 'PENDING' and ${holdRunningSql('expires_at', 'clock.now')}
-       ), target as materialized (
-         select id from seat
-          where id = any(array[?]::uuid[]) and session_id = ?
-            and (select holds from active) < ?
-          order by id
-            for update
-       ), held as (
-         update seat s
-            set status = 'RESERVED', version = s.version + 1,
-                hold_expires_at = (select now from clock) + make_interval(secs => ?)
-           from target
-          where s.id = target.id and s.status = 'AVAILABLE'
-         returning ${CHANGED_SEAT}
-       )
-       select active.holds as active_holds, clock.now as database_now, held.*
-         from active cross join clock left join held on true`,
-      [clock.fixedNow, hold.userId, hold.seatIds, hold.sessionId, hold.maxActiveHolds, hold.holdSeconds],
-    );
+    let rows: (Partial<SeatReadRow> & { active_holds: number; database_now: Date | string })[];
+    try {
+      rows = await this.getEntityManager().execute(HOLD_FOR_NEW_RESERVATION, [
+        clock.fixedNow,
+        hold.userId,
+        hold.seatIds,
+        hold.sessionId,
+        hold.maxActiveHolds,
+        hold.holdSeconds,
+        hold.reservation.id,
+        hold.userId,
+        hold.sessionId,
+        hold.reservation.idempotencyKey,
+        hold.reservation.lockToken,
+        hold.seatIds.length,
+        hold.seatIds,
+      ]);
+    } catch (error) {
+      throw reservationConflictOf(error) ?? error;
+    }
     const held = rows.filter(
       (row): row is (typeof rows)[number] & SeatReadRow => row.id !== null && row.id !== undefined,
     );

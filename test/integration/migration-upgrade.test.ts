@@ -94,12 +94,13 @@ describe('migrating a database in use to scheduled sessions', () => {
     ]);
 
     // The migrated seats book at their price.
-    const hold = await seats.holdAvailableWithinLimit({
+    const hold = await seats.holdForNewReservation({
       userId: 'new-user',
       maxActiveHolds: 5,
       sessionId,
-      seatIds: [seatIds[1], seatIds[2]],
+      seatIds: [seatIds[1], seatIds[2]].sort(),
       holdSeconds: 60,
+      reservation: { id: randomUUID(), idempotencyKey: null, lockToken: null },
     });
     expect(hold.held.map((seat) => seat.priceCents)).toEqual([750, 750]);
     // And an old row without the new columns can no longer be written: every column is filled.

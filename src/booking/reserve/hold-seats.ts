@@ -44,8 +44,8 @@ const USER_LOCK_RETRY_AFTER_SECONDS = 1;
  * Step 3 of reserve: one transaction that holds all the seats or none, and records the
  * reservation with its events. Statements, in order: the per-user lock (which also tells
  * whether the session has started), the locks of the seats' rows (gap rule only), the
- * idempotency key re-check (with a key only), the conditional hold, the gap check (gap rule
- * only), the insert. Its total is the sum of the held seats' prices.
+ * idempotency key re-check (with a key only), the conditional hold with the insert of the
+ * reservation, the gap check (gap rule only), then the events' statement at commit. Its total is the sum of the held seats' prices.
  *
  * @throws DomainError SESSION_CLOSED, RATE_LIMITED, LIMIT_EXCEEDED, BAD_USER_INPUT
  *   (COMPANION_NEEDS_WHEELCHAIR), SEAT_GAP, and those of
@@ -82,13 +82,15 @@ async function holdInTransaction(
       throw new RollbackWith<HoldAttempt>({ kind: 'key-used', previous });
     }
   }
-  const outcome = await seats.holdAvailableWithinLimit(
+  const reservationId = uuidv7();
+  const outcome = await seats.holdForNewReservation(
     {
       userId: caller.userId,
       maxActiveHolds: MAX_ACTIVE_HOLDS_PER_USER,
       sessionId: session.id,
       seatIds,
       holdSeconds: deps.holdSeconds,
+      reservation: { id: reservationId, idempotencyKey, lockToken },
     },
     deps.clock,
   );
@@ -117,8 +119,9 @@ async function holdInTransaction(
     }
   }
   const { databaseNow, holdExpiresAt } = outcome;
-  const reservation = await reservations.insertPending({
-    id: uuidv7(),
+  // Inserted by the hold statement, since every seat was held.
+  const reservation = reservations.managedPending({
+    id: reservationId,
     userId: caller.userId,
     sessionId: session.id,
     seatIds,
