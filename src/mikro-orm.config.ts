@@ -6,6 +6,7 @@ import { type Configuration, defineConfig, type Options } from '@mikro-orm/postg
 import { type PoolConfig } from 'pg';
 import { type Config } from './config/config';
 import { ENTITIES } from './entities';
+import { ROUTINES } from './entities/user-holds-lock';
 
 /**
  * The one MikroORM configuration, used by the app, the `mikro-orm` CLI and the tests
@@ -21,6 +22,7 @@ export function createOrmOptions(database: Config['database']): Options {
   return defineConfig({
     clientUrl: database.url,
     entities: ENTITIES,
+    routines: ROUTINES,
     // The entities use legacy decorators with emitted type metadata (as in MikroORM 6).
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],

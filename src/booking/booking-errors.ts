@@ -7,6 +7,10 @@ export const seatUnavailable = (seatIds: readonly string[]): DomainError =>
     seatIds: [...seatIds],
   });
 
+/** SESSION_CLOSED: the session has started (by the clock); it takes no more reserves. */
+export const sessionClosed = (sessionId: string): DomainError =>
+  new DomainError(ErrorCode.SessionClosed, 'The session has already started.', { sessionId });
+
 /** RESERVATION_EXPIRED: the hold ended; its seats were released. */
 export const reservationExpired = (reservationId: string): DomainError =>
   new DomainError(ErrorCode.ReservationExpired, 'The reservation has expired; its seats were released.', {

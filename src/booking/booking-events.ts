@@ -112,9 +112,20 @@ export function seatSnapshot(seat: SeatReadModel): SeatSnapshot {
   };
 }
 
+/**
+ * What a `reservation.*` event tells of its reservation: a {@link Reservation}, or the values
+ * of one just written (a new hold's, mapped to an entity only after commit).
+ */
+export type ReservationEventSource = Pick<
+  Reservation,
+  'id' | 'userId' | 'status' | 'totalCents' | 'expiresAt'
+> & {
+  readonly session: { readonly id: string };
+};
+
 /** The payload of `reservation.*` for `reservation` as it now is. */
 export function reservationChanged(
-  reservation: Reservation,
+  reservation: ReservationEventSource,
   seatIds: readonly string[],
   changedAt: Date,
 ): ReservationChangedEvent {

@@ -12,6 +12,21 @@ export function isLockTimeout(error: unknown): boolean {
 }
 
 /**
+ * True when PostgreSQL gave up waiting for a lock inside the function `functionName` (by the
+ * error's context, as the server reports it): tells one lock wait from another in a statement
+ * that waits for several.
+ */
+export function isLockTimeoutIn(error: unknown, functionName: string): boolean {
+  const where = (error as { where?: unknown } | null)?.where;
+  // PostgreSQL names it `SQL function "name" statement 1`, or `PL/pgSQL function name(...) line 1`.
+  return (
+    isLockTimeout(error) &&
+    typeof where === 'string' &&
+    new RegExp(`function "?${functionName}\\b`).test(where)
+  );
+}
+
+/**
  * The name of the constraint a PostgreSQL error is about (a unique index, a check, a foreign
  * key), as the server reports it: repositories translate violations by this name, never by
  * the message text. MikroORM's exceptions keep the driver error's fields.

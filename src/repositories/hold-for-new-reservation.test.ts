@@ -18,7 +18,12 @@ describe('SeatRepository.holdForNewReservation', () => {
   function hold(
     sessionId: string,
     seatIds: string[],
-    { userId = `user-${uuidv7()}`, idempotencyKey = null as string | null, maxActiveHolds = 5 } = {},
+    {
+      userId = `user-${uuidv7()}`,
+      idempotencyKey = null as string | null,
+      maxActiveHolds = 5,
+      sessionStartsAt = new Date(Date.now() + 86_400_000),
+    } = {},
   ) {
     const id = uuidv7();
     return orm.em.fork().transactional(async (tx) => ({
@@ -27,6 +32,7 @@ describe('SeatRepository.holdForNewReservation', () => {
         userId,
         maxActiveHolds,
         sessionId,
+        sessionStartsAt,
         seatIds,
         holdSeconds: 60,
         reservation: { id, idempotencyKey, lockToken: null },
@@ -64,6 +70,50 @@ describe('SeatRepository.holdForNewReservation', () => {
     expect(outcome.held.map((seat) => seat.id)).toEqual([session.seatIds[0]]);
     expect(await reservationRow(id)).toBeUndefined();
   });
+
+  it('holds and inserts nothing once the session has started', async () => {
+    const session = await insertSession(orm);
+    const { id, outcome } = await hold(session.id, [session.seatIds[0]], {
+      sessionStartsAt: new Date(Date.now() - 1_000),
+    });
+    expect(outcome).toMatchObject({ sessionStarted: true, held: [] });
+    expect(await reservationRow(id)).toBeUndefined();
+  });
+
+  it('counts the holds the previous holder of the user lock committed while it waited', async () => {
+    const session = await insertSession(orm);
+    const userId = `user-${uuidv7()}`;
+    // A reserve of the same user holds the user lock and commits a hold after this one queued.
+    const first = orm.em.fork();
+    await first.begin();
+    await first.execute('select pg_advisory_xact_lock(7204, hashtext(?))', [userId]);
+    const waiting = hold(session.id, [session.seatIds[1]], { userId, maxActiveHolds: 1 });
+    await waitUntilBlockedOnAdvisoryLock(userId);
+    await first.execute(
+      `insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at, total_cents)
+       values (?, ?, ?, 'PENDING', now() + interval '1 minute', now(), now(), 0)`,
+      [uuidv7(), userId, session.id],
+    );
+    await first.commit();
+    const { id, outcome } = await waiting;
+    expect(outcome).toMatchObject({ activeHolds: 1, held: [] });
+    expect(await reservationRow(id)).toBeUndefined();
+  });
+
+  /** Resolves once a backend waits for the per-user advisory lock of `userId`. */
+  async function waitUntilBlockedOnAdvisoryLock(userId: string): Promise<void> {
+    for (;;) {
+      const [row]: { waiting: number }[] = await orm.em.fork().execute(
+        `select count(*)::int as waiting from pg_locks
+          where locktype = 'advisory' and not granted and classid = 7204 and objid = hashtext(?)::oid`,
+        [userId],
+      );
+      if (row.waiting > 0) {
+        return;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
 
   it('inserts nothing at the pending-holds limit', async () => {
     const session = await insertSession(orm);

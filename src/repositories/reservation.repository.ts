@@ -6,6 +6,7 @@ import { Reservation } from '../entities/reservation.entity';
 import { CLOCK_NOW_SQL, type Clock, DATABASE_CLOCK } from '../infra/clock';
 import { constraintOf } from '../infra/database-errors';
 import { asDate } from '../infra/sql';
+import { USER_HOLDS_LOCK_SQL } from '../entities/user-holds-lock';
 
 /** A reservation locked for the rest of the transaction, judged by the clock. */
 export interface LockedReservation {
@@ -97,9 +98,6 @@ export function reservationConflictOf(error: unknown): ReservationConflict | und
   return kind ? new ReservationConflict(kind) : undefined;
 }
 
-// Per-user advisory locks live in their own key space: (namespace, hash of the user id).
-const USER_HOLDS_LOCK_NAMESPACE = 7_204;
-
 /** Reservation queries, bound to one entity manager (`em.getRepository(Reservation)`). */
 export class ReservationRepository extends EntityRepository<Reservation> {
   /** Reads and row-locks one reservation (`FOR UPDATE`); null when it does not exist. */
@@ -141,9 +139,9 @@ export class ReservationRepository extends EntityRepository<Reservation> {
     clock: Clock = DATABASE_CLOCK,
   ): Promise<{ sessionStarted: boolean }> {
     const [row]: { session_started: boolean }[] = await this.getEntityManager().execute(
-      `select pg_advisory_xact_lock(?, hashtext(?)) as locked,
+      `select ${USER_HOLDS_LOCK_SQL} as locked,
               (?::timestamptz <= ${CLOCK_NOW_SQL}) as session_started`,
-      [USER_HOLDS_LOCK_NAMESPACE, userId, sessionStartsAt, clock.fixedNow],
+      [userId, sessionStartsAt, clock.fixedNow],
     );
     return { sessionStarted: row.session_started };
   }

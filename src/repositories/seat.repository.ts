@@ -1,5 +1,5 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import { holdEndedSql, holdRunningSql, seatAvailableSql } from '../entities/hold-rules';
+import { holdEndedSql, seatAvailableSql } from '../entities/hold-rules';
 import { type Seat } from '../entities/seat.entity';
 import { CLOCK_NOW_SQL, type Clock, DATABASE_CLOCK } from '../infra/clock';
 import { asDate } from '../infra/sql';
@@ -13,6 +13,7 @@ import {
   seatReadColumns,
   toSeatReadModel,
 } from './seat-read-model';
+import { runningHoldsAfterUserLockSql } from '../entities/user-holds-lock';
 
 /** A session's seats with the map version they are at (one snapshot). */
 export interface SeatMapSnapshot {
@@ -36,6 +37,8 @@ export interface SeatDiagnosis {
 
 /** What {@link SeatRepository.holdForNewReservation} did. */
 export interface HoldOutcome {
+  /** The session has started (by the clock): nothing was held. */
+  readonly sessionStarted: boolean;
   /** The user's running holds, as counted before this one. */
   readonly activeHolds: number;
   /** The seats it moved to RESERVED (fewer than asked: some could not be held). */
@@ -61,12 +64,14 @@ const CHANGED_SEAT = changedSeatColumns('s');
 // are to the millisecond, as JavaScript reads them back (the entity is built from those).
 const HOLD_FOR_NEW_RESERVATION = `with clock as materialized (
     select ${CLOCK_NOW_SQL} as now
+  ), started as materialized (
+    select (?::timestamptz <= clock.now) as session_started from clock
   ), active as materialized (
-    select count(*)::int as holds from reservation, clock
-     where user_id = ? and status = 'PENDING' and ${holdRunningSql('expires_at', 'clock.now')}
+    select ${runningHoldsAfterUserLockSql('clock.now')} as holds from clock
   ), target as materialized (
     select id from seat
      where id = any(array[?]::uuid[]) and session_id = ?
+       and not (select session_started from started)
        and (select holds from active) < ?
      order by id
        for update
@@ -91,8 +96,8 @@ const HOLD_FOR_NEW_RESERVATION = `with clock as materialized (
     insert into reservation_seat (reservation_id, seat_id, live)
     select created.id, seat_id, true from created, unnest(array[?]::uuid[]) as seat_id
   )
-  select active.holds as active_holds, clock.now as database_now, held.*
-    from active cross join clock left join held on true`;
+  select started.session_started, active.holds as active_holds, clock.now as database_now, held.*
+    from started cross join active cross join clock left join held on true`;
 
 /**
  * Seat queries, bound to one entity manager (`em.getRepository(Seat)`). Raw SQL on purpose:
@@ -180,7 +185,9 @@ export class SeatRepository extends EntityRepository<Seat> {
   }
 
   /**
-   * The hold of a new reservation, in one statement: unless the user already has
+   * The hold of a new reservation, in one statement: takes the per-user lock (as
+   * `ReservationRepository.lockUserHolds` does, so the count below includes what the lock's
+   * previous holder committed); unless the session has started or the user already has
    * `maxActiveHolds` PENDING reservations still running, moves the AVAILABLE seats among
    * `seatIds` of `sessionId` to RESERVED until now + `holdSeconds` (by `clock`); and when it
    * moved every one of them, inserts the PENDING reservation `reservation.id` (total: the sum
@@ -188,10 +195,6 @@ export class SeatRepository extends EntityRepository<Seat> {
    * holds as counted, and only the seats it moved: fewer than asked means some were
    * unavailable, unknown, or of another session (none are moved when the limit is reached),
    * and no reservation was inserted; the caller rolls the partial hold back.
-   *
-   * Run it after the per-user lock (`ReservationRepository.lockUserHolds`): its snapshot is
-   * then taken after the previous holder of that lock committed, so the count includes that
-   * holder's reservation.
    *
    * @throws ReservationConflict when a unique index refuses the reservation (the transaction
    *   is aborted).
@@ -201,6 +204,7 @@ export class SeatRepository extends EntityRepository<Seat> {
       readonly userId: string;
       readonly maxActiveHolds: number;
       readonly sessionId: string;
+      readonly sessionStartsAt: Date;
       /** Canonical: lower-case, sorted, no duplicates. */
       readonly seatIds: readonly string[];
       readonly holdSeconds: number;
@@ -208,10 +212,15 @@ export class SeatRepository extends EntityRepository<Seat> {
     },
     clock: Clock = DATABASE_CLOCK,
   ): Promise<HoldOutcome> {
-    let rows: (Partial<SeatReadRow> & { active_holds: number; database_now: Date | string })[];
+    let rows: (Partial<SeatReadRow> & {
+      session_started: boolean;
+      active_holds: number;
+      database_now: Date | string;
+    })[];
     try {
       rows = await this.getEntityManager().execute(HOLD_FOR_NEW_RESERVATION, [
         clock.fixedNow,
+        hold.sessionStartsAt,
         hold.userId,
         hold.seatIds,
         hold.sessionId,
@@ -232,6 +241,7 @@ export class SeatRepository extends EntityRepository<Seat> {
       (row): row is (typeof rows)[number] & SeatReadRow => row.id !== null && row.id !== undefined,
     );
     return {
+      sessionStarted: rows[0].session_started,
       activeHolds: rows[0].active_holds,
       held: held.map(toSeatReadModel),
       holdExpiresAt: held.length > 0 && held[0].hold_ends_at !== null ? asDate(held[0].hold_ends_at) : null,

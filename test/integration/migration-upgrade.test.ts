@@ -98,6 +98,7 @@ describe('migrating a database in use to scheduled sessions', () => {
       userId: 'new-user',
       maxActiveHolds: 5,
       sessionId,
+      sessionStartsAt: new Date(Date.now() + 86_400_000),
       seatIds: [seatIds[1], seatIds[2]].sort(),
       holdSeconds: 60,
       reservation: { id: randomUUID(), idempotencyKey: null, lockToken: null },

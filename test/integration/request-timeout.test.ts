@@ -141,36 +141,44 @@ describe('lock waits', () => {
     await testApp.stop();
   });
 
-  it("answers RATE_LIMITED when the user's own reserves queue past lock_timeout, and leaves nothing", async () => {
-    const session = await createSession(testApp);
-    const seatId = session.seats[0].id;
-    const userId = uniqueUser();
-    const token = await testApp.token(userId);
-    const blocker = await connectBlocker(testApp);
-    try {
-      // The per-user lock of ReservationRepository.lockUserHolds, as another reserve of this user holds it.
-      await blocker.query('begin');
-      await blocker.query('select pg_advisory_xact_lock(7204, hashtext($1))', [userId]);
-      const refused = await testApp.graphql(
-        RESERVE,
-        { input: { sessionId: session.id, seatIds: [seatId] } },
-        token,
-      );
-      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
-      expect(await sessionFootprint(testApp, session.id)).toMatchObject({ reservations: 0, changed: 0 });
-      expect(await lockedSeatCount(testApp, session.id, [seatId])).toBe(0);
-      await blocker.query('rollback');
+  // Without a key the hold statement waits for the user's lock itself; with one, a statement of
+  // its own takes the lock first (the key's re-check runs under it).
+  it.each([
+    ['without an idempotency key', {}],
+    ['with an idempotency key', { idempotencyKey: 'queued-key' }],
+  ])(
+    "answers RATE_LIMITED when the user's own reserves queue past lock_timeout, and leaves nothing (%s)",
+    async (_, key) => {
+      const session = await createSession(testApp);
+      const seatId = session.seats[0].id;
+      const userId = uniqueUser();
+      const token = await testApp.token(userId);
+      const blocker = await connectBlocker(testApp);
+      try {
+        // The per-user lock (entities/user-holds-lock.ts), as another reserve of this user holds it.
+        await blocker.query('begin');
+        await blocker.query('select pg_advisory_xact_lock(7204, hashtext($1))', [userId]);
+        const refused = await testApp.graphql(
+          RESERVE,
+          { input: { sessionId: session.id, seatIds: [seatId], ...key } },
+          token,
+        );
+        expect(refused.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+        expect(await sessionFootprint(testApp, session.id)).toMatchObject({ reservations: 0, changed: 0 });
+        expect(await lockedSeatCount(testApp, session.id, [seatId])).toBe(0);
+        await blocker.query('rollback');
 
-      const retried = await testApp.graphql(
-        RESERVE,
-        { input: { sessionId: session.id, seatIds: [seatId] } },
-        token,
-      );
-      expect(retried.errors).toBeUndefined();
-    } finally {
-      await blocker.end();
-    }
-  });
+        const retried = await testApp.graphql(
+          RESERVE,
+          { input: { sessionId: session.id, seatIds: [seatId] } },
+          token,
+        );
+        expect(retried.errors).toBeUndefined();
+      } finally {
+        await blocker.end();
+      }
+    },
+  );
 
   it("still answers SEAT_UNAVAILABLE when a seat's row stays locked past lock_timeout", async () => {
     const session = await createSession(testApp);

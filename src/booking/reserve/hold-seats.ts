@@ -1,14 +1,17 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { GapRule, SeatKind } from '../../entities/enums';
+import { GapRule, ReservationStatus, SeatKind } from '../../entities/enums';
 import { type Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, rateLimited } from '../../errors/domain-error';
-import { isLockTimeout } from '../../infra/database-errors';
+import { isLockTimeout, isLockTimeoutIn } from '../../infra/database-errors';
 import { type RequestDeadline } from '../../infra/request-deadline';
 import { uuidv7 } from '../../infra/uuid';
 import { repositoriesOf } from '../../repositories';
+import { type NewPendingReservation } from '../../repositories/reservation.repository';
 import { type SeatReadModel } from '../../repositories/seat-read-model';
 import { type SessionFacts } from '../../repositories/session.repository';
+import { RUNNING_HOLDS_AFTER_USER_LOCK } from '../../entities/user-holds-lock';
 import { type BookingDependencies } from '../booking-dependencies';
+import { sessionClosed } from '../booking-errors';
 import { reservationChanged, seatStatusChanged } from '../booking-events';
 import { MAX_ACTIVE_HOLDS_PER_USER } from '../booking-limits';
 import { type EventRecorder, RollbackWith } from '../booking-transaction';
@@ -37,6 +40,11 @@ export type HoldAttempt =
   /** A concurrent first use of the idempotency key committed while this one waited. */
   | { readonly kind: 'key-used'; readonly previous: Reservation };
 
+// How the transaction ends: the new reservation as written, mapped to an entity after commit.
+type TransactionOutcome =
+  | Exclude<HoldAttempt, { kind: 'held' }>
+  | { readonly kind: 'inserted'; readonly pending: NewPendingReservation };
+
 // Seconds a user whose own reserves queue up on their per-user lock should wait.
 const USER_LOCK_RETRY_AFTER_SECONDS = 1;
 
@@ -56,9 +64,14 @@ export async function attemptHold(
   em: EntityManager,
   request: HoldRequest,
 ): Promise<HoldAttempt> {
-  return deps.transactions.run(em, request.deadline, (tx, events) =>
+  const outcome = await deps.transactions.run(em, request.deadline, (tx, events) =>
     holdInTransaction(deps, tx, events, request),
   );
+  // Mapped outside the transaction, so that its unit of work has nothing to look through at
+  // commit (the hold is raw SQL).
+  return outcome.kind === 'inserted'
+    ? { kind: 'held', reservation: repositoriesOf(em).reservations.managedPending(outcome.pending) }
+    : outcome;
 }
 
 async function holdInTransaction(
@@ -66,10 +79,14 @@ async function holdInTransaction(
   tx: EntityManager,
   events: EventRecorder,
   { caller, session, seatIds, idempotencyKey, lockToken }: HoldRequest,
-): Promise<HoldAttempt> {
+): Promise<TransactionOutcome> {
   const { reservations, seats, seatRows } = repositoriesOf(tx);
-  await lockUserHolds(deps, tx, caller.userId, session);
   const noSingleSeat = session.gapRule === GapRule.NO_SINGLE_SEAT;
+  if (noSingleSeat || idempotencyKey !== null) {
+    // The statements below must run under the user's lock; otherwise the hold statement takes
+    // it itself, and the transaction is that one statement.
+    await lockUserHolds(deps, tx, caller.userId, session);
+  }
   if (noSingleSeat) {
     // Before the hold: the gap check below must see every concurrent change to these rows.
     await seatRows.lockRowsOf(session.id, seatIds);
@@ -79,21 +96,29 @@ async function holdInTransaction(
     // user's lock; under READ COMMITTED this new statement sees it.
     const previous = await reservations.findByIdempotencyKey(caller.userId, idempotencyKey);
     if (previous) {
-      throw new RollbackWith<HoldAttempt>({ kind: 'key-used', previous });
+      throw new RollbackWith<TransactionOutcome>({ kind: 'key-used', previous });
     }
   }
   const reservationId = uuidv7();
-  const outcome = await seats.holdForNewReservation(
-    {
-      userId: caller.userId,
-      maxActiveHolds: MAX_ACTIVE_HOLDS_PER_USER,
-      sessionId: session.id,
-      seatIds,
-      holdSeconds: deps.holdSeconds,
-      reservation: { id: reservationId, idempotencyKey, lockToken },
-    },
-    deps.clock,
+  const outcome = await whileUserLockAnswers(
+    () =>
+      seats.holdForNewReservation(
+        {
+          userId: caller.userId,
+          maxActiveHolds: MAX_ACTIVE_HOLDS_PER_USER,
+          sessionId: session.id,
+          sessionStartsAt: session.startsAt,
+          seatIds,
+          holdSeconds: deps.holdSeconds,
+          reservation: { id: reservationId, idempotencyKey, lockToken },
+        },
+        deps.clock,
+      ),
+    (error) => isLockTimeoutIn(error, RUNNING_HOLDS_AFTER_USER_LOCK.name),
   );
+  if (outcome.sessionStarted) {
+    throw sessionClosed(session.id);
+  }
   if (outcome.activeHolds >= MAX_ACTIVE_HOLDS_PER_USER) {
     throw new DomainError(
       ErrorCode.LimitExceeded,
@@ -105,7 +130,7 @@ async function holdInTransaction(
     const heldIds = new Set(outcome.held.map((seat) => seat.id));
     const missing = seatIds.filter((seatId) => !heldIds.has(seatId));
     // Seats it did hold are rolled back with the rest.
-    throw new RollbackWith<HoldAttempt>(await explainUnavailable(tx, session.id, missing, deps.clock));
+    throw new RollbackWith<TransactionOutcome>(await explainUnavailable(tx, session.id, missing, deps.clock));
   }
   checkCompanionSeats(outcome.held);
   if (noSingleSeat) {
@@ -120,7 +145,7 @@ async function holdInTransaction(
   }
   const { databaseNow, holdExpiresAt } = outcome;
   // Inserted by the hold statement, since every seat was held.
-  const reservation = reservations.managedPending({
+  const pending: NewPendingReservation = {
     id: reservationId,
     userId: caller.userId,
     sessionId: session.id,
@@ -130,13 +155,20 @@ async function holdInTransaction(
     totalCents: outcome.held.reduce((total, seat) => total + seat.priceCents, 0),
     idempotencyKey,
     lockToken,
-  });
-  events.record('reservation.created', reservationChanged(reservation, seatIds, databaseNow));
-  const change = seatStatusChanged(session.id, reservation.id, outcome.held, databaseNow);
+  };
+  events.record(
+    'reservation.created',
+    reservationChanged(
+      { ...pending, status: ReservationStatus.PENDING, session: { id: session.id } },
+      seatIds,
+      databaseNow,
+    ),
+  );
+  const change = seatStatusChanged(session.id, pending.id, outcome.held, databaseNow);
   if (change) {
     events.recordSeatChange(change);
   }
-  return { kind: 'held', reservation };
+  return { kind: 'inserted', pending };
 }
 
 /**
@@ -157,10 +189,8 @@ function checkCompanionSeats(held: readonly SeatReadModel[]): void {
 }
 
 /**
- * Serialises the user's reserves, and refuses a session that has started (by the clock). The
- * lock is keyed by a 32-bit hash of the user id, so besides the user's own reserves only a
- * rare colliding user shares it; waiting past lock_timeout therefore means too many reserves
- * in flight on that key: a rate limit (retry shortly), not a seat conflict.
+ * Serialises the user's reserves, and refuses a session that has started (by the clock): the
+ * per-user lock as a statement of its own, for holds with statements to run under it first.
  */
 async function lockUserHolds(
   deps: BookingDependencies,
@@ -168,25 +198,35 @@ async function lockUserHolds(
   userId: string,
   session: SessionFacts,
 ): Promise<void> {
-  let sessionStarted: boolean;
+  const { sessionStarted } = await whileUserLockAnswers(
+    () => repositoriesOf(tx).reservations.lockUserHolds(userId, session.startsAt, deps.clock),
+    isLockTimeout,
+  );
+  if (sessionStarted) {
+    throw sessionClosed(session.id);
+  }
+}
+
+/**
+ * Runs `statement`, which waits for the per-user lock. The lock is keyed by a 32-bit hash of
+ * the user id, so besides the user's own reserves only a rare colliding user shares it;
+ * waiting past lock_timeout for it (`waitedForUserLock`) therefore means too many reserves in
+ * flight on that key: a rate limit (retry shortly), not a seat conflict. Other failures, seat
+ * row lock waits included, are the caller's.
+ */
+async function whileUserLockAnswers<Result>(
+  statement: () => Promise<Result>,
+  waitedForUserLock: (error: unknown) => boolean,
+): Promise<Result> {
   try {
-    ({ sessionStarted } = await repositoriesOf(tx).reservations.lockUserHolds(
-      userId,
-      session.startsAt,
-      deps.clock,
-    ));
+    return await statement();
   } catch (error) {
-    if (isLockTimeout(error)) {
+    if (waitedForUserLock(error)) {
       throw rateLimited(
         'Too many of your reservations are in progress at once; retry shortly.',
         USER_LOCK_RETRY_AFTER_SECONDS,
       );
     }
     throw error;
-  }
-  if (sessionStarted) {
-    throw new DomainError(ErrorCode.SessionClosed, 'The session has already started.', {
-      sessionId: session.id,
-    });
   }
 }
