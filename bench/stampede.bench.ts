@@ -19,10 +19,10 @@ async function main(): Promise<void> {
     // Warm-up: connections, JIT.
     await burst(Math.min(clients, 200), (agent) => postGraphQL(agent, server.url, typename).then(() => true));
 
-    const baseline = await burst(
-      clients,
-      async (agent) => (await postGraphQL(agent, server.url, typename)).status === 200,
+    const baselineRun = await withResources(server, () =>
+      burst(clients, async (agent) => (await postGraphQL(agent, server.url, typename)).status === 200),
     );
+    const baseline = baselineRun.result;
     console.log(formatSummary(`{ __typename } burst of ${clients}`, baseline.summary));
 
     const body = JSON.stringify({
@@ -49,6 +49,14 @@ async function main(): Promise<void> {
     console.log(
       `  losers' p99 / __typename p99 = ${ratio.toFixed(2)} (target ≤ 1.5); server CPU ${race.cpuPercent.toFixed(0)} %`,
     );
+    // Less at the mercy of the shared machine than latency: what the server spent per request.
+    const cpuPerRequest = (run: { cpuPercent: number; result: { summary: { seconds: number } } }) =>
+      (run.cpuPercent * 10 * run.result.summary.seconds) / clients;
+    const baselineCpu = cpuPerRequest(baselineRun);
+    const raceCpu = cpuPerRequest(race);
+    console.log(
+      `  server CPU per request: __typename ${baselineCpu.toFixed(2)} ms, race ${raceCpu.toFixed(2)} ms (${(raceCpu / baselineCpu).toFixed(2)} ×)`,
+    );
     report('stampede', {
       clients,
       baseline: baseline.summary,
@@ -57,6 +65,7 @@ async function main(): Promise<void> {
       unavailable,
       others,
       ratio,
+      cpuMillisecondsPerRequest: { baseline: baselineCpu, race: raceCpu },
     });
     if (winners !== 1 || others !== 0) {
       process.exitCode = 1;

@@ -53,19 +53,20 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node dist/src/main.js` of ROOT with `environment` and waits until it is ready. */
+/** Spawns `node dist/src/main.js` of `root` with `environment` and waits until it is ready. */
 async function spawnServer(
   environment: Record<string, string>,
+  root: string = ROOT,
 ): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profiles" to profile the server.
   const nodeArguments = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeArguments, join(ROOT, 'dist', 'src', 'main.js')],
+    [...nodeArguments, join(root, 'dist', 'src', 'main.js')],
     {
       env: { ...environment, PORT: String(port) },
-      cwd: ROOT,
+      cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
@@ -105,10 +106,13 @@ export function serverEnvironmentFromBench(pairs: string | undefined): Record<st
 }
 
 /**
- * Starts `node dist/src/main.js` of ROOT (run `npm run build` first) on a database and AMQP
- * prefix of its own, and waits until it is ready.
+ * Starts `node dist/src/main.js` of ROOT, or of another built checkout `root`, (run `npm run
+ * build` first) on a database and AMQP prefix of its own, and waits until it is ready.
  */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer(
+  env: Record<string, string> = {},
+  root: string = ROOT,
+): Promise<BenchServer> {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
   const keys = generateKeyPair();
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/poltrona_bench_${suffix}`;
@@ -136,7 +140,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     ...serverEnvironmentFromBench(process.env.BENCH_SERVER_ENV),
     ...env,
   };
-  const { child, baseUrl } = await spawnServer(environment);
+  const { child, baseUrl } = await spawnServer(environment, root);
   return {
     url: `${baseUrl}/graphql`,
     baseUrl,

@@ -1,11 +1,32 @@
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { HALF_REFUND_BEFORE_START_MILLISECONDS } from './refund-policy';
 
-/** SEAT_UNAVAILABLE for `seatIds`: already held or sold (the client may pick others). */
+/**
+ * Runs `make` with stack capture off. For refusals so routine that capturing and formatting
+ * their stack shows in profiles (every loser of a stampede is one), while no one reads that
+ * stack: the caller's own outcome, logged at `debug` without it mattering where it was thrown.
+ */
+function withoutStack<Made>(make: () => Made): Made {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * SEAT_UNAVAILABLE for `seatIds`: already held or sold (the client may pick others). Built
+ * without a stack trace (see {@link withoutStack}): it is what every stampede loser gets.
+ */
 export const seatUnavailable = (seatIds: readonly string[]): DomainError =>
-  new DomainError(ErrorCode.SeatUnavailable, 'Some seats are already held or sold.', {
-    seatIds: [...seatIds],
-  });
+  withoutStack(
+    () =>
+      new DomainError(ErrorCode.SeatUnavailable, 'Some seats are already held or sold.', {
+        seatIds: [...seatIds],
+      }),
+  );
 
 /** SESSION_CLOSED: the session has started (by the clock); it takes no more reserves. */
 export const sessionClosed = (sessionId: string): DomainError =>

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, importSPKI, type JWTPayload, jwtVerify, type CryptoKey } from 'jose';
+import { createHash, createPublicKey } from 'node:crypto';
+import { createRemoteJWKSet } from 'jose';
 import { type Config } from '../config/config';
 import { unauthenticated } from '../errors/domain-error';
 import { type ProcessClock, SYSTEM_CLOCK } from './clock';
 import { loadOrCreateDevKeyPair } from './dev-keys';
+import { type Rs256Key, verifyRs256Jwt } from './rs256-jwt';
 
 /** The authenticated caller. */
 export interface Viewer {
@@ -18,26 +19,34 @@ export interface Viewer {
 /** Turns a bearer token into a {@link Viewer}, or throws UNAUTHENTICATED. */
 export type TokenVerifier = (token: string) => Promise<Viewer>;
 
-type VerificationKey = CryptoKey | ReturnType<typeof createRemoteJWKSet>;
-
 const MAX_USER_ID_LENGTH = 200;
 
-async function verificationKey(auth: Config['auth']): Promise<VerificationKey> {
+function rsaPublicKey(pem: string): Rs256Key {
+  const key = createPublicKey(pem);
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new Error('The auth public key is not an RSA key (RS256).');
+  }
+  return key;
+}
+
+function verificationKey(auth: Config['auth']): Rs256Key {
   switch (auth.key.kind) {
     case 'publicKey':
-      return importSPKI(auth.key.pem, 'RS256');
-    case 'jwks':
+      return rsaPublicKey(auth.key.pem);
+    case 'jwks': {
       // An unknown `kid` triggers a refetch (key rotation needs no restart), at most once per cooldown.
-      return createRemoteJWKSet(new URL(auth.key.url), {
+      const keySet = createRemoteJWKSet(new URL(auth.key.url), {
         cooldownDuration: auth.jwksCooldownSeconds * 1_000,
         timeoutDuration: 5_000,
       });
+      return (header) => keySet(header);
+    }
     case 'devKey':
-      return importSPKI(loadOrCreateDevKeyPair().publicKeyPem, 'RS256');
+      return rsaPublicKey(loadOrCreateDevKeyPair().publicKeyPem);
   }
 }
 
-function viewerFrom(payload: JWTPayload): Viewer {
+function viewerFrom(payload: Readonly<Record<string, unknown>>): Viewer {
   const userId = payload.sub;
   if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
     throw unauthenticated('The token has no usable subject.');
@@ -65,18 +74,13 @@ export async function createTokenVerifier(
   auth: Config['auth'],
   cache: Config['tokenCache'] = { maxEntries: 0, maxAgeSeconds: 0 },
 ): Promise<TokenVerifier> {
-  const key = await verificationKey(auth);
+  const key = verificationKey(auth);
+  const checks = { issuer: auth.issuer, audience: auth.audience };
   const verify: TokenVerifier = async (token) => {
-    let payload: JWTPayload;
+    let payload: Record<string, unknown>;
     try {
-      const result = await jwtVerify(token, key as CryptoKey, {
-        algorithms: ['RS256'],
-        issuer: auth.issuer,
-        audience: auth.audience,
-        // A token without `exp` would be valid forever (and keep a websocket open forever).
-        requiredClaims: ['exp'],
-      });
-      payload = result.payload;
+      // `exp` is required: a token without it would be valid forever (and keep a websocket open forever).
+      payload = await verifyRs256Jwt(token, key, checks);
     } catch {
       throw unauthenticated('The bearer token is invalid or expired.');
     }
