@@ -14,20 +14,6 @@ export interface SessionListQuery {
 }
 
 /**
- * One session by id.
- *
- * @param field the argument that named the session, for the error.
- * @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND.
- */
-export async function getSession(em: EntityManager, sessionId: string, field = 'id'): Promise<Session> {
-  const session = await repositoriesOf(em).sessions.findById(parseId(field, sessionId));
-  if (!session) {
-    throw notFound('Session', sessionId);
-  }
-  return session;
-}
-
-/**
  * Sessions by id (those that exist). Sessions never change once created, so the caller may
  * answer from memory (`caching/session-catalog.ts`); by default they are read.
  */
@@ -39,6 +25,27 @@ export type FindSessions = (
 async function readSessions(em: EntityManager, sessionIds: readonly string[]): Promise<Map<string, Session>> {
   const sessions = await repositoriesOf(em).sessions.findByIds(sessionIds);
   return new Map(sessions.map((session) => [session.id, session]));
+}
+
+/**
+ * One session by id.
+ *
+ * @param field the argument that named the session, for the error.
+ * @param findSessions where sessions are read (memory first, in production).
+ * @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND.
+ */
+export async function getSession(
+  em: EntityManager,
+  sessionId: string,
+  field = 'id',
+  findSessions: FindSessions = readSessions,
+): Promise<Session> {
+  const id = parseId(field, sessionId);
+  const session = (await findSessions(em, [id])).get(id);
+  if (!session) {
+    throw notFound('Session', sessionId);
+  }
+  return session;
 }
 
 /** Sessions by `startsAt` (from inclusive, to exclusive), then id. */

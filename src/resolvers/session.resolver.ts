@@ -44,12 +44,12 @@ export class SessionResolver {
 
   @Query(() => Session, { nullable: true, description: 'One session; NOT_FOUND if it does not exist.' })
   async session(@Args() { id }: SessionArgs, @Ctx() { em }: Context): Promise<Session> {
-    return getSession(em, id);
+    return getSession(em, id, 'id', this.catalog.findByIds);
   }
 
   @Query(() => [SeatView], { description: "A session's seats, ordered by row, then number." })
   async seats(@Args() { sessionId }: SessionIdArgs, @Ctx() { em, loaders }: Context): Promise<SeatView[]> {
-    const session = await getSession(em, sessionId, 'sessionId');
+    const session = await getSession(em, sessionId, 'sessionId', this.catalog.findByIds);
     return loaders.seatsBySession.load(session.id);
   }
 
