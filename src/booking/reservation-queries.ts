@@ -3,7 +3,7 @@ import { type ReservationStatus } from '../entities/enums';
 import { type Reservation } from '../entities/reservation.entity';
 import { forbidden, notFound } from '../errors/domain-error';
 import { repositoriesOf } from '../repositories';
-import { type ReservationListing } from '../repositories/reservation-listing';
+import { type ReservationListing, ReservationListingQueries } from '../repositories/reservation-listing';
 import { type Caller } from './caller';
 
 /**
@@ -42,5 +42,6 @@ export async function listMyReservations(
   caller: Caller,
   status?: ReservationStatus,
 ): Promise<ReservationListing[]> {
-  return repositoriesOf(em).reservationListings.forUser(caller.userId, status);
+  // The listing alone: `repositoriesOf` would build every repository of a fresh fork.
+  return new ReservationListingQueries(em).forUser(caller.userId, status);
 }
