@@ -10,7 +10,6 @@ import { type RefundRepository } from './refund.repository';
 import { type ReservationRepository } from './reservation.repository';
 import { type SaleRepository } from './sale.repository';
 import { OutboxWriter } from './outbox-writer';
-import { ReservationListingQueries } from './reservation-listing';
 import { SeatChangeLog } from './seat-change-log';
 import { SeatRowQueries } from './seat-rows';
 import { type SeatRepository } from './seat.repository';
@@ -21,8 +20,6 @@ export interface Repositories {
   readonly sessions: SessionRepository;
   readonly seats: SeatRepository;
   readonly reservations: ReservationRepository;
-  /** The `myReservations` read model: a user's reservations with their seats, one statement. */
-  readonly reservationListings: ReservationListingQueries;
   readonly sales: SaleRepository;
   readonly auditoriums: AuditoriumRepository;
   /** Row-wise seat queries (blocks, the gap rule). */
@@ -45,7 +42,6 @@ export function repositoriesOf(em: EntityManager): Repositories {
     sessions: em.getRepository(Session),
     seats: em.getRepository(Seat),
     reservations: em.getRepository(Reservation),
-    reservationListings: new ReservationListingQueries(em),
     sales: em.getRepository(Sale),
     auditoriums: em.getRepository(Auditorium),
     seatRows: new SeatRowQueries(em),
