@@ -4,6 +4,7 @@ import { type BookingEvent } from './booking/booking-events';
 import { type BookingDependencies } from './booking/booking-dependencies';
 import { BookingTransactions } from './booking/booking-transaction';
 import { expireOverdue } from './booking/expire-overdue';
+import { SessionCatalog } from './caching/session-catalog';
 import { SessionFactsCache } from './caching/session-facts-cache';
 import { DATABASE_CLOCK } from './infra/clock';
 import { startingStatementTimeout } from './mikro-orm.config';
@@ -285,12 +286,17 @@ export async function startApplication(
 
   let graphql: GraphQLEndpointOptions | undefined;
   if (servesApi) {
+    // Sessions never change once created: the reads that show them share one catalog.
+    const sessionCatalog = new SessionCatalog();
     const resolvers = new Map<unknown, object>([
-      [SessionResolver, new SessionResolver({ transactions, onCreated: sessionCache.sessionCreated })],
+      [
+        SessionResolver,
+        new SessionResolver({ transactions, onCreated: sessionCache.sessionCreated }, sessionCatalog),
+      ],
       [AuditoriumResolver, new AuditoriumResolver({ transactions })],
-      [SeatResolver, new SeatResolver()],
-      [ReservationResolver, new ReservationResolver(booking)],
-      [SaleResolver, new SaleResolver(booking)],
+      [SeatResolver, new SeatResolver(sessionCatalog)],
+      [ReservationResolver, new ReservationResolver(booking, sessionCatalog)],
+      [SaleResolver, new SaleResolver(booking, sessionCatalog)],
       [SubscriptionResolver, new SubscriptionResolver()],
     ]);
     const schema = await buildGraphQLSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, live);

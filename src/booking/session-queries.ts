@@ -14,13 +14,34 @@ export interface SessionListQuery {
 }
 
 /**
+ * Sessions by id (those that exist). Sessions never change once created, so the caller may
+ * answer from memory (`caching/session-catalog.ts`); by default they are read.
+ */
+export type FindSessions = (
+  em: EntityManager,
+  sessionIds: readonly string[],
+) => Promise<Map<string, Session>>;
+
+async function readSessions(em: EntityManager, sessionIds: readonly string[]): Promise<Map<string, Session>> {
+  const sessions = await repositoriesOf(em).sessions.findByIds(sessionIds);
+  return new Map(sessions.map((session) => [session.id, session]));
+}
+
+/**
  * One session by id.
  *
  * @param field the argument that named the session, for the error.
+ * @param findSessions where sessions are read (memory first, in production).
  * @throws DomainError BAD_USER_INPUT (malformed id), NOT_FOUND.
  */
-export async function getSession(em: EntityManager, sessionId: string, field = 'id'): Promise<Session> {
-  const session = await repositoriesOf(em).sessions.findById(parseId(field, sessionId));
+export async function getSession(
+  em: EntityManager,
+  sessionId: string,
+  field = 'id',
+  findSessions: FindSessions = readSessions,
+): Promise<Session> {
+  const id = parseId(field, sessionId);
+  const session = (await findSessions(em, [id])).get(id);
   if (!session) {
     throw notFound('Session', sessionId);
   }
@@ -28,7 +49,11 @@ export async function getSession(em: EntityManager, sessionId: string, field = '
 }
 
 /** Sessions by `startsAt` (from inclusive, to exclusive), then id. */
-export async function listSessions(em: EntityManager, query: SessionListQuery): Promise<Page<Session>> {
+export async function listSessions(
+  em: EntityManager,
+  query: SessionListQuery,
+  findSessions: FindSessions = readSessions,
+): Promise<Page<Session>> {
   const first = pageSize(query.first);
   if (query.from && query.to && query.from >= query.to) {
     throw badUserInput('to', 'to must be later than from.');
@@ -38,11 +63,14 @@ export async function listSessions(em: EntityManager, query: SessionListQuery): 
     const [startsAt, id] = decodeCursor(query.after, ['timestamp', 'uuid']);
     after = { startsAt, id };
   }
-  const rows = await repositoriesOf(em).sessions.page({
+  const ids = await repositoriesOf(em).sessions.pageIds({
     first,
     after,
     from: query.from ?? undefined,
     to: query.to ?? undefined,
   });
+  const sessions = await findSessions(em, ids);
+  // Sessions are never deleted: every id of the page is found.
+  const rows = ids.map((id) => sessions.get(id)).filter((session) => session !== undefined);
   return toPage(rows, first, (session) => encodeCursor([session.startsAt, session.id]));
 }

@@ -84,7 +84,10 @@ export class SessionReadCache {
   private readonly entries = new Map<string, Entry>();
   private readonly keysByDependency = new Map<string, Set<string>>();
   private readonly flights = new Map<string, Flight>();
-  /** The JSON of stored results' data, written once and sent on every hit. */
+  /**
+   * The whole response body of stored results (`{"data":…}` and its newline), by their data:
+   * written once and sent as is on every hit, so a hit makes no 45 KB string of its own.
+   */
   private readonly serialized = new WeakMap<object, string>();
   private readonly maxAgeMilliseconds: number;
   private readonly maxBytes: number;
@@ -179,9 +182,9 @@ export class SessionReadCache {
   readonly stringifyResult = (value: FormattedExecutionResult): string => {
     const { data } = value;
     if (data && value.errors === undefined && value.extensions === undefined) {
-      const json = this.serialized.get(data);
-      if (json !== undefined) {
-        return `{"data":${json}}\n`;
+      const body = this.serialized.get(data);
+      if (body !== undefined) {
+        return body;
       }
     }
     return `${JSON.stringify(value)}\n`;
@@ -227,7 +230,7 @@ export class SessionReadCache {
     this.entries.set(key, { result, bytes, dependencies, validUntil: until });
     this.storedBytes += bytes;
     if (result.data) {
-      this.serialized.set(result.data, json);
+      this.serialized.set(result.data, `{"data":${json}}\n`);
     }
     for (const dependency of dependencies) {
       let keys = this.keysByDependency.get(dependency);

@@ -1,5 +1,4 @@
-import { EntityRepository, raw, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { ReservationStatus } from '../entities/enums';
+import { EntityRepository, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { holdEndedSql, holdRunningSql } from '../entities/hold-rules';
 import { ReservationSeat } from '../entities/reservation-seat.entity';
 import { Reservation } from '../entities/reservation.entity';
@@ -315,31 +314,6 @@ export class ReservationRepository extends EntityRepository<Reservation> {
 
   async findByIds(reservationIds: readonly string[]): Promise<Reservation[]> {
     return this.find({ id: { $in: [...reservationIds] } });
-  }
-
-  /**
-   * The user's reservations, newest first (at most 200). `status` filters on the status a
-   * reader sees, by the database clock: an overdue PENDING reservation counts as EXPIRED.
-   */
-  async findForUser(userId: string, status?: ReservationStatus): Promise<Reservation[]> {
-    const where =
-      status === undefined
-        ? { userId }
-        : status === ReservationStatus.PENDING
-          ? { userId, status, [raw((alias: string) => holdRunningSql(`${alias}.expires_at`, 'now()'))]: [] }
-          : status === ReservationStatus.EXPIRED
-            ? {
-                userId,
-                $or: [
-                  { status: ReservationStatus.EXPIRED },
-                  {
-                    status: ReservationStatus.PENDING,
-                    [raw((alias: string) => holdEndedSql(`${alias}.expires_at`, 'now()'))]: [],
-                  },
-                ],
-              }
-            : { userId, status };
-    return this.find(where, { orderBy: { id: 'desc' }, limit: 200 });
   }
 
   /** Seat ids of each reservation (every seat it ever held, live or not), sorted. */

@@ -1,4 +1,4 @@
-import { EntityRepository, type FilterQuery, type RequiredEntityData } from '@mikro-orm/postgresql';
+import { EntityRepository, type RequiredEntityData } from '@mikro-orm/postgresql';
 import { type GapRule } from '../entities/enums';
 import { type CategoryPrice, Session, SESSION_SCHEDULE_CONSTRAINT } from '../entities/session.entity';
 import { constraintOf } from '../infra/database-errors';
@@ -87,23 +87,29 @@ export class SessionRepository extends EntityRepository<Session> {
     };
   }
 
-  /** Up to `first + 1` sessions after the cursor, so the caller can tell if more exist. */
-  async page(query: SessionPageQuery): Promise<Session[]> {
-    const conditions: FilterQuery<Session>[] = [];
-    if (query.from) {
-      conditions.push({ startsAt: { $gte: query.from } });
-    }
-    if (query.to) {
-      conditions.push({ startsAt: { $lt: query.to } });
-    }
-    if (query.after) {
-      const { startsAt, id } = query.after;
-      conditions.push({ $or: [{ startsAt: { $gt: startsAt } }, { startsAt, id: { $gt: id } }] });
-    }
-    return this.find(conditions.length ? { $and: conditions } : {}, {
-      orderBy: [{ startsAt: 'asc' }, { id: 'asc' }],
-      limit: query.first + 1,
-    });
+  /**
+   * The ids of up to `first + 1` sessions after the cursor, in page order (so the caller can tell
+   * if more exist): one index range scan on (starts_at, id), no entity hydrated; the sessions
+   * themselves are immutable and read by id (`caching/session-catalog.ts`).
+   */
+  async pageIds(query: SessionPageQuery): Promise<string[]> {
+    const rows: { id: string }[] = await this.getEntityManager().execute(
+      `select id from session
+        where starts_at >= coalesce(?::timestamptz, '-infinity')
+          and starts_at < coalesce(?::timestamptz, 'infinity')
+          and (?::timestamptz is null or (starts_at, id) > (?::timestamptz, ?::uuid))
+        order by starts_at, id
+        limit ?`,
+      [
+        query.from ?? null,
+        query.to ?? null,
+        query.after?.startsAt ?? null,
+        query.after?.startsAt ?? null,
+        query.after?.id ?? null,
+        query.first + 1,
+      ],
+    );
+    return rows.map((row) => row.id);
   }
 
   /**

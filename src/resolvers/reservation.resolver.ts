@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type BookingDependencies } from '../booking/booking-dependencies';
+import { type SessionCatalog } from '../caching/session-catalog';
 import { cancelReservation } from '../booking/cancel-reservation';
 import { confirmPayment } from '../booking/confirm-payment';
 import { extendReservation } from '../booking/extend-reservation';
@@ -13,13 +14,18 @@ import { Reservation } from '../entities/reservation.entity';
 import { Sale } from '../entities/sale.entity';
 import { Session } from '../entities/session.entity';
 import { parseId } from '../infra/uuid';
+import { type ReservationRoot, reservationRootOf } from './reservation-root';
 import { MyReservationsArgs, ReservationArgs, ReservationIdArgs } from './reservation.args';
 import { BestAvailableInput, ReserveInput } from './reserve.input';
 import { SeatView } from './seat.type';
 
 @Resolver(() => Reservation)
 export class ReservationResolver {
-  constructor(private readonly booking: BookingDependencies) {}
+  constructor(
+    private readonly booking: BookingDependencies,
+    /** Sessions never change once created: a reservation's `session` is read once per process. */
+    private readonly sessions: SessionCatalog,
+  ) {}
 
   @Authorized()
   @Query(() => Reservation, {
@@ -35,8 +41,17 @@ export class ReservationResolver {
   async myReservations(
     @Args() { status }: MyReservationsArgs,
     @Ctx() context: Context,
-  ): Promise<Reservation[]> {
-    return listMyReservations(context.em, requireViewer(context), status ?? undefined);
+  ): Promise<ReservationRoot[]> {
+    const listings = await listMyReservations(context.em, requireViewer(context), status ?? undefined);
+    // The seats came with the reservations (same statement, same clock): `seats` reads them
+    // from the loader instead of two more queries.
+    for (const listing of listings) {
+      context.loaders.seatsByReservation.prime(
+        listing.id,
+        listing.seats.map((seat) => SeatView.of(seat)),
+      );
+    }
+    return listings.map(reservationRootOf);
   }
 
   @Authorized()
@@ -113,24 +128,26 @@ export class ReservationResolver {
   @FieldResolver(() => ReservationStatus, {
     description: 'Current status; a PENDING reservation past `expiresAt` reads as EXPIRED.',
   })
-  status(@Root() reservation: Reservation): ReservationStatus {
+  status(@Root() reservation: ReservationRoot): ReservationStatus {
     return reservationStatusAsRead(reservation);
   }
 
   @FieldResolver(() => Session, { description: 'The session of the seats.' })
-  async session(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<Session> {
-    return (await loaders.sessionById.load(reservation.session.id)) as Session;
+  async session(@Root() reservation: ReservationRoot, @Ctx() { loaders }: Context): Promise<Session> {
+    return (await this.sessions.load(reservation.session.id, (id) =>
+      loaders.sessionById.load(id),
+    )) as Session;
   }
 
   @FieldResolver(() => [SeatView], {
     description: 'The seats it holds (or held), ordered by row, then number.',
   })
-  async seats(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<SeatView[]> {
+  async seats(@Root() reservation: ReservationRoot, @Ctx() { loaders }: Context): Promise<SeatView[]> {
     return loaders.seatsByReservation.load(reservation.id);
   }
 
   @FieldResolver(() => Sale, { nullable: true, description: 'The sale, once CONFIRMED.' })
-  async sale(@Root() reservation: Reservation, @Ctx() { loaders }: Context): Promise<Sale | null> {
+  async sale(@Root() reservation: ReservationRoot, @Ctx() { loaders }: Context): Promise<Sale | null> {
     return loaders.saleByReservation.load(reservation.id);
   }
 }

@@ -1,5 +1,6 @@
 import { Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type BookingDependencies } from '../booking/booking-dependencies';
+import { type SessionCatalog } from '../caching/session-catalog';
 import { refundSale } from '../booking/refund-sale';
 import { salesHistory } from '../booking/sales-history';
 import { type Context, requireViewer } from './context';
@@ -16,7 +17,11 @@ import { SeatView } from './seat.type';
 
 @Resolver(() => Sale)
 export class SaleResolver {
-  constructor(private readonly booking: BookingDependencies) {}
+  constructor(
+    private readonly booking: BookingDependencies,
+    /** Sessions never change once created: a sale's `session` is read once per process. */
+    private readonly sessions: SessionCatalog,
+  ) {}
 
   @Authorized()
   @Query(() => SaleConnection, {
@@ -51,7 +56,7 @@ export class SaleResolver {
 
   @FieldResolver(() => Session, { description: 'The session of the seats.' })
   async session(@Root() sale: Sale, @Ctx() { loaders }: Context): Promise<Session> {
-    return (await loaders.sessionById.load(sale.session.id)) as Session;
+    return (await this.sessions.load(sale.session.id, (id) => loaders.sessionById.load(id))) as Session;
   }
 
   @FieldResolver(() => [SeatView], {

@@ -13,6 +13,7 @@ import {
   Root,
 } from 'type-graphql';
 import { createSession, type SessionCreationDependencies } from '../booking/create-session';
+import { type SessionCatalog } from '../caching/session-catalog';
 import { scheduleSession } from '../booking/schedule-session';
 import { Auditorium } from '../entities/auditorium.entity';
 import { getSession, listSessions } from '../booking/session-queries';
@@ -28,23 +29,27 @@ import { siblingFieldNames } from './sibling-fields';
 
 @Resolver(() => Session)
 export class SessionResolver {
-  constructor(private readonly sessionCreation: SessionCreationDependencies) {}
+  constructor(
+    private readonly sessionCreation: SessionCreationDependencies,
+    /** Sessions never change once created: a page's nodes are read once per process. */
+    private readonly catalog: SessionCatalog,
+  ) {}
 
   @Query(() => SessionConnection, {
     description: 'Sessions ordered by `startsAt`, then id. No token needed.',
   })
   async sessions(@Args() args: SessionsArgs, @Ctx() { em }: Context): Promise<SessionConnection> {
-    return listSessions(em, { ...args, first: args.first ?? 20 });
+    return listSessions(em, { ...args, first: args.first ?? 20 }, this.catalog.findByIds);
   }
 
   @Query(() => Session, { nullable: true, description: 'One session; NOT_FOUND if it does not exist.' })
   async session(@Args() { id }: SessionArgs, @Ctx() { em }: Context): Promise<Session> {
-    return getSession(em, id);
+    return getSession(em, id, 'id', this.catalog.findByIds);
   }
 
   @Query(() => [SeatView], { description: "A session's seats, ordered by row, then number." })
   async seats(@Args() { sessionId }: SessionIdArgs, @Ctx() { em, loaders }: Context): Promise<SeatView[]> {
-    const session = await getSession(em, sessionId, 'sessionId');
+    const session = await getSession(em, sessionId, 'sessionId', this.catalog.findByIds);
     return loaders.seatsBySession.load(session.id);
   }
 
