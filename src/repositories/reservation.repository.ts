@@ -1,4 +1,5 @@
 import { EntityRepository, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { ReservationStatus } from '../entities/enums';
 import { holdEndedSql, holdRunningSql } from '../entities/hold-rules';
 import { ReservationSeat } from '../entities/reservation-seat.entity';
 import { Reservation } from '../entities/reservation.entity';
