@@ -70,7 +70,6 @@ export function createContextFactory(
     cacheLoaders = true,
     deadline,
   }) => {
-    const em = orm.em.fork();
     let viewer: Viewer | null = knownViewer ?? null;
     let authError: DomainError | null = null;
     try {
@@ -84,11 +83,20 @@ export function createContextFactory(
       }
       authError = error;
     }
+    // The entity manager and the loaders are made on first use: many requests need neither
+    // (a cached seat map, a refused reserve, `{ __typename }`), and a fork with a dozen
+    // DataLoaders was a few per cent of their CPU.
+    let em: EntityManager | undefined;
+    let loaders: Loaders | undefined;
     return {
-      em,
+      get em() {
+        return (em ??= orm.em.fork());
+      },
+      get loaders() {
+        return (loaders ??= createLoaders(this.em, repositories, { cache: cacheLoaders }));
+      },
       viewer,
       authError,
-      loaders: createLoaders(em, repositories, { cache: cacheLoaders }),
       live,
       seatMaps,
       clientAddress,
