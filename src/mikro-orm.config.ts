@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { type Configuration, defineConfig, type Options } from '@mikro-orm/postgresql';
-import { type PoolConfig } from 'pg';
+import { type Pool, type PoolConfig } from 'pg';
 import { type Config } from './config/config';
 import { ENTITIES } from './entities';
+import { prepareMarkedStatements } from './infra/prepared-statements';
 import { ROUTINES } from './entities/user-holds-lock';
 
 /**
@@ -37,7 +38,9 @@ export function createOrmOptions(database: Config['database']): Options {
       // Bounds the wait for a free pooled connection too (pg-pool applies it to queued
       // requests), which would otherwise be unbounded, far past any request's deadline.
       connectionTimeoutMillis: database.poolAcquireTimeoutMilliseconds,
-    } satisfies PoolConfig,
+      // The hot path's statements run as named prepared statements (infra/prepared-statements.ts).
+      onPoolCreated: prepareMarkedStatements,
+    } satisfies PoolConfig & { onPoolCreated: (pool: Pool) => void },
     // MikroORM 7 no longer adds `on update cascade` to foreign keys by default; the existing
     // migrations have it, so keep it (else the schema check reports drift).
     schemaGenerator: { defaultUpdateRule: 'cascade' },

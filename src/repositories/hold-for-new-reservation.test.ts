@@ -62,6 +62,28 @@ describe('SeatRepository.holdForNewReservation', () => {
     });
   });
 
+  it('runs as a named prepared statement with bind parameters', async () => {
+    const session = await insertSession(orm);
+    const prepared = await orm.em.fork().transactional(async (tx) => {
+      await tx.getRepository(Seat).holdForNewReservation({
+        userId: `user-${uuidv7()}`,
+        maxActiveHolds: 5,
+        sessionId: session.id,
+        sessionStartsAt: new Date(Date.now() + 86_400_000),
+        seatIds: [session.seatIds[0]],
+        holdSeconds: 60,
+        reservation: { id: uuidv7(), idempotencyKey: null, lockToken: null },
+      });
+      // Same connection: the transaction's.
+      return tx.execute<{ name: string; parameter_types: string }[]>(
+        `select name, parameter_types::text from pg_prepared_statements where name = 'hold_for_new_reservation'`,
+      );
+    });
+    expect(prepared).toEqual([
+      { name: 'hold_for_new_reservation', parameter_types: expect.stringContaining('uuid[]') },
+    ]);
+  });
+
   it('inserts no reservation when a seat could not be held', async () => {
     const session = await insertSession(orm);
     await hold(session.id, [session.seatIds[1]]);

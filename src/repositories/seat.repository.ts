@@ -2,6 +2,7 @@ import { EntityRepository } from '@mikro-orm/postgresql';
 import { holdEndedSql, seatAvailableSql } from '../entities/hold-rules';
 import { type Seat } from '../entities/seat.entity';
 import { CLOCK_NOW_SQL, type Clock, DATABASE_CLOCK } from '../infra/clock';
+import { executePrepared, preparedStatement } from '../infra/prepared-statements';
 import { asDate } from '../infra/sql';
 import { uuidv7 } from '../infra/uuid';
 import { type NewPendingReservation, reservationConflictOf } from './reservation.repository';
@@ -61,8 +62,11 @@ const CHANGED_SEAT = changedSeatColumns('s');
 // The statement of SeatRepository.holdForNewReservation. The reservation and its links are
 // written by the same statement as the hold (one round trip fewer on the hottest write), and
 // only when every wanted seat was held (`having`), so a partial hold inserts nothing. Its times
-// are to the millisecond, as JavaScript reads them back (the entity is built from those).
-const HOLD_FOR_NEW_RESERVATION = `with clock as materialized (
+// are to the millisecond, as JavaScript reads them back (the entity is built from those). A
+// prepared statement with bind parameters: it is planned once per connection.
+const HOLD_FOR_NEW_RESERVATION = preparedStatement(
+  'hold_for_new_reservation',
+  `with clock as materialized (
     select ${CLOCK_NOW_SQL} as now
   ), started as materialized (
     select (?::timestamptz <= clock.now) as session_started from clock
@@ -70,7 +74,7 @@ const HOLD_FOR_NEW_RESERVATION = `with clock as materialized (
     select ${runningHoldsAfterUserLockSql('clock.now')} as holds from clock
   ), target as materialized (
     select id from seat
-     where id = any(array[?]::uuid[]) and session_id = ?
+     where id = any(?::uuid[]) and session_id = ?
        and not (select session_started from started)
        and (select holds from active) < ?
      order by id
@@ -94,10 +98,11 @@ const HOLD_FOR_NEW_RESERVATION = `with clock as materialized (
     returning id
   ), linked as (
     insert into reservation_seat (reservation_id, seat_id, live)
-    select created.id, seat_id, true from created, unnest(array[?]::uuid[]) as seat_id
+    select created.id, seat_id, true from created, unnest(?::uuid[]) as seat_id
   )
   select started.session_started, active.holds as active_holds, clock.now as database_now, held.*
-    from started cross join active cross join clock left join held on true`;
+    from started cross join active cross join clock left join held on true`,
+);
 
 /**
  * Seat queries, bound to one entity manager (`em.getRepository(Seat)`). Raw SQL on purpose:
@@ -218,7 +223,7 @@ export class SeatRepository extends EntityRepository<Seat> {
       database_now: Date | string;
     })[];
     try {
-      rows = await this.getEntityManager().execute(HOLD_FOR_NEW_RESERVATION, [
+      rows = await executePrepared(this.getEntityManager(), HOLD_FOR_NEW_RESERVATION, [
         clock.fixedNow,
         hold.sessionStartsAt,
         hold.userId,

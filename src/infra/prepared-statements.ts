@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { type EntityManager } from '@mikro-orm/core';
+import { type Pool, type PoolClient } from 'pg';
+
+const MARKER = '/* prepared ';
+const MARKER_END = ' */';
+
+/**
+ * A statement of the hot path, run with real bind parameters (`$1`, `$2`, …) as a named
+ * prepared statement: PostgreSQL parses and plans it once per connection instead of on every
+ * call, and no value is formatted into SQL text. Its text starts with a marker naming it, which
+ * the pool's clients recognise ({@link prepareMarkedStatements}).
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * A {@link PreparedStatement} named `name` (unique in the process) from `text` written with `?`
+ * placeholders, as the rest of the repositories write SQL (and as their shared fragments are):
+ * each `?` becomes the next `$n`, so the text must hold no other question mark.
+ */
+export function preparedStatement(name: string, text: string): PreparedStatement {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) {
+    throw new Error(`A prepared statement's name must be a plain identifier: ${name}`);
+  }
+  let parameter = 0;
+  const numbered = text.replace(/\?/g, () => `$${(parameter += 1)}`);
+  return { name, text: `${MARKER}${name}${MARKER_END} ${numbered}` };
+}
+
+type QueryFunction = PoolClient['query'];
+
+/**
+ * Makes every client of `pool` run a marked statement ({@link preparedStatement}) with its
+ * values as a named prepared statement (node-postgres prepares it on the connection the first
+ * time, then only binds and executes). Everything else goes through as it came. Installed by
+ * the ORM configuration (`onPoolCreated`), because MikroORM's query path (kysely) hands node-
+ * postgres a query text and values but no name.
+ */
+export function prepareMarkedStatements(pool: Pool): void {
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...parameters: unknown[]) => unknown;
+    client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
+      if (typeof config === 'string' && config.startsWith(MARKER) && Array.isArray(values)) {
+        const name = config.slice(MARKER.length, config.indexOf(MARKER_END));
+        return query({ name, text: config, values }, callback);
+      }
+      return query(config, values, callback);
+    }) as QueryFunction;
+  });
+}
+
+// What MikroORM's transaction context (a kysely transaction) offers for a compiled query.
+interface TransactionContext {
+  executeQuery(query: {
+    readonly sql: string;
+    readonly parameters: readonly unknown[];
+    readonly query: {
+      readonly kind: 'RawNode';
+      readonly sqlFragments: readonly string[];
+      readonly parameters: readonly unknown[];
+    };
+    readonly queryId: { readonly queryId: string };
+  }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs `statement` with `values` in `em`'s transaction (or alone) and returns its rows.
+ * Failures are MikroORM's exceptions, as `em.execute` throws them (unique violations, lock
+ * timeouts, …).
+ */
+export async function executePrepared<Row>(
+  em: EntityManager,
+  statement: PreparedStatement,
+  values: readonly unknown[],
+): Promise<Row[]> {
+  // In `em`'s transaction, else on a pooled connection of its own (as `em.execute` would).
+  const runner =
+    em.getTransactionContext<TransactionContext & object>() ??
+    (em.getConnection() as unknown as { getClient(): TransactionContext }).getClient();
+  try {
+    const { rows } = await runner.executeQuery({
+      sql: statement.text,
+      parameters: values,
+      query: { kind: 'RawNode', sqlFragments: [statement.text], parameters: [] },
+      queryId: { queryId: randomUUID() },
+    });
+    return rows as Row[];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+}
