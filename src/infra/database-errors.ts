@@ -13,16 +13,18 @@ export function isLockTimeout(error: unknown): boolean {
 
 /**
  * True when PostgreSQL gave up waiting for a lock inside the function `functionName` (by the
- * error's context, as the server reports it): tells one lock wait from another in a statement
- * that waits for several.
+ * error's context, as the server reports it), and, when given, in its statement number
+ * `statement` (SQL functions): tells one lock wait from another in a statement that waits for
+ * several.
  */
-export function isLockTimeoutIn(error: unknown, functionName: string): boolean {
+export function isLockTimeoutIn(error: unknown, functionName: string, statement?: number): boolean {
   const where = (error as { where?: unknown } | null)?.where;
   // PostgreSQL names it `SQL function "name" statement 1`, or `PL/pgSQL function name(...) line 1`.
   return (
     isLockTimeout(error) &&
     typeof where === 'string' &&
-    new RegExp(`function "?${functionName}\\b`).test(where)
+    new RegExp(`function "?${functionName}\\b`).test(where) &&
+    (statement === undefined || where.includes(`statement ${statement}`))
   );
 }
 

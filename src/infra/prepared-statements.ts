@@ -14,7 +14,12 @@ const MARKER_END = ' */';
 export interface PreparedStatement {
   readonly name: string;
   readonly text: string;
+  /** How many values it binds. */
+  readonly parameterCount: number;
 }
+
+// Names in use: two texts under one name would fail only on a connection that prepared both.
+const names = new Set<string>();
 
 /**
  * A {@link PreparedStatement} named `name` (unique in the process) from `text` written with `?`
@@ -25,9 +30,13 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) {
     throw new Error(`A prepared statement's name must be a plain identifier: ${name}`);
   }
-  let parameter = 0;
-  const numbered = text.replace(/\?/g, () => `$${(parameter += 1)}`);
-  return { name, text: `${MARKER}${name}${MARKER_END} ${numbered}` };
+  if (names.has(name)) {
+    throw new Error(`A prepared statement named ${name} already exists.`);
+  }
+  names.add(name);
+  let parameterCount = 0;
+  const numbered = text.replace(/\?/g, () => `$${(parameterCount += 1)}`);
+  return { name, text: `${MARKER}${name}${MARKER_END} ${numbered}`, parameterCount };
 }
 
 type QueryFunction = PoolClient['query'];
@@ -76,6 +85,11 @@ export async function executePrepared<Row>(
   statement: PreparedStatement,
   values: readonly unknown[],
 ): Promise<Row[]> {
+  if (values.length !== statement.parameterCount) {
+    throw new Error(
+      `Prepared statement ${statement.name} binds ${statement.parameterCount} values, not ${values.length}.`,
+    );
+  }
   // In `em`'s transaction, else on a pooled connection of its own (as `em.execute` would).
   const runner =
     em.getTransactionContext<TransactionContext & object>() ??

@@ -72,6 +72,10 @@ async function keyFor(key: Rs256Key, header: JwsHeader): Promise<KeyObject> {
   if (found instanceof KeyObject) {
     return found;
   }
+  // As jose: a WebCrypto key must be one made for this algorithm, and for verifying.
+  if (found.algorithm.name !== 'RSASSA-PKCS1-v1_5' || !found.usages.includes('verify')) {
+    reject('the key is not an RSASSA-PKCS1-v1_5 verification key');
+  }
   let keyObject = converted.get(found);
   if (!keyObject) {
     keyObject = KeyObject.from(found);

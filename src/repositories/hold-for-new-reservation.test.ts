@@ -84,6 +84,24 @@ describe('SeatRepository.holdForNewReservation', () => {
     ]);
   });
 
+  it('refuses to run outside a transaction, where nothing would undo a partial hold', async () => {
+    const session = await insertSession(orm);
+    await expect(
+      orm.em
+        .fork()
+        .getRepository(Seat)
+        .holdForNewReservation({
+          userId: `user-${uuidv7()}`,
+          maxActiveHolds: 5,
+          sessionId: session.id,
+          sessionStartsAt: new Date(Date.now() + 86_400_000),
+          seatIds: [session.seatIds[0]],
+          holdSeconds: 60,
+          reservation: { id: uuidv7(), idempotencyKey: null, lockToken: null },
+        }),
+    ).rejects.toThrow(/inside a transaction/);
+  });
+
   it('inserts no reservation when a seat could not be held', async () => {
     const session = await insertSession(orm);
     await hold(session.id, [session.seatIds[1]]);

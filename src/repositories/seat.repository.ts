@@ -38,6 +38,8 @@ export interface SeatDiagnosis {
 
 /** What {@link SeatRepository.holdForNewReservation} did. */
 export interface HoldOutcome {
+  /** The reservation was inserted (only when every wanted seat was held). */
+  readonly reservationInserted: boolean;
   /** The session has started (by the clock): nothing was held. */
   readonly sessionStarted: boolean;
   /** The user's running holds, as counted before this one. */
@@ -100,7 +102,8 @@ const HOLD_FOR_NEW_RESERVATION = preparedStatement(
     insert into reservation_seat (reservation_id, seat_id, live)
     select created.id, seat_id, true from created, unnest(?::uuid[]) as seat_id
   )
-  select started.session_started, active.holds as active_holds, clock.now as database_now, held.*
+  select started.session_started, active.holds as active_holds, clock.now as database_now,
+         (select count(*) from created) > 0 as reservation_inserted, held.*
     from started cross join active cross join clock left join held on true`,
 );
 
@@ -217,7 +220,13 @@ export class SeatRepository extends EntityRepository<Seat> {
     },
     clock: Clock = DATABASE_CLOCK,
   ): Promise<HoldOutcome> {
+    if (!this.getEntityManager().isInTransaction()) {
+      // A partial hold is undone by the caller's rollback: alone, it would leave seats RESERVED
+      // with no reservation to end their hold.
+      throw new Error('holdForNewReservation must run inside a transaction.');
+    }
     let rows: (Partial<SeatReadRow> & {
+      reservation_inserted: boolean;
       session_started: boolean;
       active_holds: number;
       database_now: Date | string;
@@ -246,6 +255,7 @@ export class SeatRepository extends EntityRepository<Seat> {
       (row): row is (typeof rows)[number] & SeatReadRow => row.id !== null && row.id !== undefined,
     );
     return {
+      reservationInserted: rows[0].reservation_inserted,
       sessionStarted: rows[0].session_started,
       activeHolds: rows[0].active_holds,
       held: held.map(toSeatReadModel),

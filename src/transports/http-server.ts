@@ -66,7 +66,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const app = express();
   app.disable('x-powered-by');
   // Express would hash every response body for an ETag: a SHA-1 over each 45 KB seat map, ~3 % of
-  // the CPU of the mixed reads, for POST answers no client revalidates.
+  // the CPU of the mixed reads, for GraphQL answers clients do not revalidate. The demo pages,
+  // which browsers do revalidate, set their own (web/demo-pages.ts).
   app.disable('etag');
   app.use(countResponses(metrics));
   const httpServer: Server = createServer(app);

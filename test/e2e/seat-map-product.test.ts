@@ -687,6 +687,26 @@ describe('seat-map product page in Chromium', () => {
     expect((await fetch(`${base}/demo/assets/__proto__`)).status).toBe(404);
   });
 
+  it('lets browsers revalidate the pages and assets (ETag, 304), though GraphQL answers carry no ETag', async () => {
+    for (const path of ['/', '/demo/assets/demo.css', '/demo/assets/seat-map.js']) {
+      const first = await fetch(`${base}${path}`);
+      const tag = first.headers.get('etag');
+      expect(tag).toMatch(/^W\/"/);
+      // As a browser revalidates (fetch would add `cache-control: no-cache`, which forbids a 304).
+      const again = await fetch(`${base}${path}`, {
+        headers: { 'if-none-match': tag!, 'cache-control': 'max-age=0' },
+      });
+      expect(again.status).toBe(304);
+    }
+    const answer = await fetch(testApp.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('etag')).toBeNull();
+  });
+
   it('says a session that does not exist does not exist', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/demo/sessions/${randomUUID()}`);

@@ -94,15 +94,17 @@ describe('migrating a database in use to scheduled sessions', () => {
     ]);
 
     // The migrated seats book at their price.
-    const hold = await seats.holdForNewReservation({
-      userId: 'new-user',
-      maxActiveHolds: 5,
-      sessionId,
-      sessionStartsAt: new Date(Date.now() + 86_400_000),
-      seatIds: [seatIds[1], seatIds[2]].sort(),
-      holdSeconds: 60,
-      reservation: { id: randomUUID(), idempotencyKey: null, lockToken: null },
-    });
+    const hold = await orm.em.fork().transactional((tx) =>
+      repositoriesOf(tx).seats.holdForNewReservation({
+        userId: 'new-user',
+        maxActiveHolds: 5,
+        sessionId,
+        sessionStartsAt: new Date(Date.now() + 86_400_000),
+        seatIds: [seatIds[1], seatIds[2]].sort(),
+        holdSeconds: 60,
+        reservation: { id: randomUUID(), idempotencyKey: null, lockToken: null },
+      }),
+    );
     expect(hold.held.map((seat) => seat.priceCents)).toEqual([750, 750]);
     // And an old row without the new columns can no longer be written: every column is filled.
     const { rows } = await database.query(

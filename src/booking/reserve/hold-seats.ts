@@ -50,10 +50,12 @@ const USER_LOCK_RETRY_AFTER_SECONDS = 1;
 
 /**
  * Step 3 of reserve: one transaction that holds all the seats or none, and records the
- * reservation with its events. Statements, in order: the per-user lock (which also tells
- * whether the session has started), the locks of the seats' rows (gap rule only), the
- * idempotency key re-check (with a key only), the conditional hold with the insert of the
- * reservation, the gap check (gap rule only), then the events' statement at commit. Its total is the sum of the held seats' prices.
+ * reservation with its events. Without a key or the gap rule it is one statement (the per-user
+ * lock, whether the session has started, the conditional hold and the insert of the
+ * reservation) and the events' statement at commit. With an idempotency key or the gap rule, the
+ * per-user lock (and whether the session has started) comes first as a statement of its own,
+ * then the locks of the seats' rows (gap rule) and the key's re-check (key), then the hold, the
+ * gap check (gap rule) and the events. Its total is the sum of the held seats' prices.
  *
  * @throws DomainError SESSION_CLOSED, RATE_LIMITED, LIMIT_EXCEEDED, BAD_USER_INPUT
  *   (COMPANION_NEEDS_WHEELCHAIR), SEAT_GAP, and those of
@@ -114,7 +116,8 @@ async function holdInTransaction(
         },
         deps.clock,
       ),
-    (error) => isLockTimeoutIn(error, RUNNING_HOLDS_AFTER_USER_LOCK.name),
+    // The function's first statement is the lock; a wait in its count is not the user's.
+    (error) => isLockTimeoutIn(error, RUNNING_HOLDS_AFTER_USER_LOCK.name, 1),
   );
   if (outcome.sessionStarted) {
     throw sessionClosed(session.id);
@@ -142,6 +145,10 @@ async function holdInTransaction(
         { seatIds: isolated },
       );
     }
+  }
+  if (!outcome.reservationInserted) {
+    // Every seat held means inserted; anything else is a broken statement, not an answer.
+    throw new Error('The hold statement held every seat but inserted no reservation.');
   }
   const { databaseNow, holdExpiresAt } = outcome;
   // Inserted by the hold statement, since every seat was held.
