@@ -15,7 +15,8 @@ describe('SeatRepository.holdForNewReservation', () => {
     await orm.close();
   });
 
-  function hold(
+  /** What one hold asks for: a new reservation of `seatIds`, ending in 60 s. */
+  function holdOf(
     sessionId: string,
     seatIds: string[],
     {
@@ -25,18 +26,23 @@ describe('SeatRepository.holdForNewReservation', () => {
       sessionStartsAt = new Date(Date.now() + 86_400_000),
     } = {},
   ) {
-    const id = uuidv7();
+    return {
+      userId,
+      maxActiveHolds,
+      sessionId,
+      sessionStartsAt,
+      seatIds,
+      holdSeconds: 60,
+      reservation: { id: uuidv7(), idempotencyKey, lockToken: null },
+    };
+  }
+
+  /** One hold in a transaction of its own; `id`: the reservation it would insert. */
+  function hold(sessionId: string, seatIds: string[], options: Parameters<typeof holdOf>[2] = {}) {
+    const wanted = holdOf(sessionId, seatIds, options);
     return orm.em.fork().transactional(async (tx) => ({
-      id,
-      outcome: await tx.getRepository(Seat).holdForNewReservation({
-        userId,
-        maxActiveHolds,
-        sessionId,
-        sessionStartsAt,
-        seatIds,
-        holdSeconds: 60,
-        reservation: { id, idempotencyKey, lockToken: null },
-      }),
+      id: wanted.reservation.id,
+      outcome: await tx.getRepository(Seat).holdForNewReservation(wanted),
     }));
   }
 
@@ -65,15 +71,7 @@ describe('SeatRepository.holdForNewReservation', () => {
   it('runs as a named prepared statement with bind parameters', async () => {
     const session = await insertSession(orm);
     const prepared = await orm.em.fork().transactional(async (tx) => {
-      await tx.getRepository(Seat).holdForNewReservation({
-        userId: `user-${uuidv7()}`,
-        maxActiveHolds: 5,
-        sessionId: session.id,
-        sessionStartsAt: new Date(Date.now() + 86_400_000),
-        seatIds: [session.seatIds[0]],
-        holdSeconds: 60,
-        reservation: { id: uuidv7(), idempotencyKey: null, lockToken: null },
-      });
+      await tx.getRepository(Seat).holdForNewReservation(holdOf(session.id, [session.seatIds[0]]));
       // Same connection: the transaction's.
       return tx.execute<{ name: string; parameter_types: string }[]>(
         `select name, parameter_types::text from pg_prepared_statements where name = 'hold_for_new_reservation'`,
@@ -90,15 +88,7 @@ describe('SeatRepository.holdForNewReservation', () => {
       orm.em
         .fork()
         .getRepository(Seat)
-        .holdForNewReservation({
-          userId: `user-${uuidv7()}`,
-          maxActiveHolds: 5,
-          sessionId: session.id,
-          sessionStartsAt: new Date(Date.now() + 86_400_000),
-          seatIds: [session.seatIds[0]],
-          holdSeconds: 60,
-          reservation: { id: uuidv7(), idempotencyKey: null, lockToken: null },
-        }),
+        .holdForNewReservation(holdOf(session.id, [session.seatIds[0]])),
     ).rejects.toThrow(/inside a transaction/);
   });
 
