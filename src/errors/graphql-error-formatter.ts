@@ -1,7 +1,11 @@
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
-import { DomainError, ErrorCode } from './domain-error';
+import { isPoolExhausted } from '../infra/database-errors';
+import { DomainError, ErrorCode, overloaded } from './domain-error';
+
+// Seconds a caller refused for want of a pooled connection should wait.
+const POOL_EXHAUSTED_RETRY_AFTER_SECONDS = 1;
 
 /**
  * How loud an error is in the logs. The caller's own mistakes are `debug` (they are answered,
@@ -169,12 +173,15 @@ function validationMessage(error: ArgumentValidationError): { message: string; f
 /**
  * Builds Apollo's `formatError`: domain errors keep their message and details under their
  * contract code (and are logged at their row's level: a client's mistake at `debug`, a timeout
- * at `warn`), GraphQL's own request errors pass through, everything else is logged and masked
- * as INTERNAL_SERVER_ERROR.
+ * at `warn`), GraphQL's own request errors pass through, a wait for a pooled connection that
+ * timed out is RATE_LIMITED, everything else is logged and masked as INTERNAL_SERVER_ERROR.
  */
 export function createErrorFormatter(logError: ErrorLogger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrap(error);
+    const thrown = unwrap(error);
+    // No pooled connection in time is load, not a fault: answered as the admission gate answers
+    // it (RATE_LIMITED with retryAfterSeconds), so a racer or a reader under load may retry.
+    const original = isPoolExhausted(thrown) ? overloaded(POOL_EXHAUSTED_RETRY_AFTER_SECONDS) : thrown;
     if (original instanceof DomainError) {
       logError(original, ERROR_CODE_TABLE[original.code].logLevel, 'GraphQL error answered');
       return {

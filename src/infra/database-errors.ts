@@ -28,6 +28,18 @@ export function isLockTimeoutIn(error: unknown, functionName: string, statement?
   );
 }
 
+// pg-pool's message when no pooled connection freed up within its connectionTimeoutMillis.
+const POOL_ACQUIRE_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
+/**
+ * True when a wait for a pooled connection outlasted `DATABASE_POOL_ACQUIRE_TIMEOUT_MS`: more
+ * database work at once than the pool serves, i.e. load, not a fault (MikroORM keeps the message
+ * when it wraps the error).
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  return error instanceof Error && error.message === POOL_ACQUIRE_TIMEOUT_MESSAGE;
+}
+
 /**
  * The name of the constraint a PostgreSQL error is about (a unique index, a check, a foreign
  * key), as the server reports it: repositories translate violations by this name, never by

@@ -198,3 +198,40 @@ describe('lock waits', () => {
     }
   });
 });
+
+describe('no pooled connection in time', () => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await startTestApp({ DATABASE_POOL_SIZE: '1', DATABASE_POOL_ACQUIRE_TIMEOUT_MS: '100' });
+  });
+
+  afterAll(async () => {
+    await testApp.stop();
+  });
+
+  it('answers RATE_LIMITED with retryAfterSeconds (load, not a fault), and serves again once a connection frees', async () => {
+    const token = await testApp.token(uniqueUser());
+    const query = '{ myReservations { id } }';
+    let release!: () => void;
+    const freed = new Promise<void>((resolve) => (release = resolve));
+    let taken!: () => void;
+    const holding = new Promise<void>((resolve) => (taken = resolve));
+    // Keeps the pool's only connection busy until released.
+    const hog = testApp.app.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('select 1');
+      taken();
+      await freed;
+    });
+    await holding;
+    try {
+      const refused = await testApp.graphql(query, {}, token);
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    } finally {
+      release();
+      await hog;
+    }
+    const served = await testApp.graphql(query, {}, token);
+    expect(served.errors).toBeUndefined();
+  });
+});
