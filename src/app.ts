@@ -13,7 +13,6 @@ import { type Config } from './config/config';
 import { createContextFactory } from './resolvers/context';
 import { AmqpConnection } from './infra/amqp';
 import { createTokenVerifier } from './infra/auth';
-import { singleFlight } from './infra/single-flight';
 import { connectDatabase, migrate } from './infra/database';
 import { createLivePubSub, publishLive } from './live/live-pubsub';
 import { createLogger, type Logger } from './infra/logger';
@@ -131,9 +130,7 @@ export async function startApplication(
     clock: DATABASE_CLOCK,
     holdSeconds: config.booking.holdSeconds,
     holdMaxSeconds: config.booking.holdMaxSeconds,
-    // A stampede on a session not yet in the cache reads its facts once, not once per racer
-    // (2,000 racers would otherwise queue 2,000 reads for 20 pooled connections).
-    sessionFacts: singleFlight(new SessionFactsCache().find, (_em, sessionId) => sessionId),
+    sessionFacts: new SessionFactsCache().find,
     observer: { reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }) },
   };
   // The workers' expiries are never refused admission: they free seats for the requests.

@@ -1,5 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { Session } from '../entities/session.entity';
+import { singleFlight } from '../infra/single-flight';
 import { type SessionFacts } from '../repositories/session.repository';
 
 const DEFAULT_LIMIT = 10_000;
@@ -12,6 +13,13 @@ const DEFAULT_LIMIT = 10_000;
 export class SessionFactsCache {
   private readonly facts = new Map<string, SessionFacts>();
 
+  // A stampede on a session not yet kept reads its facts once, not once per racer (2,000 racers
+  // would otherwise queue 2,000 reads for the pooled connections); hits never come here.
+  private readonly read = singleFlight(
+    (em: EntityManager, sessionId: string) => em.getRepository(Session).findFacts(sessionId),
+    (_em, sessionId) => sessionId,
+  );
+
   constructor(private readonly limit = DEFAULT_LIMIT) {}
 
   /** The facts of `sessionId`, from memory when seen before; null when it does not exist. */
@@ -20,7 +28,7 @@ export class SessionFactsCache {
     if (cached) {
       return cached;
     }
-    const facts = await em.getRepository(Session).findFacts(sessionId);
+    const facts = await this.read(em, sessionId);
     if (!facts) {
       return null;
     }
