@@ -100,15 +100,35 @@ describe('startTracing', () => {
   });
 });
 
+/**
+ * Runs `body` in a fresh process with tracing on (tracing is process-wide) and returns the
+ * `result` it sets. `tracing` is this module; nothing is exported (no flush), so the endpoint is
+ * never reached.
+ */
+function resultWithTracingOn(body: string): unknown {
+  const script = `
+    const tracing = require(${JSON.stringify(join(__dirname, 'tracing'))});
+    tracing.startTracing();
+    let result;
+    ${body}
+    process.stdout.write(JSON.stringify(result));
+    process.exit(0);
+  `;
+  const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+    cwd: join(__dirname, '..', '..'),
+    encoding: 'utf8',
+  });
+  return JSON.parse(output);
+}
+
 describe('the helpers when tracing is on', () => {
   // A fresh process (tracing is process-wide); nothing is exported (no flush), so the
   // endpoint is never reached.
   it('make a span only under a recording parent when asked, keep only span ids for events, and detach and silence work', () => {
-    const script = `
+    const result = resultWithTracingOn(`
       const { trace } = require('@opentelemetry/api');
-      const tracing = require(${JSON.stringify(join(__dirname, 'tracing'))});
-      tracing.startTracing();
-      const result = {};
+      result = {};
       result.orphanSpan = tracing.inSpan('orphan', (span) => span === undefined ? 'none' : 'made', { requireParent: true });
       result.childSpan = tracing.inSpan('outer', () =>
         tracing.inSpan('inner', (span) => span !== undefined && span.isRecording(), { requireParent: true }));
@@ -120,15 +140,8 @@ describe('the helpers when tracing is on', () => {
       result.liveSpanKept = trace.getSpan(remembered) === outer;
       result.detachedSpan = tracing.inSpan('outer', () => tracing.detached(() => trace.getActiveSpan() === undefined));
       result.untracedRecords = tracing.untraced(() => tracing.inSpan('silenced', (span) => span.isRecording()));
-      process.stdout.write(JSON.stringify(result));
-      process.exit(0);
-    `;
-    const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
-      env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
-      cwd: join(__dirname, '..', '..'),
-      encoding: 'utf8',
-    });
-    expect(JSON.parse(output)).toEqual({
+    `);
+    expect(result).toEqual({
       orphanSpan: 'none',
       childSpan: true,
       sameSpanId: true,
@@ -143,9 +156,7 @@ describe('trace context from the outside (message headers, stored rows) when tra
   // A fresh process again. Headers come from the broker and rows from the database: anything
   // malformed is no parent, never a throw that would fail the consumer or the relay.
   it('takes a well-formed traceparent, as text or bytes, and ignores every malformed one', () => {
-    const script = `
-      const tracing = require(${JSON.stringify(join(__dirname, 'tracing'))});
-      tracing.startTracing();
+    const result = resultWithTracingOn(`
       const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
       const hostile = [
         null,
@@ -160,20 +171,13 @@ describe('trace context from the outside (message headers, stored rows) when tra
         { traceparent: 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
         { traceparent: valid.slice(0, 20), tracestate: 'x'.repeat(100000) },
       ];
-      const result = {
+      result = {
         text: tracing.storedParent({ traceparent: valid }) !== undefined,
         bytes: tracing.remoteParent({ traceparent: Buffer.from(valid) }) !== undefined,
         hostile: hostile.map((headers) => tracing.remoteParent(headers) === undefined),
       };
-      process.stdout.write(JSON.stringify(result));
-      process.exit(0);
-    `;
-    const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
-      env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
-      cwd: join(__dirname, '..', '..'),
-      encoding: 'utf8',
-    });
-    expect(JSON.parse(output)).toEqual({ text: true, bytes: true, hostile: Array(11).fill(true) });
+    `);
+    expect(result).toEqual({ text: true, bytes: true, hostile: Array(11).fill(true) });
   });
 });
 
