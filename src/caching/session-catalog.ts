@@ -1,6 +1,7 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { type Session } from '../entities/session.entity';
 import { repositoriesOf } from '../repositories';
+import { setWithin } from '../infra/bounded-map';
 
 const DEFAULT_LIMIT = 10_000;
 
@@ -48,11 +49,7 @@ export class SessionCatalog {
     if (this.sessions.has(session.id)) {
       return;
     }
-    if (this.sessions.size >= this.limit) {
-      // Map keeps insertion order: the first key is the oldest.
-      this.sessions.delete(this.sessions.keys().next().value as string);
-    }
-    this.sessions.set(session.id, session);
+    setWithin(this.sessions, session.id, session, this.limit);
   }
 
   /**

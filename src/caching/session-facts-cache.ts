@@ -2,6 +2,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { Session } from '../entities/session.entity';
 import { singleFlight } from '../infra/single-flight';
 import { type SessionFacts } from '../repositories/session.repository';
+import { setWithin } from '../infra/bounded-map';
 
 const DEFAULT_LIMIT = 10_000;
 
@@ -32,11 +33,7 @@ export class SessionFactsCache {
     if (!facts) {
       return null;
     }
-    if (this.facts.size >= this.limit) {
-      // Map keeps insertion order: the first key is the oldest.
-      this.facts.delete(this.facts.keys().next().value as string);
-    }
-    this.facts.set(sessionId, facts);
+    setWithin(this.facts, sessionId, facts, this.limit);
     return facts;
   };
 }

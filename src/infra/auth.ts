@@ -5,6 +5,7 @@ import { unauthenticated } from '../errors/domain-error';
 import { type ProcessClock, SYSTEM_CLOCK } from './clock';
 import { loadOrCreateDevKeyPair } from './dev-keys';
 import { type Rs256Key, verifyRs256Jwt } from './rs256-jwt';
+import { setWithin } from './bounded-map';
 
 /** The authenticated caller. */
 export interface Viewer {
@@ -128,10 +129,7 @@ export function cachingVerifier(
     const viewer = await verify(token);
     const validUntil = Math.min(viewer.expiresAt.getTime(), clock.now() + maxAgeMilliseconds);
     if (clock.now() < validUntil) {
-      entries.set(key, { viewer, validUntil });
-      if (entries.size > options.maxEntries) {
-        entries.delete(entries.keys().next().value as string);
-      }
+      setWithin(entries, key, { viewer, validUntil }, options.maxEntries);
     }
     return viewer;
   };
