@@ -76,7 +76,7 @@ interface TransactionContext {
 }
 
 /**
- * Runs `statement` with `values` in `em`'s transaction (or alone) and returns its rows.
+ * Runs `statement` with `values` in `em`'s transaction (it must be in one) and returns its rows.
  * Failures are MikroORM's exceptions, as `em.execute` throws them (unique violations, lock
  * timeouts, …).
  */
@@ -90,12 +90,13 @@ export async function executePrepared<Row>(
       `Prepared statement ${statement.name} binds ${statement.parameterCount} values, not ${values.length}.`,
     );
   }
-  // In `em`'s transaction, else on a pooled connection of its own (as `em.execute` would).
-  const runner =
-    em.getTransactionContext<TransactionContext & object>() ??
-    (em.getConnection() as unknown as { getClient(): TransactionContext }).getClient();
+  const transaction = em.getTransactionContext<TransactionContext & object>();
+  if (!transaction) {
+    // The hot path's statements are parts of transactions (a hold undone by a rollback).
+    throw new Error(`Prepared statement ${statement.name} must run inside a transaction.`);
+  }
   try {
-    const { rows } = await runner.executeQuery({
+    const { rows } = await transaction.executeQuery({
       sql: statement.text,
       parameters: values,
       query: { kind: 'RawNode', sqlFragments: [statement.text], parameters: [] },

@@ -204,6 +204,9 @@ export class SeatRepository extends EntityRepository<Seat> {
    * unavailable, unknown, or of another session (none are moved when the limit is reached),
    * and no reservation was inserted; the caller rolls the partial hold back.
    *
+   * Only inside a transaction (it throws otherwise): a partial hold is undone by the caller's
+   * rollback; alone, it would leave seats RESERVED with no reservation to end their hold.
+   *
    * @throws ReservationConflict when a unique index refuses the reservation (the transaction
    *   is aborted).
    */
@@ -220,11 +223,6 @@ export class SeatRepository extends EntityRepository<Seat> {
     },
     clock: Clock = DATABASE_CLOCK,
   ): Promise<HoldOutcome> {
-    if (!this.getEntityManager().isInTransaction()) {
-      // A partial hold is undone by the caller's rollback: alone, it would leave seats RESERVED
-      // with no reservation to end their hold.
-      throw new Error('holdForNewReservation must run inside a transaction.');
-    }
     let rows: (Partial<SeatReadRow> & {
       reservation_inserted: boolean;
       session_started: boolean;
