@@ -5,6 +5,14 @@ import { createSessions, startBenchServer, withResources } from './lib/server';
 import { formatSummary, percentile, summarise } from './lib/stats';
 
 const RESERVE = `mutation ($input: ReserveInput!) { reserve(input: $input) { id } }`;
+/**
+ * `--rate=<holds/s>` offers that rate instead of twice the measured capacity: a same-run compare
+ * of two servers (`npm run bench:compare -- <ref> overload --rate=600`) then offers both the same
+ * load, whatever each one's closed loop measured.
+ */
+const FIXED_RATE = Number(
+  process.argv.find((argument) => argument.startsWith('--rate='))?.slice('--rate='.length),
+);
 const CLIENTS = 32;
 /** DESIGN §7: nothing may stay unanswered longer than this. */
 const ANSWER_WITHIN_SECONDS = 10;
@@ -121,7 +129,7 @@ async function main(): Promise<void> {
     // The open loop at twice the capacity, on a fresh server with admission control.
     await server.stop();
     server = await startBenchServer(gated);
-    const rate = Math.max(10, Math.round(2 * capacity));
+    const rate = FIXED_RATE > 0 ? FIXED_RATE : Math.max(10, Math.round(2 * capacity));
     const openSeats = Math.ceil(rate * (openSeconds + openWarmupSeconds) * 1.05);
     seats = seatsOf(await createSessions(server, Math.ceil(openSeats / 1_000), 20, 50));
     next = 0;
@@ -160,7 +168,7 @@ async function main(): Promise<void> {
     const refusedP99 = percentile(refused, 0.99);
 
     console.log(
-      `overload: offered ${rate}/s (2 × capacity) for ${openSeconds} s, ${offered} requests measured, server CPU ${open.cpuPercent.toFixed(0)} % of a core`,
+      `overload: offered ${rate}/s (${FIXED_RATE > 0 ? `--rate, ${(rate / capacity).toFixed(1)}` : '2'} × capacity) for ${openSeconds} s, ${offered} requests measured, server CPU ${open.cpuPercent.toFixed(0)} % of a core`,
     );
     console.log(
       `  admitted (OK)       ${String(admitted.length).padStart(6)}   goodput ${goodput.toFixed(0)}/s = ${((goodput / capacity) * 100).toFixed(0)} % of capacity ${capacity.toFixed(0)}/s (target ≥ 90 %)`,

@@ -10,7 +10,11 @@ import {
 import { type Context, type ContextFactory } from '../resolvers/context';
 import { type DomainError, ErrorCode, overloaded } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
-import { admissionClassOf, type AdmissionGate } from '../security/admission-gate';
+import {
+  admissionClassOf,
+  type AdmissionGate,
+  OVERLOAD_RETRY_AFTER_SECONDS,
+} from '../security/admission-gate';
 import { type RequestGuard } from '../security/request-guard';
 import { type DocumentLimits, parseDocument, validateDocument, validationRules } from './document';
 import { operationTypeOf } from './operation-type';
@@ -151,13 +155,22 @@ export function createOperationPipeline(options: OperationPipelineOptions): Oper
 
   return {
     enter: async (query, operationName) => {
-      // Only reads are admitted here; a mutation's slot is taken by its booking transaction,
-      // after the seat locks (see `BookingTransactions.run`), so that race losers still hear
-      // SEAT_UNAVAILABLE rather than RATE_LIMITED.
-      if (
-        !gate?.gates('read') ||
-        admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens)) !== 'read'
-      ) {
+      if (!gate) {
+        return ADMITTED_UNGATED;
+      }
+      const kind = admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens));
+      if (kind === 'mutation') {
+        // A mutation's slot is taken by its booking transaction, after the seat locks (see
+        // `BookingTransactions.run`), so that race losers still hear SEAT_UNAVAILABLE rather
+        // than RATE_LIMITED. But when the gate is full already, it would refuse this one after
+        // its token check and Redis round trips: refused here, it costs next to nothing, and
+        // the admitted ones keep the CPU. (A race for one seat never fills the gate: its losers
+        // are stopped by the lock.)
+        return gate.refusesNow('mutation')
+          ? { refusal: overloaded(OVERLOAD_RETRY_AFTER_SECONDS) }
+          : ADMITTED_UNGATED;
+      }
+      if (kind !== 'read' || !gate.gates('read')) {
         return ADMITTED_UNGATED;
       }
       const admission = await gate.enter('read');

@@ -124,6 +124,25 @@ export class AdmissionGate {
     });
   }
 
+  /**
+   * Refuses an operation of `kind` at once if {@link enter} would refuse it now (every slot
+   * taken, the queue full): for a caller that can tell before doing costly work (Redis round
+   * trips) whether the gate would let it through at all. Counted as a refusal; admits nothing.
+   */
+  refusesNow(kind: AdmissionClass): boolean {
+    const lane = this.lanes[kind];
+    const { concurrency, queueLength } = lane.limits;
+    if (concurrency === 0 || lane.running < concurrency) {
+      return false;
+    }
+    this.dropExpired(lane);
+    if (lane.waiters.length < queueLength) {
+      return false;
+    }
+    lane.refused += 1;
+    return true;
+  }
+
   /** Operations of `kind` running and waiting now, and refused since start (metrics, tests). */
   load(kind: AdmissionClass): AdmissionLoad {
     const lane = this.lanes[kind];
