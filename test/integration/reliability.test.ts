@@ -392,7 +392,7 @@ describe('expiry consumer on a worker whose clock runs ahead of the database', (
     await testApp.stop();
   });
 
-  it('expires a hold whose message came early within moments of expiresAt, not when the sweeper would', async () => {
+  it('expires a hold whose message came early once its expiresAt has passed, not before, without the sweeper', async () => {
     const session = await createSession(testApp);
     const token = await testApp.token(uniqueUser());
     const reserved = await testApp.graphql<{ reserve: { id: string; expiresAt: string } }>(
@@ -432,9 +432,13 @@ describe('expiry consumer on a worker whose clock runs ahead of the database', (
       channel.sendToQueue(names.expiryQueue, content, options);
       await channel.waitForConfirms();
 
-      const update = await within(updates.next(), HOLD_SECONDS * 1_000 + 3_000, 'the EXPIRED update');
+      // A guard against hanging, not a latency bound.
+      const update = await within(updates.next(), 15_000, 'the EXPIRED update');
       expect(update.data!.reservationUpdated.status).toBe('EXPIRED');
-      expect(realNow() - Date.parse(expiresAt)).toBeLessThan(1_000);
+      // Never early, by the database's clock, whatever this process's clock says. How long the
+      // consumer waits (the database's remainder, not a sweep's period) is proven without timing
+      // in src/workers/expiry.worker.test.ts.
+      expect(realNow()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
     } finally {
       jest.restoreAllMocks();
       await connection.close();
