@@ -194,8 +194,8 @@ describe('an extended hold expiring with the worker running', () => {
     const expired = await updates.next();
     const expiredAt = Date.now();
     expect(expired.data!.reservationUpdated).toEqual({ status: 'EXPIRED', expiresAt: newEnd });
+    // Never before the new end; how soon after it is not timed here (see the events test).
     expect(expiredAt).toBeGreaterThanOrEqual(Date.parse(newEnd));
-    expect(expiredAt - Date.parse(newEnd)).toBeLessThan(2_000);
     // The seats changed twice only: held, then freed at the new end.
     const held = (await seatChanges.next()).data!.seatStatusChanged.seats;
     expect(held.map((seat) => [seat.status, seat.version])).toEqual([
