@@ -67,4 +67,53 @@ describe('OutboxRelay', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('publishes a commit at once when told of it, with no polling', async () => {
+    const row = { id: '0190c0de-7d1f-7000-8000-000000000002', topic: 'reservation.created', payload: {} };
+    let committed = false;
+    let firstClaimDone!: () => void;
+    const firstClaim = new Promise<void>((resolve) => (firstClaimDone = resolve));
+    let markedPublished!: () => void;
+    const published = new Promise<void>((resolve) => (markedPublished = resolve));
+    const em = {
+      execute: async (sql: string) => {
+        if (sql.includes('with claimed')) {
+          // The row exists once the test has "committed" it, and is claimed once.
+          const claimed = committed ? [{ ...row, trace_context: null }] : [];
+          committed = false;
+          firstClaimDone();
+          return claimed;
+        }
+        if (sql.includes('published_at = now()')) {
+          markedPublished();
+        }
+        return [];
+      },
+    };
+    const orm = { em: { fork: () => em } } as unknown as MikroORM;
+    const publishedIds: string[] = [];
+    const channel = Object.assign(new EventEmitter(), {
+      publish: (_exchange: string, _topic: string, _content: Buffer, options: { messageId?: string }) => {
+        publishedIds.push(String(options.messageId));
+        return true;
+      },
+      waitForConfirms: async () => undefined,
+      close: async () => undefined,
+    });
+    const connection = Object.assign(new EventEmitter(), { createConfirmChannel: async () => channel });
+    // `start()` is never called: no polling timer, so only the commit can wake the relay.
+    const relay = new OutboxRelay(orm, topologyNames('p', 60), createLogger('silent'), {
+      lingerMilliseconds: 0,
+    });
+    await relay.attach(connection as unknown as ChannelModel);
+    // The attach's drain of the backlog found nothing.
+    await firstClaim;
+    expect(publishedIds).toEqual([]);
+
+    committed = true;
+    relay.onCommitted([]);
+    await published;
+    expect(publishedIds).toEqual([row.id]);
+    await relay.stop();
+  });
 });

@@ -1,6 +1,7 @@
 import { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type BookingEvent } from '../booking/booking-events';
+import { type Scheduler, SYSTEM_SCHEDULER } from '../infra/clock';
 import { type Logger } from '../infra/logger';
 import { detached, injectTraceContext, inSpan, SpanKind, storedParent } from '../infra/tracing';
 import { encodeEvent } from './event-message';
@@ -18,6 +19,11 @@ export interface OutboxRelayOptions {
    * batch is left unpublished, the channel is replaced and the rows are published again.
    */
   readonly confirmTimeoutMilliseconds?: number;
+  /**
+   * Arms the confirm timeout (`setTimeout` by default), so that a test can say when the broker
+   * is given up on instead of waiting for it. The linger and polling timers do not use it.
+   */
+  readonly schedule?: Scheduler;
 }
 
 /** Thrown when the broker has not confirmed a batch in time (e.g. a memory or disk alarm). */
@@ -73,6 +79,7 @@ export class OutboxRelay {
   private readonly pollMilliseconds: number;
   private readonly lingerMilliseconds: number;
   private readonly confirmTimeoutMilliseconds: number;
+  private readonly schedule: Scheduler;
 
   constructor(
     private readonly orm: MikroORM,
@@ -84,6 +91,7 @@ export class OutboxRelay {
     this.pollMilliseconds = options.pollMilliseconds ?? 1_000;
     this.lingerMilliseconds = options.lingerMilliseconds ?? 5;
     this.confirmTimeoutMilliseconds = options.confirmTimeoutMilliseconds ?? 5_000;
+    this.schedule = options.schedule ?? SYSTEM_SCHEDULER;
   }
 
   /** Connection setup: a confirm channel for publishing, then a drain of the backlog. */
@@ -317,14 +325,12 @@ export class OutboxRelay {
     const confirmed = channel.waitForConfirms();
     // Settles after the timeout too (the stale channel is closed): nobody is listening then.
     confirmed.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: () => void = () => undefined;
     let cancel: () => void = () => undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new ConfirmTimeoutError(this.confirmTimeoutMilliseconds)),
-        this.confirmTimeoutMilliseconds,
+      cancelTimer = this.schedule(this.confirmTimeoutMilliseconds, () =>
+        reject(new ConfirmTimeoutError(this.confirmTimeoutMilliseconds)),
       );
-      timer.unref();
       // `stop()` ends the wait before the timeout would, and the batch goes the same way.
       cancel = () => reject(new RelayStoppedError());
     });
@@ -335,7 +341,7 @@ export class OutboxRelay {
       this.replaceChannel(channel, !(error instanceof RelayStoppedError));
       throw error;
     } finally {
-      clearTimeout(timer);
+      cancelTimer();
       this.confirmWaits.delete(cancel);
     }
   }

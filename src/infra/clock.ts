@@ -50,3 +50,20 @@ export interface ProcessClock {
 
 /** Production: `Date.now()`. */
 export const SYSTEM_CLOCK: ProcessClock = Object.freeze({ now: () => Date.now() });
+
+/**
+ * Runs `callback` once after `milliseconds` of the process's clock; returns what cancels it
+ * (harmless once it has run). For in-memory timeouts a test wants to fire by hand instead of
+ * waiting for them: a queued request's wait for a slot, the relay's wait for broker confirms.
+ */
+export type Scheduler = (milliseconds: number, callback: () => void) => () => void;
+
+/**
+ * Production: `setTimeout`, unreferenced (a pending timeout never keeps the process alive: what
+ * it guards ends first, or the process is leaving anyway).
+ */
+export const SYSTEM_SCHEDULER: Scheduler = (milliseconds, callback) => {
+  const timer = setTimeout(callback, milliseconds);
+  timer.unref();
+  return () => clearTimeout(timer);
+};

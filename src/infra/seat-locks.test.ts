@@ -78,6 +78,11 @@ describe('SeatLockGate policy', () => {
 
 describe('SeatLocks.extend (real Redis)', () => {
   const redis = new Redis(TEST_REDIS_URL);
+  /** Redis's clock (`TIME`), in whole milliseconds, as it stamps a key's expiry. */
+  const redisMilliseconds = async () => {
+    const [seconds, microseconds] = await redis.time();
+    return Number(seconds) * 1_000 + Math.floor(Number(microseconds) / 1_000);
+  };
   const locks = new SeatLocks(redis);
 
   afterAll(async () => {
@@ -95,12 +100,16 @@ describe('SeatLocks.extend (real Redis)', () => {
     await redis.del(SeatLocks.key(sessionId, gone));
     await redis.set(SeatLocks.key(sessionId, theirs), 'other-token', 'PX', 3_000);
 
+    // Redis's own clock before and after: each extended lock ends 60 s after a moment between
+    // them, however long the extension took.
+    const before = await redisMilliseconds();
     expect(await locks.extend(sessionId, [mine, alsoMine, gone, theirs], held.token, 60_000)).toBe(2);
+    const after = await redisMilliseconds();
     for (const seatId of [mine, alsoMine]) {
       expect(await redis.get(SeatLocks.key(sessionId, seatId))).toBe(held.token);
-      const ttl = await redis.pttl(SeatLocks.key(sessionId, seatId));
-      expect(ttl).toBeGreaterThan(55_000);
-      expect(ttl).toBeLessThanOrEqual(60_000);
+      const endsAt = await redis.pexpiretime(SeatLocks.key(sessionId, seatId));
+      expect(endsAt).toBeGreaterThanOrEqual(before + 60_000);
+      expect(endsAt).toBeLessThanOrEqual(after + 60_000);
     }
     expect(await redis.exists(SeatLocks.key(sessionId, gone))).toBe(0);
     expect(await redis.get(SeatLocks.key(sessionId, theirs))).toBe('other-token');

@@ -1,32 +1,6 @@
+import { ManualScheduler } from '../../test/support/manual-scheduler';
 import { ManualClock } from '../infra/clock';
 import { type Admission, AdmissionGate, admissionClassOf, type AdmissionLimits } from './admission-gate';
-
-/** A scheduler a test runs by hand: timers fire when the test moves the clock past them. */
-class ManualScheduler {
-  private timers: { at: number; callback: () => void }[] = [];
-
-  constructor(private readonly clock: ManualClock) {}
-
-  readonly schedule = (milliseconds: number, callback: () => void): (() => void) => {
-    const timer = { at: this.clock.now() + milliseconds, callback };
-    this.timers.push(timer);
-    return () => {
-      this.timers = this.timers.filter((other) => other !== timer);
-    };
-  };
-
-  /** Moves the clock and fires what has come due. */
-  advance(milliseconds: number): void {
-    this.clock.advance(milliseconds);
-    const due = this.timers.filter((timer) => timer.at <= this.clock.now());
-    this.timers = this.timers.filter((timer) => timer.at > this.clock.now());
-    due.forEach((timer) => timer.callback());
-  }
-
-  get pending(): number {
-    return this.timers.length;
-  }
-}
 
 const READS: AdmissionLimits = { concurrency: 100, queueLength: 100, queueTimeoutMilliseconds: 20 };
 

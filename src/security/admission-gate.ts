@@ -1,5 +1,5 @@
 import { type OperationTypeNode } from 'graphql';
-import { type ProcessClock, SYSTEM_CLOCK } from '../infra/clock';
+import { type ProcessClock, type Scheduler, SYSTEM_CLOCK, SYSTEM_SCHEDULER } from '../infra/clock';
 
 /**
  * The classes of operations the gate admits separately: booking load never refuses reads, and
@@ -29,15 +29,6 @@ export interface AdmissionLoad {
 export type Admission =
   | { readonly admitted: true; release(): void }
   | { readonly admitted: false; readonly retryAfterSeconds: number };
-
-/** Schedules `callback` after `milliseconds`; returns its cancel. Injected by tests. */
-export type Scheduler = (milliseconds: number, callback: () => void) => () => void;
-
-const SYSTEM_SCHEDULER: Scheduler = (milliseconds, callback) => {
-  const timer = setTimeout(callback, milliseconds);
-  timer.unref();
-  return () => clearTimeout(timer);
-};
 
 /**
  * A refused caller is told to come back in this many seconds: a slot frees within

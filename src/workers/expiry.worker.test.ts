@@ -1,5 +1,10 @@
 import { type ConsumeMessage } from 'amqplib';
-import { insertSession, someUser, useBookingHarness } from '../../test/support/booking-harness';
+import {
+  HARNESS_HOLD_SECONDS,
+  insertSession,
+  someUser,
+  useBookingHarness,
+} from '../../test/support/booking-harness';
 import { type BookingEvent } from '../booking/booking-events';
 import { expireOverdue } from '../booking/expire-overdue';
 import { extendReservation } from '../booking/extend-reservation';
@@ -10,7 +15,7 @@ import { createLogger } from '../infra/logger';
 import { uuidv7 } from '../infra/uuid';
 import { repositoriesOf } from '../repositories';
 import { ExpirySweeper } from './expiry-sweeper';
-import { createExpiryHandler } from './expiry.worker';
+import { createExpiryHandler, HoldNotOverError } from './expiry.worker';
 
 const SECOND = 1_000;
 
@@ -110,5 +115,77 @@ describe('expiry of an extended hold (expiry consumer and sweeper on PostgreSQL,
       status: ReservationStatus.EXPIRED,
       seats: [SeatStatus.AVAILABLE, SeatStatus.AVAILABLE],
     });
+  });
+});
+
+/**
+ * A message that comes a little before its hold's end (a delay queue of a shorter, older
+ * HOLD_SECONDS): the consumer waits out exactly what the database says is left, then expires
+ * the hold. Its waits go through a stub that says how long it was asked to wait.
+ */
+describe('expiry consumer given a message early (PostgreSQL, manual clock)', () => {
+  const booking = useBookingHarness();
+  const EARLY_MILLISECONDS = 2 * SECOND;
+
+  /** A hold whose `reservation.created` message comes out 2 s before the hold ends. */
+  async function earlyMessage() {
+    const { deps, clock, events } = booking.harness;
+    const session = await insertSession(booking.orm);
+    const reservation = await reserve(deps, booking.harness.em(), someUser(), {
+      sessionId: session.id,
+      seatIds: session.seatIds.slice(0, 1),
+    });
+    const created = events.find((event) => event.topic === 'reservation.created')!;
+    clock.advance(HARNESS_HOLD_SECONDS * SECOND - EARLY_MILLISECONDS);
+    return { reservationId: reservation.id, message: messageOf(created) };
+  }
+
+  const expireWithHarness = (
+    em: Parameters<typeof expireOverdue>[1],
+    criteria: Parameters<typeof expireOverdue>[2],
+  ) => expireOverdue(booking.harness.deps, em, criteria);
+
+  const statusOf = async (reservationId: string) =>
+    (await repositoriesOf(booking.harness.em()).reservations.findById(reservationId))?.status;
+
+  it('waits exactly the remainder the database reports (plus 5 ms), then expires the hold', async () => {
+    const { reservationId, message } = await earlyMessage();
+    const { clock } = booking.harness;
+    const remaining = await repositoriesOf(booking.harness.em()).reservations.remainingHoldMilliseconds(
+      reservationId,
+      clock,
+    );
+    expect(remaining).toBe(EARLY_MILLISECONDS);
+    const waits: number[] = [];
+    const handle = createExpiryHandler(booking.orm, expireWithHarness, {
+      clock,
+      // Time passes as long as the handler asked for, and not a millisecond more.
+      wait: async (milliseconds) => {
+        waits.push(milliseconds);
+        clock.advance(milliseconds);
+      },
+    });
+
+    await handle(message);
+    expect(waits).toEqual([EARLY_MILLISECONDS + 5]);
+    expect(await statusOf(reservationId)).toBe(ReservationStatus.EXPIRED);
+  });
+
+  it('gives up with HoldNotOverError when the hold is still not over after waiting, changing nothing', async () => {
+    const { reservationId, message } = await earlyMessage();
+    const { clock } = booking.harness;
+    const waits: number[] = [];
+    const handle = createExpiryHandler(booking.orm, expireWithHarness, {
+      clock,
+      // A wait after which the database's clock has not moved (as after a race): still early.
+      wait: async (milliseconds) => {
+        waits.push(milliseconds);
+      },
+    });
+
+    await expect(handle(message)).rejects.toBeInstanceOf(HoldNotOverError);
+    // Three attempts, so two waits, each of the remainder the database reported again.
+    expect(waits).toEqual([EARLY_MILLISECONDS + 5, EARLY_MILLISECONDS + 5]);
+    expect(await statusOf(reservationId)).toBe(ReservationStatus.PENDING);
   });
 });

@@ -33,7 +33,16 @@ export interface ExpiryHandlerOptions {
    * (`ExpirySweeper.sweepIn` sweeps then).
    */
   readonly onLongEarly?: (remainingMilliseconds: number) => void;
+  /**
+   * Waits out the short remainder of a message that came early (`setTimeout` by default), so
+   * that a test can see how long the handler waits and move its manual clock instead.
+   */
+  readonly wait?: (milliseconds: number) => Promise<void>;
 }
+
+/** Production: a timer. */
+const waitWithTimer = (milliseconds: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /**
  * Expiry consumer: a `reservation.created` or `reservation.extended` message comes out of the
@@ -51,7 +60,7 @@ export interface ExpiryHandlerOptions {
 export function createExpiryHandler(
   orm: MikroORM,
   expireOverdue: ExpireOverdue,
-  { clock = DATABASE_CLOCK, onLongEarly }: ExpiryHandlerOptions = {},
+  { clock = DATABASE_CLOCK, onLongEarly, wait = waitWithTimer }: ExpiryHandlerOptions = {},
 ) {
   return async (message: ConsumeMessage): Promise<void> => {
     const { event } = decodeEvent(message);
@@ -88,7 +97,7 @@ export function createExpiryHandler(
           `reservation ${reservationId} is still held ${remaining} ms before its end`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, remaining) + WAIT_MARGIN_MILLISECONDS));
+      await wait(Math.max(0, remaining) + WAIT_MARGIN_MILLISECONDS);
     }
   };
 }

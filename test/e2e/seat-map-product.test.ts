@@ -278,8 +278,8 @@ describe('seat-map product page in Chromium', () => {
     expect(await seat(alice, 'C4').getAttribute('aria-label')).toBe('C4 · PREMIUM · 12.50 · held for you');
 
     // Bob's page sees the seats turn reserved live.
-    await bob.waitForSelector('[data-seat="B1"][data-status="RESERVED"]', { timeout: 2_000 });
-    await bob.waitForSelector('[data-seat="C4"][data-status="RESERVED"]', { timeout: 2_000 });
+    await bob.waitForSelector('[data-seat="B1"][data-status="RESERVED"]');
+    await bob.waitForSelector('[data-seat="C4"][data-status="RESERVED"]');
 
     // His reserve arrives too late: a sentence, not a code and not "[object …]".
     releaseBob();

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
 import { messagesHandled, metricValue } from '../support/metrics';
 import { exportedMetricNames, metricNamesIn, sampledMetricNames } from '../support/promql';
+import { type SilentServer, startSilentServer } from '../support/silent-server';
 import { startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -280,28 +281,37 @@ describe('dashboards and alert rules', () => {
 });
 
 describe('scrape-time gauges with Redis and RabbitMQ away', () => {
+  /** Far above the scrape's own bound on each read: only a scrape that waits on a hung dependency reaches it. */
+  const HANG_GUARD_MILLISECONDS = 20_000;
   let testApp: TestApp;
+  let silentRedis: SilentServer;
+  let silentBroker: SilentServer;
 
   beforeAll(async () => {
-    // Nothing listens on port 1: both dependencies are down from the start (degraded mode).
+    // Both dependencies accept connections and never answer (degraded mode from the start):
+    // a scrape that waited on either would hang, where a closed port would fail it at once.
+    silentRedis = await startSilentServer();
+    silentBroker = await startSilentServer();
     testApp = await startTestApp({
-      REDIS_URL: 'redis://127.0.0.1:1',
-      AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
+      REDIS_URL: `redis://127.0.0.1:${silentRedis.port}`,
+      AMQP_URL: `amqp://guest:guest@127.0.0.1:${silentBroker.port}`,
     });
   });
 
   afterAll(async () => {
     // Not testApp.stop(): it would clean the topology up on a broker this app never reached.
     await testApp?.app.stop();
+    await silentRedis?.close();
+    await silentBroker?.close();
   });
 
-  it('still answers /metrics at once: no Redis memory sample, no queue series, the failed reads counted', async () => {
+  it('still answers /metrics with Redis and RabbitMQ hung: no Redis memory sample, no queue series, the failed reads counted', async () => {
+    // The app's clients are connected to the silent servers: the scrape meets hung dependencies.
+    await eventually(() => silentRedis.connections > 0 && silentBroker.connections > 0);
     const metricsUrl = testApp.url.replace(/\/graphql$/, '/metrics');
-    const started = Date.now();
-    const response = await fetch(metricsUrl);
+    const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(HANG_GUARD_MILLISECONDS) });
     expect(response.status).toBe(200);
     const text = await response.text();
-    expect(Date.now() - started).toBeLessThan(2_500);
     // No made-up 0 (it would reset the alerts' `for:` windows): no sample at all, and the failure counted.
     for (const gauge of [
       'poltrona_redis_memory_used_bytes',

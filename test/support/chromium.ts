@@ -3,7 +3,10 @@ import { type Browser, chromium } from 'playwright-core';
 
 /**
  * Starts headless Chromium for the browser tests: Debian's `chromium`, or the binary named by
- * `CHROMIUM_PATH`. Fails with the way to install it when there is none.
+ * `CHROMIUM_PATH`. Fails with the way to install it when there is none. Pages keep
+ * Playwright's default 30 s timeout for waits: a guard against a broken page hanging the test
+ * (well under jest's 60 s `testTimeout`, so the failure names the selector), never a latency
+ * bound.
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

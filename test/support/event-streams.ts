@@ -45,6 +45,13 @@ export interface StreamRequestOptions {
   readonly signals?: SubscriptionSignals;
 }
 
+/**
+ * How the response of an event stream ended: `finished` when the server ended it (the last
+ * chunk of a chunked response: the body is done), `broken` when the connection went away under
+ * it (destroyed by the server, or aborted by {@link RawEventStream.close}).
+ */
+export type StreamEnding = 'finished' | 'broken';
+
 /** A raw event stream response, read event by event. */
 export interface RawEventStream {
   readonly status: number;
@@ -55,6 +62,8 @@ export interface RawEventStream {
   next(): Promise<StreamEvent | null>;
   /** Every event until the server ends the response. */
   rest(): Promise<StreamEvent[]>;
+  /** How the response ended, once {@link next} has returned null; undefined until then. */
+  ending(): StreamEnding | undefined;
   /** Goes away (aborts the request). */
   close(): void;
 }
@@ -162,6 +171,7 @@ export async function openEventStream(
       json,
       next: async () => null,
       rest: async () => [],
+      ending: () => 'finished',
       close: () => controller.abort(),
     };
   }
@@ -169,11 +179,13 @@ export async function openEventStream(
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const ready: StreamEvent[] = [];
   let buffer = '';
+  let ending: StreamEnding | undefined;
   let ended = false;
   const pull = async (): Promise<boolean> => {
     try {
       const { done, value } = await reader.read();
       if (done) {
+        ending = 'finished';
         ended = true;
         return false;
       }
@@ -182,6 +194,8 @@ export async function openEventStream(
       ready.push(...parsed.events);
       return true;
     } catch {
+      // fetch fails the body's read when the connection closes before the response ended.
+      ending = 'broken';
       ended = true;
       return false;
     }
@@ -203,6 +217,7 @@ export async function openEventStream(
       }
       return events;
     },
+    ending: () => (ready.length === 0 ? ending : undefined),
     close: () => controller.abort(),
   };
   if (registration) {
