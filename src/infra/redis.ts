@@ -39,11 +39,6 @@ export function createRedisClient(target: RedisTarget): RedisClient {
 
 function createSingleClient(url: string): Redis {
   return new Redis(url, {
-    // The commands of all requests made in one turn of the event loop (a rate-limit script, a
-    // lock script, …) leave in one write: on loopback each write costs tens of microseconds of
-    // the one thread, and a hold made two. Not on the cluster client, whose auto-pipelines
-    // failed lock scripts under a race (the losers then reached PostgreSQL).
-    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: COMMAND_TIMEOUT_MILLISECONDS,
