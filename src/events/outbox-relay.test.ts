@@ -112,8 +112,9 @@ describe('OutboxRelay', () => {
 
     committed = true;
     relay.onCommitted([]);
+    // A relay that ignores the commit never publishes: the test's 10 s guard fails it, not jest's 60 s.
     await published;
     expect(publishedIds).toEqual([row.id]);
     await relay.stop();
-  });
+  }, 10_000);
 });

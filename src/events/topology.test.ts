@@ -22,7 +22,7 @@ class RecordingChannel {
     return {};
   }
 
-  /** Where messages of `topic` published to the events exchange go first. */
+  /** The queues bound to `exchange` with exactly `routingKey`. */
   queuesOf(exchange: string, routingKey: string): string[] {
     return this.bindings
       .filter((binding) => binding.exchange === exchange && binding.routingKey === routingKey)

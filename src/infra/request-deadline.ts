@@ -1,4 +1,8 @@
 import { requestTimedOut } from '../errors/domain-error';
+import { type ProcessClock } from './clock';
+
+// Monotonic: a wall-clock step (NTP) must not stretch or cut a request's time.
+const MONOTONIC_CLOCK: ProcessClock = Object.freeze({ now: () => performance.now() });
 
 /**
  * How much sooner than the request's deadline the database must give up on its work, so
@@ -25,12 +29,14 @@ export class RequestDeadline {
   /**
    * @param milliseconds how long the request has, from now
    * @param answerTimedOut sends the 503; called at most once, never after a commit
+   * @param clock measures the time left (monotonic by default; a test moves a manual one)
    */
   constructor(
     milliseconds: number,
     private readonly answerTimedOut: () => void,
+    private readonly clock: ProcessClock = MONOTONIC_CLOCK,
   ) {
-    this.endsAt = performance.now() + milliseconds;
+    this.endsAt = clock.now() + milliseconds;
   }
 
   /** True once the request has been (or is being) answered 503. */
@@ -40,7 +46,7 @@ export class RequestDeadline {
 
   /** Time left before the 503 is due; negative once it is. */
   remainingMilliseconds(): number {
-    return this.endsAt - performance.now();
+    return this.endsAt - this.clock.now();
   }
 
   /**

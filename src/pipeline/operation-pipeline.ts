@@ -96,11 +96,12 @@ export type OperationAdmission =
  */
 export interface OperationPipeline {
   /**
-   * Admission control of reads, first of all and before anything costly (token, context,
-   * parsing): the operation's type is read from the text's tokens, and the gate (see
-   * `AdmissionGate`) admits a query now, after a short wait, or refuses it. Mutations and
-   * subscriptions pass (mutations are admitted by their booking transaction). Every transport
-   * that runs queries and mutations calls it as a request arrives.
+   * Admission control, first of all and before anything costly (token, context, parsing): the
+   * operation's type is read from the text's tokens, and the gate (see `AdmissionGate`) admits a
+   * query now, after a short wait, or refuses it. A mutation passes on to be admitted by its
+   * booking transaction (after its seat locks), unless the gate is full and would refuse it
+   * anyway: then it is refused here (ADR 0015). Subscriptions pass. Every transport that runs
+   * queries and mutations calls it as a request arrives.
    */
   enter(query: unknown, operationName: unknown): Promise<OperationAdmission>;
   /**
@@ -166,7 +167,7 @@ export function createOperationPipeline(options: OperationPipelineOptions): Oper
         // its token check and Redis round trips: refused here, it costs next to nothing, and
         // the admitted ones keep the CPU. (A race for one seat never fills the gate: its losers
         // are stopped by the lock.)
-        return gate.refusesNow('mutation')
+        return gate.refuseIfFull('mutation')
           ? { refusal: overloaded(OVERLOAD_RETRY_AFTER_SECONDS) }
           : ADMITTED_UNGATED;
       }

@@ -116,11 +116,13 @@ export class AdmissionGate {
   }
 
   /**
-   * Refuses an operation of `kind` at once if {@link enter} would refuse it now (every slot
-   * taken, the queue full): for a caller that can tell before doing costly work (Redis round
-   * trips) whether the gate would let it through at all. Counted as a refusal; admits nothing.
+   * Refuses an operation of `kind` if {@link enter} would refuse it now (every slot taken, the
+   * queue full), for a caller that can refuse before doing costly work (Redis round trips).
+   * True means refused, and counted as a refusal; false admits nothing and reserves nothing
+   * (the caller still asks {@link enter} later). Not a read-only probe: waiters whose time is up
+   * are refused on the way.
    */
-  refusesNow(kind: AdmissionClass): boolean {
+  refuseIfFull(kind: AdmissionClass): boolean {
     const lane = this.lanes[kind];
     const { concurrency, queueLength } = lane.limits;
     if (concurrency === 0 || lane.running < concurrency) {

@@ -200,7 +200,9 @@ describe('an extended hold expiring with the worker running', () => {
     const expired = await updates.next();
     const expiredAt = Date.now();
     expect(expired.data!.reservationUpdated).toEqual({ status: 'EXPIRED', expiresAt: newEnd });
-    // Never before the new end; how soon after it is not timed here (see the events test).
+    // Never before the new end; how soon after it is not timed: the delay queue's TTL
+    // (topology.test.ts), the relay publishing at commit (outbox-relay.test.ts) and the consumer's
+    // wait for the remainder (expiry.worker.test.ts) make that promise.
     expect(expiredAt).toBeGreaterThanOrEqual(Date.parse(newEnd));
     // The seats changed twice only: held, then freed at the new end.
     const held = (await seatChanges.next()).data!.seatStatusChanged.seats;

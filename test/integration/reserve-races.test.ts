@@ -108,6 +108,28 @@ describe('reserve races with Redis up', () => {
   });
 });
 
+describe('reserve races through the deployed admission gate', () => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    // The defaults (8 running, 8 queued): a race for one seat never fills the gate, because the
+    // losers are stopped by the winner's Redis lock before they ask for a slot, so none of them
+    // is refused at the door with RATE_LIMITED (ADR 0015).
+    testApp = await startTestApp({ ADMISSION_MUTATIONS_CONCURRENCY: '8', ADMISSION_MUTATIONS_QUEUE: '8' });
+  });
+
+  afterAll(async () => {
+    await testApp.stop();
+  });
+
+  it(`${RACERS} reserves for one seat: exactly one winner, every loser SEAT_UNAVAILABLE`, async () => {
+    const session = await createSession(testApp);
+    expect(await expectSingleHolders(testApp, session, await race(testApp, oneSeatRequests(session)))).toBe(
+      1,
+    );
+  });
+});
+
 describe('reserve races while Redis is flushed over and over', () => {
   // A Redis database of its own, so flushing it touches no other test.
   const redisUrl = 'redis://127.0.0.1:6379/9';

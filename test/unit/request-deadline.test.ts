@@ -1,3 +1,4 @@
+import { ManualClock } from '../../src/infra/clock';
 import { DomainError, ErrorCode } from '../../src/errors/domain-error';
 import { RequestDeadline } from '../../src/infra/request-deadline';
 
@@ -53,9 +54,16 @@ describe('RequestDeadline', () => {
   });
 
   it('leaves the database a margin before the 503 is due', () => {
-    const deadline = new RequestDeadline(1_000, answerTimedOut);
-    expect(deadline.databaseBudgetMilliseconds()).toBeLessThan(deadline.remainingMilliseconds());
-    expect(deadline.databaseBudgetMilliseconds()).toBeGreaterThan(900);
-    expect(new RequestDeadline(20, answerTimedOut).databaseBudgetMilliseconds()).toBeLessThanOrEqual(0);
+    const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
+    const deadline = new RequestDeadline(1_000, answerTimedOut, clock);
+    expect(deadline.remainingMilliseconds()).toBe(1_000);
+    expect(deadline.databaseBudgetMilliseconds()).toBe(950);
+    clock.advance(900);
+    expect(deadline.databaseBudgetMilliseconds()).toBe(50);
+    clock.advance(60);
+    expect(deadline.databaseBudgetMilliseconds()).toBeLessThanOrEqual(0);
+    expect(new RequestDeadline(20, answerTimedOut, clock).databaseBudgetMilliseconds()).toBeLessThanOrEqual(
+      0,
+    );
   });
 });
