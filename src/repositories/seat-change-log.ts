@@ -1,5 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { captureTraceContext } from '../infra/tracing';
+import { executePrepared, preparedStatement } from '../infra/prepared-statements';
 import { uuidv7 } from '../infra/uuid';
 import { INSERT_OUTBOX_ROWS_SQL, type OutboxRow, outboxRowsParameter } from './outbox-writer';
 
@@ -51,6 +52,27 @@ const PRUNE_SEAT_CHANGES = `delete from seat_change where (session_id, map_versi
    where s.map_version > ?
    limit ?)`;
 
+// The statement of SeatChangeLog.append, run by every seat-changing transaction just before it
+// commits: prepared once per connection with bind parameters (a JSON payload formatted into the
+// SQL text cost the one thread the escaping and PostgreSQL a parse and plan per transaction).
+const APPEND_SEAT_CHANGE = preparedStatement(
+  'append_seat_change',
+  `with recorded as (
+     ${INSERT_OUTBOX_ROWS_SQL}
+   ), version as (
+     update session set map_version = map_version + 1 where id = ?::uuid returning map_version
+   ), numbered as (
+     select jsonb_set(?::jsonb, '{mapVersion}', to_jsonb(map_version)) as payload, map_version
+       from version
+   ), logged as (
+     insert into seat_change (session_id, map_version, payload, changed_at)
+     select ?::uuid, map_version, payload, ?::timestamptz from numbered
+   )
+   insert into outbox_event (id, topic, payload, created_at, trace_context)
+   select ?::uuid, 'seat.status-changed', payload, now(), ?::jsonb from numbered
+   returning (payload->>'mapVersion')::int as map_version`,
+);
+
 /**
  * The seat-map change log (`seat_change`) and the sessions' map versions, bound to one entity
  * manager. Raw SQL: appending is on every seat-changing transaction.
@@ -64,35 +86,20 @@ export class SeatChangeLog {
    * version. The same statement writes the outbox rows `alsoRecorded` (the transaction's other
    * events, which saves their own round trip). Takes the session row's lock until the
    * transaction ends, so commits of one session's seat changes are serialised: run it last in
-   * the transaction, and for several sessions in the order of their ids.
+   * the transaction, and for several sessions in the order of their ids. Runs only inside a
+   * transaction (a prepared statement, see `executePrepared`).
    */
   async append(entry: SeatChangeEntry, alsoRecorded: readonly OutboxRow[] = []): Promise<number> {
     const traceContext = captureTraceContext();
-    const [row]: { map_version: number }[] = await this.em.execute(
-      `with recorded as (
-         ${INSERT_OUTBOX_ROWS_SQL}
-       ), version as (
-         update session set map_version = map_version + 1 where id = ? returning map_version
-       ), numbered as (
-         select jsonb_set(?::jsonb, '{mapVersion}', to_jsonb(map_version)) as payload, map_version
-           from version
-       ), logged as (
-         insert into seat_change (session_id, map_version, payload, changed_at)
-         select ?, map_version, payload, ? from numbered
-       )
-       insert into outbox_event (id, topic, payload, created_at, trace_context)
-       select ?, 'seat.status-changed', payload, now(), ?::jsonb from numbered
-       returning (payload->>'mapVersion')::int as map_version`,
-      [
-        outboxRowsParameter(alsoRecorded),
-        entry.sessionId,
-        JSON.stringify(entry.payload),
-        entry.sessionId,
-        entry.changedAt,
-        uuidv7(),
-        traceContext === null ? null : JSON.stringify(traceContext),
-      ],
-    );
+    const [row] = await executePrepared<{ map_version: number }>(this.em, APPEND_SEAT_CHANGE, [
+      outboxRowsParameter(alsoRecorded),
+      entry.sessionId,
+      JSON.stringify(entry.payload),
+      entry.sessionId,
+      entry.changedAt,
+      uuidv7(),
+      traceContext === null ? null : JSON.stringify(traceContext),
+    ]);
     return row.map_version;
   }
 

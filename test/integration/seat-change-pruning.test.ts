@@ -55,10 +55,17 @@ describe('retention pruning of the seat change log', () => {
       seatsPerRow: 2,
     });
     await em.flush();
-    const log = new SeatChangeLog(em);
-    for (const _age of ages) {
-      await log.append({ sessionId: session.id, payload: { sessionId: session.id }, changedAt: new Date() });
-    }
+    // As a booking transaction appends (the statement runs inside one).
+    await em.transactional(async (tx) => {
+      const log = new SeatChangeLog(tx);
+      for (const _age of ages) {
+        await log.append({
+          sessionId: session.id,
+          payload: { sessionId: session.id },
+          changedAt: new Date(),
+        });
+      }
+    });
     await em.execute(
       `update seat_change c set changed_at = now() - make_interval(hours => age.hours)
          from unnest(array[?]::int[]) with ordinality as age(hours, version)
@@ -88,6 +95,31 @@ describe('retention pruning of the seat change log', () => {
       pauseMilliseconds: 1,
       ...options,
     });
+
+  it('numbers appended changes consecutively with a named prepared statement, each with its outbox row', async () => {
+    const sessionId = await sessionWithChanges([1, 1]);
+    expect(await keptVersions(sessionId)).toEqual([1, 2]);
+    const { version, prepared } = await orm.em.fork().transactional(async (tx) => {
+      const appended = await new SeatChangeLog(tx).append({
+        sessionId,
+        payload: { sessionId },
+        changedAt: new Date(),
+      });
+      // Same connection: the transaction's.
+      const statements = await tx.execute<{ name: string }[]>(
+        `select name from pg_prepared_statements where name = 'append_seat_change'`,
+      );
+      return { version: appended, prepared: statements };
+    });
+    expect(version).toBe(3);
+    expect(prepared).toEqual([{ name: 'append_seat_change' }]);
+    const rows = await orm.em.fork().execute<{ version: number }[]>(
+      `select (payload->>'mapVersion')::int as version from outbox_event
+          where topic = 'seat.status-changed' and payload->>'sessionId' = ? order by version`,
+      [sessionId],
+    );
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
+  });
 
   it('keeps 10,000 changes per session in production', () => {
     expect(SEAT_CHANGES_KEPT_PER_SESSION).toBe(10_000);
