@@ -108,8 +108,7 @@ export async function startApplication(
   const sessionCache = new SessionReadCache(config.sessionCache, { nextHoldEnd: holdEnds.nextHoldEnd });
   const subscriptionSignals = new SubscriptionSignals();
   // One gate per process: reads are admitted by the operation pipeline, booking transactions
-  // of requests by `transactions` (after the seat locks); the pipeline also refuses a mutation
-  // at once when the gate is full (ADR 0015).
+  // of requests by `transactions` (after the seat locks).
   const admissionGate = new AdmissionGate(config.admission);
   metrics.watchAdmission<AdmissionClass>(['mutation', 'read'], (kind) => admissionGate.load(kind));
   const onCommitted = (events: readonly BookingEvent[]) => {

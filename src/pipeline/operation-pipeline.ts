@@ -10,11 +10,7 @@ import {
 import { type Context, type ContextFactory } from '../resolvers/context';
 import { type DomainError, ErrorCode, overloaded } from '../errors/domain-error';
 import { type Viewer } from '../infra/auth';
-import {
-  admissionClassOf,
-  type AdmissionGate,
-  OVERLOAD_RETRY_AFTER_SECONDS,
-} from '../security/admission-gate';
+import { admissionClassOf, type AdmissionGate } from '../security/admission-gate';
 import { type RequestGuard } from '../security/request-guard';
 import { type DocumentLimits, parseDocument, validateDocument, validationRules } from './document';
 import { operationTypeOf } from './operation-type';
@@ -96,12 +92,11 @@ export type OperationAdmission =
  */
 export interface OperationPipeline {
   /**
-   * Admission control, first of all and before anything costly (token, context, parsing): the
-   * operation's type is read from the text's tokens, and the gate (see `AdmissionGate`) admits a
-   * query now, after a short wait, or refuses it. A mutation passes on to be admitted by its
-   * booking transaction (after its seat locks), unless the gate is full and would refuse it
-   * anyway: then it is refused here (ADR 0015). Subscriptions pass. Every transport that runs
-   * queries and mutations calls it as a request arrives.
+   * Admission control of reads, first of all and before anything costly (token, context,
+   * parsing): the operation's type is read from the text's tokens, and the gate (see
+   * `AdmissionGate`) admits a query now, after a short wait, or refuses it. Mutations and
+   * subscriptions pass (mutations are admitted by their booking transaction). Every transport
+   * that runs queries and mutations calls it as a request arrives.
    */
   enter(query: unknown, operationName: unknown): Promise<OperationAdmission>;
   /**
@@ -156,22 +151,13 @@ export function createOperationPipeline(options: OperationPipelineOptions): Oper
 
   return {
     enter: async (query, operationName) => {
-      if (!gate) {
-        return ADMITTED_UNGATED;
-      }
-      const kind = admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens));
-      if (kind === 'mutation') {
-        // A mutation's slot is taken by its booking transaction, after the seat locks (see
-        // `BookingTransactions.run`), so that race losers still hear SEAT_UNAVAILABLE rather
-        // than RATE_LIMITED. But when the gate is full already, it would refuse this one after
-        // its token check and Redis round trips: refused here, it costs next to nothing, and
-        // the admitted ones keep the CPU. (A race for one seat never fills the gate: its losers
-        // are stopped by the lock.)
-        return gate.refuseIfFull('mutation')
-          ? { refusal: overloaded(OVERLOAD_RETRY_AFTER_SECONDS) }
-          : ADMITTED_UNGATED;
-      }
-      if (kind !== 'read' || !gate.gates('read')) {
+      // Only reads are admitted here; a mutation's slot is taken by its booking transaction,
+      // after the seat locks (see `BookingTransactions.run`), so that race losers still hear
+      // SEAT_UNAVAILABLE rather than RATE_LIMITED.
+      if (
+        !gate?.gates('read') ||
+        admissionClassOf(operationTypeOf(query, operationName, limits.maxTokens)) !== 'read'
+      ) {
         return ADMITTED_UNGATED;
       }
       const admission = await gate.enter('read');

@@ -72,27 +72,6 @@ describe('AdmissionGate', () => {
     expect(gate.load('mutation')).toMatchObject({ running: 0, waiting: 0 });
   });
 
-  it('tells when it would refuse now, without taking a slot: every slot taken and the queue full', async () => {
-    const { gate, clock } = gateWith({ concurrency: 1, queueLength: 1, queueTimeoutMilliseconds: 20 });
-    expect(gate.refuseIfFull('mutation')).toBe(false);
-    const running = admitted(await gate.enter('mutation'));
-    // A slot taken, the queue empty: one more would wait.
-    expect(gate.refuseIfFull('mutation')).toBe(false);
-    const waiting = gate.enter('mutation');
-    expect(gate.refuseIfFull('mutation')).toBe(true);
-    expect(gate.load('mutation')).toEqual({ running: 1, waiting: 1, refused: 1 });
-    // A waiter whose time is up leaves the queue (refused) and makes room.
-    clock.advance(25);
-    expect(gate.refuseIfFull('mutation')).toBe(false);
-    expect((await settled(waiting)).value).toEqual({ admitted: false, retryAfterSeconds: 1 });
-    expect(gate.load('mutation')).toEqual({ running: 1, waiting: 0, refused: 2 });
-    running.release();
-    // Reads are a lane of their own; a lane that is off never refuses.
-    expect(gate.refuseIfFull('read')).toBe(false);
-    const off = gateWith({ concurrency: 0, queueLength: 0, queueTimeoutMilliseconds: 20 }).gate;
-    expect(off.refuseIfFull('mutation')).toBe(false);
-  });
-
   it('frees a slot once however often it is released', async () => {
     const { gate } = gateWith({ concurrency: 1, queueLength: 0, queueTimeoutMilliseconds: 20 });
     const first = admitted(await gate.enter('mutation'));

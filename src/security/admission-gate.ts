@@ -115,27 +115,6 @@ export class AdmissionGate {
     });
   }
 
-  /**
-   * Refuses an operation of `kind` if {@link enter} would refuse it now (every slot taken, the
-   * queue full), for a caller that can refuse before doing costly work (Redis round trips).
-   * True means refused, and counted as a refusal; false admits nothing and reserves nothing
-   * (the caller still asks {@link enter} later). Not a read-only probe: waiters whose time is up
-   * are refused on the way.
-   */
-  refuseIfFull(kind: AdmissionClass): boolean {
-    const lane = this.lanes[kind];
-    const { concurrency, queueLength } = lane.limits;
-    if (concurrency === 0 || lane.running < concurrency) {
-      return false;
-    }
-    this.dropExpired(lane);
-    if (lane.waiters.length < queueLength) {
-      return false;
-    }
-    lane.refused += 1;
-    return true;
-  }
-
   /** Operations of `kind` running and waiting now, and refused since start (metrics, tests). */
   load(kind: AdmissionClass): AdmissionLoad {
     const lane = this.lanes[kind];

@@ -112,9 +112,8 @@ describe('reserve races through the deployed admission gate', () => {
   let testApp: TestApp;
 
   beforeAll(async () => {
-    // The defaults (8 running, 8 queued): a race for one seat never fills the gate, because the
-    // losers are stopped by the winner's Redis lock before they ask for a slot, so none of them
-    // is refused at the door with RATE_LIMITED (ADR 0015).
+    // The defaults (8 running, 8 queued): the losers are stopped by the winner's Redis lock
+    // before they ask for a slot, so none of them is refused with RATE_LIMITED (ADR 0013).
     testApp = await startTestApp({ ADMISSION_MUTATIONS_CONCURRENCY: '8', ADMISSION_MUTATIONS_QUEUE: '8' });
   });
 
