@@ -3,7 +3,7 @@ import { type Client } from 'graphql-ws';
 import { Client as PostgresClient } from 'pg';
 import { topologyNames } from '../../src/events/topology';
 import { CONFIRM_PAYMENT, createSession, RESERVE } from '../support/factories';
-import { messagesHandled } from '../support/metrics';
+import { messagesHandled, metricValue } from '../support/metrics';
 import { type ServiceProcess, startService } from '../support/processes';
 import { openClient, subscribe, websocketUrl } from '../support/subscriptions';
 import { remoteApp, removeTopology, testEnvironment, uniqueUser } from '../support/test-app';
@@ -53,6 +53,21 @@ describe('several processes', () => {
       const session = await createSession(api);
       const onFirst = await subscribe<SeatChange>(client(first.baseUrl), SEAT_CHANGES, { id: session.id });
       const onSecond = await subscribe<SeatChange>(client(second.baseUrl), SEAT_CHANGES, { id: session.id });
+      // Another process sends no "subscribed" signal here, and a round trip on the socket does
+      // not prove the subscription is listening yet (its resolver reads the session first): wait
+      // until each process counts it, or the change below could pass before it listens.
+      await eventually(
+        async () => {
+          const counts = await Promise.all(
+            [first, second].map((service) =>
+              metricValue(`${service.baseUrl}/metrics`, 'poltrona_active_subscriptions'),
+            ),
+          );
+          return counts.every((count) => count >= 1);
+        },
+        10_000,
+        'both processes to count their subscription',
+      );
 
       const reserved = await api.graphql(
         RESERVE,
