@@ -4,13 +4,18 @@ import { holdRunningSql } from './hold-rules';
 // Per-user advisory locks live in their own key space: (namespace, hash of the user id).
 const USER_HOLDS_LOCK_NAMESPACE = 7_204;
 
+// The lock's SQL for the user id `holder` (a parameter or a column).
+function userHoldsLockSql(holder: string): string {
+  return `pg_advisory_xact_lock(${USER_HOLDS_LOCK_NAMESPACE}, hashtext(${holder}))`;
+}
+
 /**
  * SQL (an expression, with one `?` parameter: the user id) that takes the transaction-scoped
  * lock serialising one user's reserves, so that they are counted against the pending-holds
  * limit one after the other. Keyed by a 32-bit hash of the user id: besides the user's own
  * reserves only a rare colliding user shares it.
  */
-export const USER_HOLDS_LOCK_SQL = `pg_advisory_xact_lock(${USER_HOLDS_LOCK_NAMESPACE}, hashtext(?))`;
+export const USER_HOLDS_LOCK_SQL = userHoldsLockSql('?');
 
 /**
  * The database function that takes the lock of {@link USER_HOLDS_LOCK_SQL} and then counts the
@@ -27,7 +32,7 @@ export const RUNNING_HOLDS_AFTER_USER_LOCK = new Routine({
   params: { holder: { type: 'text' }, counted_at: { type: 'timestamptz' } },
   returns: { runtimeType: 'number', columnType: 'integer' },
   body: [
-    `select pg_advisory_xact_lock(${USER_HOLDS_LOCK_NAMESPACE}, hashtext(holder));`,
+    `select ${userHoldsLockSql('holder')};`,
     `select count(*)::int from reservation where user_id = holder and status = 'PENDING' and ${holdRunningSql('expires_at', 'counted_at')};`,
   ].join(' '),
 });

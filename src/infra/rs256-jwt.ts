@@ -22,7 +22,7 @@ export interface Rs256Checks {
 }
 
 /** Why a token was refused (the message is for logs; callers answer UNAUTHENTICATED). */
-export class TokenRejected extends Error {}
+class TokenRejected extends Error {}
 
 // Unpadded, or with its correct padding (jose's decoder takes both).
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;

@@ -10,12 +10,17 @@ import { seatMapPage } from './seat-map-page';
 import { SESSIONS_SCRIPT } from './sessions-script';
 import { sessionsPage } from './sessions-page';
 
+/** A demo file: its content type, body and entity tag (the body never changes: tagged once). */
+function demoAsset(type: string, body: string): { type: string; body: string; etag: string } {
+  return { type, body, etag: entityTag(body) };
+}
+
 /** The demo pages' own files, by name under `DEMO_ASSETS_PATH`. */
-const DEMO_ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
-  'demo.css': { type: 'text/css', body: DEMO_STYLE },
-  'demo-common.js': { type: 'text/javascript', body: DEMO_COMMON_SCRIPT },
-  'seat-map.js': { type: 'text/javascript', body: SEAT_MAP_SCRIPT },
-  'sessions.js': { type: 'text/javascript', body: SESSIONS_SCRIPT },
+const DEMO_ASSETS: Readonly<Record<string, { type: string; body: string; etag: string }>> = {
+  'demo.css': demoAsset('text/css', DEMO_STYLE),
+  'demo-common.js': demoAsset('text/javascript', DEMO_COMMON_SCRIPT),
+  'seat-map.js': demoAsset('text/javascript', SEAT_MAP_SCRIPT),
+  'sessions.js': demoAsset('text/javascript', SESSIONS_SCRIPT),
 };
 
 function sendPage(response: Response, html: string): void {
@@ -71,7 +76,7 @@ export function mountDemoPages(app: Express, issueDevToken?: DevTokenIssuer): vo
     }
     response.setHeader('cache-control', 'no-cache');
     response.setHeader('x-content-type-options', 'nosniff');
-    response.setHeader('etag', entityTag(asset.body));
+    response.setHeader('etag', asset.etag);
     response.type(asset.type).send(asset.body);
   });
   if (issueDevToken) {

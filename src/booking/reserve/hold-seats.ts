@@ -1,6 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { GapRule, ReservationStatus, SeatKind } from '../../entities/enums';
-import { type Reservation } from '../../entities/reservation.entity';
+import { Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, rateLimited } from '../../errors/domain-error';
 import { isLockTimeout, isLockTimeoutIn } from '../../infra/database-errors';
 import { type RequestDeadline } from '../../infra/request-deadline';
@@ -72,7 +72,7 @@ export async function attemptHold(
   // Mapped outside the transaction, so that its unit of work has nothing to look through at
   // commit (the hold is raw SQL).
   return outcome.kind === 'inserted'
-    ? { kind: 'held', reservation: repositoriesOf(em).reservations.managedPending(outcome.pending) }
+    ? { kind: 'held', reservation: em.getRepository(Reservation).managedPending(outcome.pending) }
     : outcome;
 }
 
