@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 import { scale } from './lib/bench-options';
 import { postGraphQL } from './lib/load';
-import { createSessions, startBenchServer, type BenchServer } from './lib/server';
+import { createSessions, startBenchServer, type BenchServer, withResources } from './lib/server';
 
 const RESERVE = 'mutation ($input: ReserveInput!) { reserve(input: $input) { id } }';
 const TYPENAME = JSON.stringify({ query: '{ __typename }' });
@@ -51,10 +51,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round += 1) {
       for (let kind = 0; kind < KINDS.length; kind += 1) {
         for (const subject of subjects) {
-          const before = subject.server.resources().cpuSeconds;
-          const failures = await run(perRound, subject.shots[kind]);
+          const { result: failures, cpuSeconds } = await withResources(subject.server, () =>
+            run(perRound, subject.shots[kind]),
+          );
           const total = subject.totals[kind];
-          total.cpuSeconds += subject.server.resources().cpuSeconds - before;
+          total.cpuSeconds += cpuSeconds;
           total.requests += perRound;
           total.failures += failures;
         }

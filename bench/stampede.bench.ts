@@ -50,8 +50,7 @@ async function main(): Promise<void> {
       `  losers' p99 / __typename p99 = ${ratio.toFixed(2)} (target ≤ 1.5); server CPU ${race.cpuPercent.toFixed(0)} %`,
     );
     // Less at the mercy of the shared machine than latency: what the server spent per request.
-    const cpuPerRequest = (run: { cpuPercent: number; result: { summary: { seconds: number } } }) =>
-      (run.cpuPercent * 10 * run.result.summary.seconds) / clients;
+    const cpuPerRequest = (run: { cpuSeconds: number }) => (run.cpuSeconds * 1_000) / clients;
     const baselineCpu = cpuPerRequest(baselineRun);
     const raceCpu = cpuPerRequest(race);
     console.log(

@@ -186,13 +186,13 @@ export async function addBenchProcess(
 export type Measured = Pick<BenchServer, 'resources'>;
 
 /**
- * Measures the CPU (% of one core) and RSS of `processes` across `work`; with several, both are
- * their sums.
+ * Measures the CPU (seconds, and % of one core) and RSS of `processes` across `work`; with
+ * several, all are their sums.
  */
 export async function withResources<Result>(
   processes: Measured | readonly Measured[],
   work: () => Promise<Result>,
-): Promise<{ result: Result; cpuPercent: number; rssMegabytes: number }> {
+): Promise<{ result: Result; cpuSeconds: number; cpuPercent: number; rssMegabytes: number }> {
   const measured = Array.isArray(processes) ? processes : [processes as Measured];
   const before = measured.map((member) => member.resources().cpuSeconds);
   const started = performance.now();
@@ -201,7 +201,12 @@ export async function withResources<Result>(
   const after = measured.map((member) => member.resources());
   const cpuSeconds = after.reduce((sum, now, index) => sum + now.cpuSeconds - before[index], 0);
   const rssBytes = after.reduce((sum, now) => sum + now.rssBytes, 0);
-  return { result, cpuPercent: (cpuSeconds / seconds) * 100, rssMegabytes: rssBytes / 1_048_576 };
+  return {
+    result,
+    cpuSeconds,
+    cpuPercent: (cpuSeconds / seconds) * 100,
+    rssMegabytes: rssBytes / 1_048_576,
+  };
 }
 
 /** Creates sessions through the API as an admin; returns their ids and seat ids. */
