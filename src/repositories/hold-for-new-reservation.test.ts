@@ -130,6 +130,55 @@ describe('SeatRepository.holdForNewReservation', () => {
     expect(await reservationRow(id)).toBeUndefined();
   });
 
+  it('holds a seat that a transaction freed while the hold waited for its row', async () => {
+    const session = await insertSession(orm);
+    const [seatId] = session.seatIds;
+    await hold(session.id, [seatId]);
+    // An expiry or a cancel frees the seat, and commits only once the hold queues behind it:
+    // the hold's snapshot, taken before that commit, still sees the seat held.
+    const freeing = orm.em.fork();
+    await freeing.begin();
+    await freeing.execute(`update reservation_seat set live = false where seat_id = ? and live`, [seatId]);
+    await freeing.execute(`update seat set status = 'AVAILABLE', hold_expires_at = null where id = ?`, [
+      seatId,
+    ]);
+    const waiting = hold(session.id, [seatId]);
+    await waitUntilBlockedOnRowLock();
+    await freeing.commit();
+    const { id, outcome } = await waiting;
+    expect(outcome.held.map((seat) => seat.id)).toEqual([seatId]);
+    expect(await reservationRow(id, outcome.holdExpiresAt)).toMatchObject({ ends_at_hold: true, links: 1 });
+  });
+
+  it('holds nothing of a seat that a transaction took while the hold waited for its row', async () => {
+    const session = await insertSession(orm);
+    const [seatId] = session.seatIds;
+    // The hold's snapshot sees the seat free; the row as locked, once the other commits, does not.
+    const taking = orm.em.fork();
+    await taking.begin();
+    await taking.getRepository(Seat).holdForNewReservation(holdOf(session.id, [seatId]));
+    const waiting = hold(session.id, [seatId]);
+    await waitUntilBlockedOnRowLock();
+    await taking.commit();
+    const { id, outcome } = await waiting;
+    expect(outcome.held).toEqual([]);
+    expect(await reservationRow(id)).toBeUndefined();
+  });
+
+  /** Resolves once a backend waits on another transaction's row lock (the hold's `for update`). */
+  async function waitUntilBlockedOnRowLock(): Promise<void> {
+    for (;;) {
+      const [row]: { waiting: number }[] = await orm.em.fork().execute(
+        `select count(*)::int as waiting from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'transactionid'`,
+      );
+      if (row.waiting > 0) {
+        return;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   /** Resolves once a backend waits for the per-user advisory lock of `userId`. */
   async function waitUntilBlockedOnAdvisoryLock(userId: string): Promise<void> {
     for (;;) {

@@ -63,7 +63,10 @@ const CHANGED_SEAT = changedSeatColumns('s');
 
 // The statement of SeatRepository.holdForNewReservation. The reservation and its links are
 // written by the same statement as the hold (one round trip fewer on the hottest write), and
-// only when every wanted seat was held (`having`), so a partial hold inserts nothing. Its times
+// only when every wanted seat was held (`having`), so a partial hold inserts nothing. Whether a
+// seat is free is read from the row as locked (`target.free`), not by the update's own filter:
+// under READ COMMITTED that filter sees the statement's snapshot, so a seat freed by a
+// transaction that committed while this one waited for its row would be refused. Its times
 // are to the millisecond, as JavaScript reads them back (the entity is built from those). A
 // prepared statement with bind parameters: it is planned once per connection.
 const HOLD_FOR_NEW_RESERVATION = preparedStatement(
@@ -75,7 +78,7 @@ const HOLD_FOR_NEW_RESERVATION = preparedStatement(
   ), active as materialized (
     select ${runningHoldsAfterUserLockSql('clock.now')} as holds from clock
   ), target as materialized (
-    select id from seat
+    select id, status = 'AVAILABLE' as free from seat
      where id = any(?::uuid[]) and session_id = ?
        and not (select session_started from started)
        and (select holds from active) < ?
@@ -86,7 +89,7 @@ const HOLD_FOR_NEW_RESERVATION = preparedStatement(
        set status = 'RESERVED', version = s.version + 1,
            hold_expires_at = (select now from clock) + make_interval(secs => ?)
       from target
-     where s.id = target.id and s.status = 'AVAILABLE'
+     where s.id = target.id and target.free
     returning ${CHANGED_SEAT}
   ), created as (
     insert into reservation (id, user_id, session_id, status, expires_at, created_at, updated_at,
