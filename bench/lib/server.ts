@@ -115,7 +115,12 @@ export async function startBenchServer(
 ): Promise<BenchServer> {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
   const keys = generateKeyPair();
-  const databaseUrl = `postgres://postgres@127.0.0.1:5432/poltrona_bench_${suffix}`;
+  // BENCH_DATABASE_SOCKET=/var/run/postgresql: the server reaches PostgreSQL over its Unix
+  // socket instead of loopback TCP (how a deployment with a local PostgreSQL or PgBouncer can).
+  const socket = process.env.BENCH_DATABASE_SOCKET;
+  const databaseUrl = socket
+    ? `postgres://postgres@${encodeURIComponent(socket)}/poltrona_bench_${suffix}`
+    : `postgres://postgres@127.0.0.1:5432/poltrona_bench_${suffix}`;
   const prefix = `bench-${suffix}`;
   const environment = {
     PATH: process.env.PATH ?? '',
