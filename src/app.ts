@@ -1,6 +1,7 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { type OverdueCriteria } from './repositories/reservation.repository';
 import { type BookingEvent } from './booking/booking-events';
+import { HoldBatcher } from './booking/reserve/hold-batcher';
 import { type BookingDependencies } from './booking/booking-dependencies';
 import { BookingTransactions } from './booking/booking-transaction';
 import { expireOverdue } from './booking/expire-overdue';
@@ -120,7 +121,7 @@ export async function startApplication(
   const transactions = new BookingTransactions(onCommitted, startingStatementTimeout(orm.config), () =>
     admissionGate.enter('mutation'),
   );
-  const booking: BookingDependencies = {
+  const bookingAlone: BookingDependencies = {
     transactions,
     seatLocks: new RedisSeatLockGate(new SeatLocks(redis), {
       ttlMilliseconds: config.booking.holdSeconds * 1_000,
@@ -133,10 +134,20 @@ export async function startApplication(
     sessionFacts: new SessionFactsCache().find,
     observer: { reserved: (outcome) => metrics.reserveOutcomes.inc({ outcome }) },
   };
+  const { holdBatch } = config.booking;
+  const booking: BookingDependencies = {
+    ...bookingAlone,
+    holdBatcher:
+      holdBatch.maxSize > 1
+        ? new HoldBatcher({ ...bookingAlone, transactions: transactions.unadmitted }, holdBatch, (size) =>
+            metrics.holdGroupSize.observe(size),
+          )
+        : undefined,
+  };
   // The workers' expiries are never refused admission: they free seats for the requests.
   const workerBooking = {
     ...booking,
-    transactions: new BookingTransactions(onCommitted, startingStatementTimeout(orm.config)),
+    transactions: transactions.unadmitted,
   };
   const expireOverdueNow = (em: EntityManager, criteria: OverdueCriteria) =>
     expireOverdue(workerBooking, em, criteria);

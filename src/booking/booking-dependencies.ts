@@ -3,6 +3,7 @@ import { type Clock } from '../infra/clock';
 import { type SeatLockGate } from '../infra/seat-locks';
 import { type SessionFacts } from '../repositories/session.repository';
 import { type BookingTransactions } from './booking-transaction';
+import { type HoldBatcher } from './reserve/hold-batcher';
 
 /** Told how reserves end, for metrics. */
 export interface ReserveObserver {
@@ -29,4 +30,6 @@ export interface BookingDependencies {
   /** Defaults to reading the session through its repository. */
   readonly sessionFacts?: SessionFactsReader;
   readonly observer?: ReserveObserver;
+  /** Group commit of holds; absent, each hold runs its own transaction. */
+  readonly holdBatcher?: HoldBatcher;
 }

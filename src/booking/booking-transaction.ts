@@ -1,7 +1,7 @@
 import { DeadlockException } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, overloaded, requestTimedOut } from '../errors/domain-error';
-import { type RequestDeadline } from '../infra/request-deadline';
+import { type RequestDeadline, type TransactionDeadline } from '../infra/request-deadline';
 import { LIMIT_TIMEOUTS_SQL } from '../infra/sql';
 import { uuidv7 } from '../infra/uuid';
 import { captureTraceContext, inSpan } from '../infra/tracing';
@@ -90,7 +90,7 @@ export class EventRecorder {
  */
 export async function transactionWithin<Result>(
   em: EntityManager,
-  deadline: RequestDeadline | undefined,
+  deadline: TransactionDeadline | undefined,
   work: (tx: EntityManager) => Promise<Result>,
   statementTimeoutMilliseconds: number,
 ): Promise<Result> {
@@ -169,6 +169,8 @@ const MAX_ATTEMPTS = 3;
 
 /** Runs booking transactions: outbox events, deadlock retries, after-commit notification. */
 export class BookingTransactions {
+  private withoutAdmission: BookingTransactions | undefined;
+
   /**
    * @param onCommitted told the events of each transaction once it has committed.
    * @param statementTimeoutMilliseconds see {@link transactionWithin}.
@@ -208,30 +210,51 @@ export class BookingTransactions {
    */
   async run<Result>(
     em: EntityManager,
-    deadline: RequestDeadline | undefined,
+    deadline: TransactionDeadline | undefined,
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
   ): Promise<Result> {
-    if (this.admit === undefined) {
-      return inSpan('booking transaction', () => this.runAttempts(em, deadline, work), {
+    return this.admitted((transactions) =>
+      inSpan('booking transaction', () => transactions.runAttempts(em, deadline, work), {
         requireParent: true,
-      });
+      }),
+    );
+  }
+
+  /**
+   * Runs `work` within one admission slot (waiting for it, or refused: see {@link run}), and
+   * hands it transactions that are not admitted again: for work that runs several
+   * transactions as one admitted unit, such as a hold joining a shared transaction (group
+   * commit) and, when that did not hold it, its own.
+   *
+   * @throws DomainError RATE_LIMITED (with `retryAfterSeconds`) when refused admission.
+   */
+  async admitted<Result>(work: (transactions: BookingTransactions) => Promise<Result>): Promise<Result> {
+    if (this.admit === undefined) {
+      return work(this);
     }
     const slot = await this.admit();
     if (!slot.admitted) {
       throw overloaded(slot.retryAfterSeconds);
     }
     try {
-      return await inSpan('booking transaction', () => this.runAttempts(em, deadline, work), {
-        requireParent: true,
-      });
+      return await work(this.unadmitted);
     } finally {
       slot.release();
     }
   }
 
+  /** These transactions without admission control (the workers', and work already admitted). */
+  get unadmitted(): BookingTransactions {
+    this.withoutAdmission ??=
+      this.admit === undefined
+        ? this
+        : new BookingTransactions(this.onCommitted, this.statementTimeoutMilliseconds);
+    return this.withoutAdmission;
+  }
+
   private async runAttempts<Result>(
     em: EntityManager,
-    deadline: RequestDeadline | undefined,
+    deadline: TransactionDeadline | undefined,
     work: (tx: EntityManager, events: EventRecorder) => Promise<Result>,
   ): Promise<Result> {
     for (let attempt = 1; ; attempt += 1) {

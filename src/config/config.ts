@@ -76,6 +76,12 @@ export interface Config {
     readonly holdSeconds: number;
     /** The longest a reservation may be held in all, extensions included (at least `holdSeconds`). */
     readonly holdMaxSeconds: number;
+    /**
+     * Group commit of holds: concurrent reserves (without an idempotency key or the gap rule)
+     * share one transaction, at most `maxSize` of them (1: each its own), in at most
+     * `concurrency` transactions at once.
+     */
+    readonly holdBatch: { readonly maxSize: number; readonly concurrency: number };
   };
   readonly auth: {
     readonly key: AuthKeySource;
@@ -148,7 +154,14 @@ function booking(env: Environment): Config['booking'] {
       `must be at least HOLD_SECONDS (${holdSeconds}), got ${holdMaxSeconds}`,
     );
   }
-  return { holdSeconds, holdMaxSeconds };
+  return {
+    holdSeconds,
+    holdMaxSeconds,
+    holdBatch: {
+      maxSize: integer(env, 'HOLD_BATCH_MAX', 16, 1, 256),
+      concurrency: integer(env, 'HOLD_BATCH_CONCURRENCY', 4, 1, 64),
+    },
+  };
 }
 
 function role(env: Environment): Role {

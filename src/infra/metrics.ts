@@ -89,6 +89,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly holdGroupSize = new Histogram({
+    name: 'poltrona_hold_group_size',
+    help: 'Holds per hold transaction (group commit, HOLD_BATCH_MAX): 1 when each ran alone.',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
   readonly consumedMessageAge = new Histogram({
     name: 'poltrona_consumer_message_age_seconds',
     help: 'Time from publication to handling of a consumed message (consumer lag), by consumer.',

@@ -11,6 +11,55 @@ const MONOTONIC_CLOCK: ProcessClock = Object.freeze({ now: () => performance.now
 const DATABASE_MARGIN_MILLISECONDS = 50;
 
 /**
+ * What a transaction needs of the time its work has: the budget for its statements, and the
+ * commit coordinated with the 503 timer. {@link RequestDeadline} is one request's;
+ * {@link earliestOf} the one of several requests sharing a transaction.
+ */
+export interface TransactionDeadline {
+  /** True once (one of) the request(s) has been answered 503. */
+  readonly expired: boolean;
+  databaseBudgetMilliseconds(): number;
+  /** @throws DomainError TIMEOUT when the time is up: the caller must roll back instead. */
+  beginCommit(): void;
+  endCommit(committed: boolean): void;
+  /** Answers 503 the requests whose time is up. */
+  expire(): void;
+}
+
+/**
+ * The time of several requests whose work shares one transaction (group commit): the budget
+ * of the one with the least time left, and a commit that each of them must allow. When the
+ * database gives up for lack of time, only the requests whose time is up are answered 503;
+ * the others' work rolled back with the transaction and is theirs to run again.
+ */
+export function earliestOf(deadlines: readonly RequestDeadline[]): TransactionDeadline {
+  return {
+    get expired() {
+      return deadlines.some((deadline) => deadline.expired);
+    },
+    databaseBudgetMilliseconds: () =>
+      Math.min(...deadlines.map((deadline) => deadline.databaseBudgetMilliseconds())),
+    beginCommit: () => {
+      const begun: RequestDeadline[] = [];
+      try {
+        for (const deadline of deadlines) {
+          deadline.beginCommit();
+          begun.push(deadline);
+        }
+      } catch (error) {
+        begun.forEach((deadline) => deadline.endCommit(false));
+        throw error;
+      }
+    },
+    endCommit: (committed) => deadlines.forEach((deadline) => deadline.endCommit(committed)),
+    expire: () =>
+      deadlines
+        .filter((deadline) => deadline.databaseBudgetMilliseconds() <= 0)
+        .forEach((deadline) => deadline.expire()),
+  };
+}
+
+/**
  * The time one HTTP request has left, shared by the timer that answers it 503 and by the
  * transactions doing its work, so that exactly one of two things happens: the work commits
  * and the real answer is sent, or the request is answered 503 and nothing has committed.
@@ -20,7 +69,7 @@ const DATABASE_MARGIN_MILLISECONDS = 50;
  *   some work has already committed (then no 503 is ever sent: the real answer follows).
  * - {@link beginCommit} refuses once the time is up, so nothing commits after a 503.
  */
-export class RequestDeadline {
+export class RequestDeadline implements TransactionDeadline {
   private readonly endsAt: number;
   private phase: 'running' | 'committed' | 'expired' = 'running';
   private commitsInFlight = 0;

@@ -86,8 +86,8 @@ describe('configuration', () => {
   });
 
   it('caps holds at HOLD_MAX_SECONDS, never below HOLD_SECONDS', () => {
-    expect(loadConfig({}).booking).toEqual({ holdSeconds: 30, holdMaxSeconds: 600 });
-    expect(loadConfig({ HOLD_SECONDS: '60', HOLD_MAX_SECONDS: '60' }).booking).toEqual({
+    expect(loadConfig({}).booking).toMatchObject({ holdSeconds: 30, holdMaxSeconds: 600 });
+    expect(loadConfig({ HOLD_SECONDS: '60', HOLD_MAX_SECONDS: '60' }).booking).toMatchObject({
       holdSeconds: 60,
       holdMaxSeconds: 60,
     });
@@ -100,6 +100,22 @@ describe('configuration', () => {
     ]) {
       expect(() => loadConfig(env)).toThrow(ConfigError);
       expect(() => loadConfig(env)).toThrow('HOLD_MAX_SECONDS');
+    }
+  });
+
+  it('groups up to HOLD_BATCH_MAX holds in up to HOLD_BATCH_CONCURRENCY transactions', () => {
+    expect(loadConfig({}).booking.holdBatch).toEqual({ maxSize: 16, concurrency: 4 });
+    expect(loadConfig({ HOLD_BATCH_MAX: '1', HOLD_BATCH_CONCURRENCY: '8' }).booking.holdBatch).toEqual({
+      maxSize: 1,
+      concurrency: 8,
+    });
+    for (const [name, value] of [
+      ['HOLD_BATCH_MAX', '0'],
+      ['HOLD_BATCH_MAX', '257'],
+      ['HOLD_BATCH_CONCURRENCY', '0'],
+      ['HOLD_BATCH_CONCURRENCY', 'many'],
+    ]) {
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
     }
   });
 

@@ -1,6 +1,6 @@
 import { ManualClock } from '../../src/infra/clock';
 import { DomainError, ErrorCode } from '../../src/errors/domain-error';
-import { RequestDeadline } from '../../src/infra/request-deadline';
+import { earliestOf, RequestDeadline } from '../../src/infra/request-deadline';
 
 describe('RequestDeadline', () => {
   let answered: number;
@@ -65,5 +65,52 @@ describe('RequestDeadline', () => {
     expect(new RequestDeadline(20, answerTimedOut, clock).databaseBudgetMilliseconds()).toBeLessThanOrEqual(
       0,
     );
+  });
+});
+
+describe('earliestOf (the deadline of a group commit)', () => {
+  function twoRequests() {
+    const clock = new ManualClock(new Date());
+    const answered: string[] = [];
+    const soon = new RequestDeadline(1_000, () => answered.push('soon'), clock);
+    const later = new RequestDeadline(10_000, () => answered.push('later'), clock);
+    return { clock, answered, soon, later, both: earliestOf([soon, later]) };
+  }
+
+  it('gives the statements the budget of the request with the least time left', () => {
+    const { both, soon } = twoRequests();
+    expect(both.databaseBudgetMilliseconds()).toBe(soon.databaseBudgetMilliseconds());
+  });
+
+  it('commits only if every request allows it, and leaves none counting a commit when one refuses', () => {
+    const { clock, soon, later, answered } = twoRequests();
+    // The later one begins its commit first, then the other refuses.
+    const both = earliestOf([later, soon]);
+    clock.advance(1_000);
+    expect(() => both.beginCommit()).toThrow(expect.objectContaining({ code: ErrorCode.Timeout }));
+    // The later request was not left waiting for a commit that never came: it can still time out.
+    clock.advance(9_000);
+    later.expire();
+    expect(answered).toEqual(['soon', 'later']);
+    expect(soon.expired && later.expired).toBe(true);
+  });
+
+  it('answers 503 only the requests out of time when the database gives up', () => {
+    const { clock, both, answered, later } = twoRequests();
+    clock.advance(1_000);
+    expect(both.expired).toBe(false);
+    both.expire();
+    expect(answered).toEqual(['soon']);
+    expect(both.expired).toBe(true);
+    expect(later.expired).toBe(false);
+  });
+
+  it('ends the commit for every request: none answers 503 after it committed', () => {
+    const { both, soon, later, answered } = twoRequests();
+    both.beginCommit();
+    both.endCommit(true);
+    soon.expire();
+    later.expire();
+    expect(answered).toEqual([]);
   });
 });

@@ -76,6 +76,42 @@ export async function attemptHold(
     : outcome;
 }
 
+/**
+ * Holds several requests' seats in the one transaction of a group commit, each all or none: a
+ * savepoint before each hold, rolled back to when that hold is not made (any seat not free, the
+ * user's limit, a started session, the companion rule, or a failed statement). The per-user
+ * locks are taken in the order of the users' ids, so that two groups cannot wait for each
+ * other's. Returns, in the requests' order, each new reservation as written, or null where the
+ * request was not held here: it then runs alone and gets its own answer (why its seats are
+ * unavailable, an ended hold expired and tried again, its error).
+ */
+export async function holdEachInTransaction(
+  deps: BookingDependencies,
+  tx: EntityManager,
+  events: EventRecorder,
+  requests: readonly HoldRequest[],
+): Promise<(NewPendingReservation | null)[]> {
+  const held: (NewPendingReservation | null)[] = requests.map(() => null);
+  const inLockOrder = requests
+    .map((request, index) => ({ userId: request.caller.userId, request, index }))
+    .sort((left, right) => (left.userId < right.userId ? -1 : left.userId > right.userId ? 1 : 0));
+  for (const { request, index } of inLockOrder) {
+    await tx.execute(SAVEPOINT_SQL);
+    // Its events are recorded only once the hold is made, so rolling back leaves none.
+    const outcome = await holdInTransaction(deps, tx, events, request).catch(() => null);
+    if (outcome?.kind === 'inserted') {
+      held[index] = outcome.pending;
+    } else {
+      await tx.execute(ROLLBACK_TO_SAVEPOINT_SQL);
+    }
+  }
+  return held;
+}
+
+// Each hold of a group commit rolls back to its own savepoint: the latest of this name.
+const SAVEPOINT_SQL = 'savepoint hold';
+const ROLLBACK_TO_SAVEPOINT_SQL = 'rollback to savepoint hold';
+
 async function holdInTransaction(
   deps: BookingDependencies,
   tx: EntityManager,

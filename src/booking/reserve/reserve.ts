@@ -1,4 +1,5 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { GapRule } from '../../entities/enums';
 import { type Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, notFound } from '../../errors/domain-error';
 import { isLockTimeout } from '../../infra/database-errors';
@@ -166,15 +167,41 @@ export async function holdSelection(
 }
 
 /**
- * Holds the seats; when ended holds are in the way, expires them (in a transaction of their
- * own, keeping the lock order reservation -> seats) and tries once more.
+ * Holds the seats: in a group commit when the process groups holds and this one can be
+ * grouped (no idempotency key, no gap rule: their statements run under the user's lock first),
+ * else in a transaction of its own.
  */
 async function holdSeats(
   deps: BookingDependencies,
   em: EntityManager,
   request: HoldRequest,
 ): Promise<Exclude<HoldAttempt, { kind: 'stale-hold' }>> {
-  const first = await attemptHold(deps, em, request);
+  const { holdBatcher } = deps;
+  if (
+    holdBatcher === undefined ||
+    request.idempotencyKey !== null ||
+    request.session.gapRule === GapRule.NO_SINGLE_SEAT
+  ) {
+    return holdAgainIfStale(deps, em, request, await attemptHold(deps, em, request));
+  }
+  // Admitted once for all its transactions: the group's, and its own when the group did not hold it.
+  return deps.transactions.admitted(async (transactions) => {
+    const admitted = { ...deps, transactions };
+    const first = (await holdBatcher.hold(em, request)) ?? (await attemptHold(admitted, em, request));
+    return holdAgainIfStale(admitted, em, request, first);
+  });
+}
+
+/**
+ * After a first attempt: when ended holds are in the way, expires them (in a transaction of
+ * their own, keeping the lock order reservation -> seats) and tries once more.
+ */
+async function holdAgainIfStale(
+  deps: BookingDependencies,
+  em: EntityManager,
+  request: HoldRequest,
+  first: HoldAttempt,
+): Promise<Exclude<HoldAttempt, { kind: 'stale-hold' }>> {
   if (first.kind !== 'stale-hold') {
     return first;
   }
