@@ -7,7 +7,7 @@ import { BookingTransactions } from './booking/booking-transaction';
 import { expireOverdue } from './booking/expire-overdue';
 import { SessionCatalog } from './caching/session-catalog';
 import { SessionFactsCache } from './caching/session-facts-cache';
-import { DATABASE_CLOCK } from './infra/clock';
+import { type Clock, DATABASE_CLOCK, type ProcessClock, type Scheduler } from './infra/clock';
 import { startingStatementTimeout } from './mikro-orm.config';
 import { repositoriesOf } from './repositories';
 import { type Config } from './config/config';
@@ -70,6 +70,24 @@ export interface Application {
   stop(): Promise<void>;
 }
 
+/** What a test puts in place of a process's clocks; production passes nothing. */
+export interface ApplicationOptions {
+  /**
+   * Booking time and the read cache's time as one clock, so that a test moves a `ManualClock`
+   * past a hold's end instead of sleeping: the use cases, the expiry worker, the sweeper and the
+   * seat reads judge holds by it (instead of PostgreSQL's `now()`), the session read cache and
+   * its hold-end index measure by it (instead of `Date.now()`). Not moved by it: the status of a
+   * reservation as read (`Reservation.holdEnded`, `myReservations`), still PostgreSQL's `now()`;
+   * Redis TTLs and the broker's delay queue, real time.
+   */
+  readonly clock?: Clock & ProcessClock;
+  /**
+   * Arms the expiry consumer's wait for the rest of a hold whose message came early (a timer by
+   * default): with a `ManualScheduler` on the same clock, the test fires it by moving the clock.
+   */
+  readonly schedule?: Scheduler;
+}
+
 /**
  * The composition root: connects to PostgreSQL (creating the database and applying
  * migrations), Redis and RabbitMQ, wires repositories, use cases and resolvers, and serves
@@ -78,6 +96,7 @@ export interface Application {
 export async function startApplication(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
+  { clock, schedule }: ApplicationOptions = {},
 ): Promise<Application> {
   const orm = await connectDatabase(config.database);
   const applied = await migrate(orm, config.database.url);
@@ -105,8 +124,12 @@ export async function startApplication(
     confirmTimeoutMilliseconds: config.amqp.confirmTimeoutMilliseconds,
   });
   // The cache's results end with the holds they show, known from the committed events.
-  const holdEnds = new HoldEndIndex(config.sessionCache.maxAgeMilliseconds);
-  const sessionCache = new SessionReadCache(config.sessionCache, { nextHoldEnd: holdEnds.nextHoldEnd });
+  const cacheNow = clock ? () => clock.now() : Date.now;
+  const holdEnds = new HoldEndIndex(config.sessionCache.maxAgeMilliseconds, cacheNow);
+  const sessionCache = new SessionReadCache(config.sessionCache, {
+    nextHoldEnd: holdEnds.nextHoldEnd,
+    clock: cacheNow,
+  });
   const subscriptionSignals = new SubscriptionSignals();
   // One gate per process: reads are admitted by the operation pipeline, booking transactions
   // of requests by `transactions` (after the seat locks).
@@ -128,7 +151,7 @@ export async function startApplication(
       logger: { warn: (message, details) => logger.warn(details ?? {}, message) },
       onConflict: () => metrics.lockConflicts.inc(),
     }),
-    clock: DATABASE_CLOCK,
+    clock: clock ?? DATABASE_CLOCK,
     holdSeconds: config.booking.holdSeconds,
     holdMaxSeconds: config.booking.holdMaxSeconds,
     sessionFacts: new SessionFactsCache().find,
@@ -242,6 +265,13 @@ export async function startApplication(
               // The end of a hold extended since its message was sent, when the extension's own
               // message may come late (the hold's cap cut it short).
               onLongEarly: (remaining) => sweeper.sweepIn(remaining),
+              clock: booking.clock,
+              wait:
+                schedule &&
+                ((milliseconds) =>
+                  new Promise<void>((resolve) => {
+                    schedule(milliseconds, resolve);
+                  })),
             }),
           },
           logger,
@@ -314,7 +344,7 @@ export async function startApplication(
       schema,
       redis,
       verifyToken,
-      createContext: createContextFactory(orm, verifyToken, repositoriesOf, live, seatMaps),
+      createContext: createContextFactory(orm, verifyToken, repositoriesOf, live, seatMaps, booking.clock),
       sessionCache,
       subscriptionSignals,
       admissionGate,

@@ -1,6 +1,7 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, unauthenticated } from '../errors/domain-error';
 import { bearerToken, type TokenVerifier, type Viewer } from '../infra/auth';
+import { type Clock, DATABASE_CLOCK } from '../infra/clock';
 import { type LivePubSub } from '../live/live-pubsub';
 import { type SeatMapFeed } from '../live/seat-map-feed';
 import { type RequestDeadline } from '../infra/request-deadline';
@@ -54,13 +55,18 @@ export interface RequestOrigin {
 
 export type ContextFactory = (origin: RequestOrigin) => Promise<Context>;
 
-/** Builds the function that makes a fresh {@link Context} for each request or subscription. */
+/**
+ * Builds the function that makes a fresh {@link Context} for each request or subscription.
+ *
+ * @param clock judges the holds of the seats its loaders read (the use cases' clock).
+ */
 export function createContextFactory(
   orm: MikroORM,
   verifyToken: TokenVerifier,
   repositories: RepositoryFactory,
   live: LivePubSub,
   seatMaps: SeatMapFeed,
+  clock: Clock = DATABASE_CLOCK,
 ): ContextFactory {
   return async ({
     authorization,
@@ -93,7 +99,7 @@ export function createContextFactory(
         return (em ??= orm.em.fork());
       },
       get loaders() {
-        return (loaders ??= createLoaders(this.em, repositories, { cache: cacheLoaders }));
+        return (loaders ??= createLoaders(this.em, repositories, { cache: cacheLoaders, clock }));
       },
       viewer,
       authError,

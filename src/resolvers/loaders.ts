@@ -2,6 +2,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { type ScheduleRange } from '../booking/auditorium-queries';
 import { type Auditorium } from '../entities/auditorium.entity';
+import { type Clock, DATABASE_CLOCK } from '../infra/clock';
 import { type Refund } from '../entities/refund.entity';
 import { type Reservation } from '../entities/reservation.entity';
 import { type Sale } from '../entities/sale.entity';
@@ -42,18 +43,20 @@ function byKey<Value>(keys: readonly string[], values: Iterable<[string, Value]>
 export interface LoaderOptions {
   /** DataLoader's per-key memo: on for one request, off for long-lived subscriptions. */
   readonly cache: boolean;
+  /** Judges the holds of the seats read (`DATABASE_CLOCK` by default). */
+  readonly clock?: Clock;
 }
 
 /**
  * Creates the loaders of one request or subscription. Each batch reads through its own fork
  * of `em`, so a long-lived subscription never serves entities cached by an earlier event;
  * `cache: false` (subscriptions) also turns off DataLoader's own per-key memo. Seats come as
- * read models with their status as read, judged by the database clock.
+ * read models with their status as read, judged by `clock` (the database clock in production).
  */
 export function createLoaders(
   em: EntityManager,
   repositories: RepositoryFactory,
-  { cache }: LoaderOptions,
+  { cache, clock = DATABASE_CLOCK }: LoaderOptions,
 ): Loaders {
   const loaderOptions = { cache };
   const forked = () => repositories(em.fork());
@@ -92,7 +95,7 @@ export function createLoaders(
       );
     }, loaderOptions),
     seatMapBySession: new DataLoader(async (ids) => {
-      const maps = await forked().seats.findSeatMaps(ids);
+      const maps = await forked().seats.findSeatMaps(ids, clock);
       return ids.map((id) => {
         const map = maps.get(id);
         return {
@@ -107,7 +110,7 @@ export function createLoaders(
     }, loaderOptions),
     seatsBySession: new DataLoader(async (ids) => {
       const grouped = new Map<string, SeatView[]>();
-      for (const seat of await forked().seats.findBySessions(ids)) {
+      for (const seat of await forked().seats.findBySessions(ids, clock)) {
         const list = grouped.get(seat.sessionId) ?? [];
         list.push(SeatView.of(seat));
         grouped.set(seat.sessionId, list);
@@ -115,7 +118,7 @@ export function createLoaders(
       return ids.map((id) => grouped.get(id) ?? []);
     }, loaderOptions),
     availableSeatsBySession: new DataLoader(async (ids) => {
-      const availability = await forked().seats.availabilityBySessions(ids);
+      const availability = await forked().seats.availabilityBySessions(ids, clock);
       return ids.map((id) => availability.get(id)?.available ?? 0);
     }, loaderOptions),
     reservationById: new DataLoader(async (ids) => {
@@ -131,7 +134,7 @@ export function createLoaders(
       const seatIdsByReservation = await reservations.seatIdsByReservations(ids);
       const allSeatIds = [...new Set([...seatIdsByReservation.values()].flat())];
       const seatById = new Map(
-        (await seats.findByIds(allSeatIds)).map((seat) => [seat.id, SeatView.of(seat)]),
+        (await seats.findByIds(allSeatIds, clock)).map((seat) => [seat.id, SeatView.of(seat)]),
       );
       return ids.map((id) =>
         (seatIdsByReservation.get(id) ?? [])

@@ -9,8 +9,11 @@ describe('countResponses', () => {
   let server: Server;
   let metrics: Metrics;
   let closed: Promise<unknown>;
+  let received: Promise<void>;
+  let receive: () => void;
 
   beforeEach(async () => {
+    received = new Promise((resolve) => (receive = resolve));
     metrics = new Metrics();
     const app = express();
     app.use(countResponses(metrics));
@@ -21,6 +24,7 @@ describe('countResponses', () => {
     app.get('/slow', (_request, response) => {
       closed = once(response, 'close');
       response.status(503);
+      receive();
     });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -44,9 +48,10 @@ describe('countResponses', () => {
     const aborted = httpRequest({ host: '127.0.0.1', port, path: '/slow' });
     aborted.on('error', () => undefined);
     aborted.end();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The client leaves once the server has its request, not before.
+    await received;
     aborted.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Counted on the same event, by a listener added before this one.
     await closed;
     expect(await counted()).toEqual([
       ['2xx', 1],

@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import express from 'express';
 import { GraphQLInt, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { openEventStream } from '../../test/support/event-streams';
+import { eventually } from '../../test/support/wait';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { createErrorFormatter } from '../errors/graphql-error-formatter';
 import { createLogger } from '../infra/logger';
@@ -102,6 +103,11 @@ async function startTransport(
     metrics,
   });
   const server = createServer(app);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const read = async (name: string) =>
     (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
@@ -110,13 +116,13 @@ async function startTransport(
     logged,
     signals,
     read,
-    /** Polls until the gauge `name` reads `value`. */
+    /** Waits until the gauge `name` reads `value`, and returns what it reads. */
     settle: async (name: string, value: number) => {
-      for (let attempt = 0; attempt < 200 && (await read(name)) !== value; attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(async () => (await read(name)) === value, 10_000, `${name} to read ${value}`);
       return read(name);
     },
+    /** Client connections the server still has open (closed ones leave once it has seen them go). */
+    openSockets: () => sockets.size,
     dispose,
     close: async () => {
       await dispose();
@@ -252,13 +258,11 @@ describe('connection slots of the Server-Sent Events transport', () => {
         body: JSON.stringify({ query: 'subscription { ticks }' }),
         signal: controller.signal,
       }).catch(() => 'left');
-      for (let attempt = 0; attempt < 200 && waiting.count === 0; attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(() => waiting.count > 0, 10_000, 'the stream to wait for its context');
       expect(waiting.count).toBe(1);
       controller.abort();
-      // Let the server see the client go before the pipeline goes on.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The server sees the client go before the pipeline goes on.
+      await eventually(() => transport.openSockets() === 0, 10_000, 'the server to see the client go');
       expect(await leaving).toBe('left');
       // The pipeline finishes after the client left: its slot and subscription must not stay.
       open();

@@ -297,6 +297,9 @@ describe('demo page helpers (browser script)', () => {
       'next',
     );
     followed.stop();
+    // A check that nothing happens. The later chunk comes on the fake stream's 10 ms timer,
+    // armed before this one: the script has read it (in that timer's microtasks) before this
+    // timer fires, however slow the machine, so waiting never fails a script that stops.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(followed.calls).toEqual(['open', 'next {"data":{"x":1}}']);
   });

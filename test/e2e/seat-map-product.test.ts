@@ -55,6 +55,23 @@ const CHOOSING_LAYOUT = {
 const HOLD_MAX_SECONDS = 600;
 
 /**
+ * The longest the page waits between two attempts to subscribe again (`retryWait` in
+ * src/web/demo-common-script.ts: 0.5 s doubling to 5 s, jittered below it).
+ */
+const LONGEST_RETRY_WAIT_MILLISECONDS = 5_000;
+
+/**
+ * The page's clock jumps past its wait for the next attempt, once the way is open again: the
+ * test does not wait out the backoff. An attempt already under way when the way opened may
+ * still fail and wait again, in real time: a slower test then, never a failing one (the waits
+ * that follow keep Playwright's default timeout, a guard against hanging, see chromium.ts).
+ * Needs `page.clock.install()` before the page loads.
+ */
+async function skipRetryWait(page: Page): Promise<void> {
+  await page.clock.fastForward(LONGEST_RETRY_WAIT_MILLISECONDS);
+}
+
+/**
  * The demo page as a product, in Chromium against the real services, with the service's
  * built-in dev key (no AUTH_PUBLIC_KEY), as on a developer's machine: the user picker mints
  * tokens, so nobody pastes a JWT.
@@ -368,6 +385,7 @@ describe('seat-map product page in Chromium', () => {
       connectionsRefused += 1;
       await socket.close({ code: 1012, reason: 'Service Restart' });
     });
+    await page.clock.install();
     await page.goto(`${base}/demo/sessions/${session.id}`);
     await page.waitForSelector('[data-seat="B5"]');
     await page.waitForSelector('#live[data-state="reconnecting"]');
@@ -389,8 +407,9 @@ describe('seat-map product page in Chromium', () => {
     expect(answer.errors).toBeUndefined();
 
     allowLive = true;
+    await skipRetryWait(page);
     // The map was read at version 0; the reserve made version 1, replayed on connecting.
-    await page.waitForSelector('#live:text("Up to date (v1)")', { timeout: 10_000 });
+    await page.waitForSelector('#live:text("Up to date (v1)")');
     expect(await page.getAttribute('#live', 'data-state')).toBe('live');
     await page.waitForSelector('[data-seat="B5"][data-status="RESERVED"]');
     await page.waitForSelector('[data-seat="B6"][data-status="RESERVED"]');
@@ -463,9 +482,7 @@ describe('seat-map product page in Chromium', () => {
 
   /** The live line says "Up to date (vN)": the page is live at map version N. */
   async function upToDate(page: Page, version: number): Promise<void> {
-    await page.waitForSelector(`#live[data-state="live"]:text-is("Up to date (v${version})")`, {
-      timeout: 15_000,
-    });
+    await page.waitForSelector(`#live[data-state="live"]:text-is("Up to date (v${version})")`);
     expect(await page.getAttribute('#live', 'data-map-version')).toBe(String(version));
   }
 
@@ -488,6 +505,7 @@ describe('seat-map product page in Chromium', () => {
     try {
       const traffic = watchTraffic(page);
       const query = transport === 'sse' ? '?transport=sse' : '';
+      await page.clock.install();
       await page.goto(`http://127.0.0.1:${proxy.port}/demo/sessions/${session.id}${query}`);
       await upToDate(page, 0);
 
@@ -497,7 +515,7 @@ describe('seat-map product page in Chromium', () => {
       await page.waitForSelector('[data-seat="B1"][data-status="RESERVED"]');
 
       await proxy.cut();
-      await page.waitForSelector('#live[data-state="reconnecting"]', { timeout: 5_000 });
+      await page.waitForSelector('#live[data-state="reconnecting"]');
       expect(await page.textContent('#live')).toBe('Reconnecting…');
 
       // Four changes the page cannot hear: a payment, a hold and its cancellation, another hold.
@@ -522,6 +540,7 @@ describe('seat-map product page in Chromium', () => {
       expect(await page.textContent('#live')).toBe('Reconnecting…');
 
       await proxy.restore();
+      await skipRetryWait(page);
       await upToDate(page, 5);
       expect(await statuses(page, ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'C4', 'C5', 'C6', 'A5'])).toEqual({
         B1: 'SOLD',
@@ -565,17 +584,19 @@ describe('seat-map product page in Chromium', () => {
     try {
       const traffic = watchTraffic(page);
       const query = transport === 'sse' ? '?transport=sse' : '';
+      await page.clock.install();
       await page.goto(`http://127.0.0.1:${proxy.port}/demo/sessions/${session.id}${query}`);
       await upToDate(page, 0);
       await reserveAs(session, ['B1', 'B2', 'B3']);
       await upToDate(page, 1);
 
       await proxy.cut();
-      await page.waitForSelector('#live[data-state="reconnecting"]', { timeout: 5_000 });
+      await page.waitForSelector('#live[data-state="reconnecting"]');
       await reserveAs(session, ['C1', 'C2', 'C3']);
       await reserveAs(session, ['B4', 'B5', 'B6']);
       await testApp.app.orm.em.fork().execute('delete from seat_change where session_id = ?', [session.id]);
       await proxy.restore();
+      await skipRetryWait(page);
       await upToDate(page, 3);
       expect(await statuses(page, ['B1', 'C1', 'C3', 'B6', 'A5'])).toEqual({
         B1: 'RESERVED',

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { SeatLocks } from '../../src/infra/seat-locks';
 import { ExtendReservationDocument as EXTEND_RESERVATION } from '../../client/generated/graphql';
 import {
   CANCEL_RESERVATION,
@@ -8,6 +7,7 @@ import {
   RESERVE,
   RESERVE_BEST_AVAILABLE,
 } from '../support/factories';
+import { dropSeatLocks, passTime } from '../support/pass-time';
 import { type GraphQLResponse, startTestApp, type TestApp, uniqueUser } from '../support/test-app';
 
 /**
@@ -316,7 +316,7 @@ class TimePassesCommand implements fc.AsyncCommand<Model, Real> {
   check = () => true;
 
   async run(model: Model, real: Real): Promise<void> {
-    await passTime(real, this.seconds);
+    await passTime(real.testApp, real, this.seconds);
     model.now += this.seconds;
     for (const reservation of model.reservations) {
       if (reservation.status === 'PENDING' && reservation.expiresAt <= model.now) {
@@ -333,47 +333,11 @@ class FlushRedisCommand implements fc.AsyncCommand<Model, Real> {
   check = () => true;
 
   async run(model: Model, real: Real): Promise<void> {
-    await flushLocks(real);
+    await dropSeatLocks(real.testApp, real);
     await checkInvariants(real, model);
   }
 
   toString = () => 'flush redis';
-}
-
-async function passTime(real: Real, seconds = HOLD_SECONDS + 1): Promise<void> {
-  const em = real.testApp.app.orm.em.fork();
-  const shift = `interval '${seconds} seconds'`;
-  // One statement, the seats found through the holds it moves: a reserve or an extension
-  // committing meanwhile moves with both or with neither, so holds and seats stay in step.
-  await em.execute(
-    `with moved as (
-       update reservation set created_at = created_at - ${shift}, expires_at = expires_at - ${shift}
-        where session_id = ? and status = 'PENDING'
-       returning id
-     )
-     update seat s set hold_expires_at = s.hold_expires_at - ${shift}
-       from reservation_seat rs join moved on moved.id = rs.reservation_id
-      where rs.live and s.id = rs.seat_id and s.status = 'RESERVED'`,
-    [real.sessionId],
-  );
-  // The clock moved under the API's feet: results it keeps until a hold ends are now wrong.
-  real.testApp.app.sessionCache.invalidate([
-    {
-      topic: 'seat.status-changed',
-      payload: {
-        mapVersion: 0,
-        sessionId: real.sessionId,
-        reservationId: null,
-        seats: [],
-        changedAt: new Date().toISOString(),
-      },
-    },
-  ]);
-  await flushLocks(real);
-}
-
-async function flushLocks(real: Real): Promise<void> {
-  await real.testApp.app.redis.del(...real.seatIds.map((seatId) => SeatLocks.key(real.sessionId, seatId)));
 }
 
 const seatSelection = fc.uniqueArray(fc.integer({ min: 0, max: SEATS - 1 }), { minLength: 1, maxLength: 3 });
@@ -511,9 +475,10 @@ describe('booking model', () => {
                   real.tokens[target.who],
                 );
               } else if (command.kind === 'time') {
-                await passTime(real);
+                // HOLD_SECONDS + 1 ends every hold.
+                await passTime(real.testApp, real, HOLD_SECONDS + 1);
               } else {
-                await flushLocks(real);
+                await dropSeatLocks(real.testApp, real);
               }
               if (response) {
                 expect([

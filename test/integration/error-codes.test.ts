@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ManualClock } from '../../src/infra/clock';
 import {
   CANCEL_RESERVATION,
   CONFIRM_PAYMENT,
@@ -21,7 +22,7 @@ describe('error codes', () => {
   let testApp: TestApp;
 
   beforeAll(async () => {
-    testApp = await startTestApp({ HOLD_SECONDS: '2' });
+    testApp = await startTestApp();
   });
 
   afterAll(async () => {
@@ -217,46 +218,54 @@ describe('error codes', () => {
   });
 
   it('RESERVATION_EXPIRED: paying or cancelling an ended hold, which frees its seats', async () => {
-    const session = await createSession(testApp);
-    const user = await testApp.token(uniqueUser());
-    const [a, b] = session.seats;
-    const pay = await testApp.graphql<{ reserve: { id: string } }>(
-      RESERVE,
-      { input: { sessionId: session.id, seatIds: [a.id] } },
-      user,
-    );
-    const cancel = await testApp.graphql<{ reserve: { id: string } }>(
-      RESERVE,
-      { input: { sessionId: session.id, seatIds: [b.id] } },
-      user,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    // A process of its own on a manual clock, with no worker: the holds end when the test moves
+    // the clock to their end, and the mutations themselves find them over and free their seats.
+    const clock = new ManualClock(new Date());
+    const onClock = await startTestApp({ ROLE: 'api' }, undefined, { clock });
+    try {
+      const session = await createSession(onClock);
+      const user = await onClock.token(uniqueUser());
+      const [a, b] = session.seats;
+      const pay = await onClock.graphql<{ reserve: { id: string } }>(
+        RESERVE,
+        { input: { sessionId: session.id, seatIds: [a.id] } },
+        user,
+      );
+      const cancel = await onClock.graphql<{ reserve: { id: string } }>(
+        RESERVE,
+        { input: { sessionId: session.id, seatIds: [b.id] } },
+        user,
+      );
+      clock.advance(onClock.app.config.booking.holdSeconds * 1_000);
 
-    const paid = await testApp.graphql(CONFIRM_PAYMENT, { reservationId: pay.data!.reserve.id }, user);
-    expect(paid.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
-    const cancelled = await testApp.graphql(
-      CANCEL_RESERVATION,
-      { reservationId: cancel.data!.reserve.id },
-      user,
-    );
-    expect(cancelled.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
-    const again = await testApp.graphql(CONFIRM_PAYMENT, { reservationId: pay.data!.reserve.id }, user);
-    expect(again.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
+      const paid = await onClock.graphql(CONFIRM_PAYMENT, { reservationId: pay.data!.reserve.id }, user);
+      expect(paid.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
+      const cancelled = await onClock.graphql(
+        CANCEL_RESERVATION,
+        { reservationId: cancel.data!.reserve.id },
+        user,
+      );
+      expect(cancelled.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
+      const again = await onClock.graphql(CONFIRM_PAYMENT, { reservationId: pay.data!.reserve.id }, user);
+      expect(again.errors?.[0].extensions.code).toBe('RESERVATION_EXPIRED');
 
-    const em = testApp.app.orm.em.fork();
-    const rows = await em.execute<{ status: string; version: number }[]>(
-      'select status, version from seat where id in (?, ?) order by id',
-      [a.id, b.id],
-    );
-    expect(rows).toEqual([
-      { status: 'AVAILABLE', version: 3 },
-      { status: 'AVAILABLE', version: 3 },
-    ]);
-    const [{ count }] = await em.execute<{ count: number }[]>(
-      'select count(*)::int as count from sale where session_id = ?',
-      [session.id],
-    );
-    expect(count).toBe(0);
+      const em = onClock.app.orm.em.fork();
+      const rows = await em.execute<{ status: string; version: number }[]>(
+        'select status, version from seat where id in (?, ?) order by id',
+        [a.id, b.id],
+      );
+      expect(rows).toEqual([
+        { status: 'AVAILABLE', version: 3 },
+        { status: 'AVAILABLE', version: 3 },
+      ]);
+      const [{ count }] = await em.execute<{ count: number }[]>(
+        'select count(*)::int as count from sale where session_id = ?',
+        [session.id],
+      );
+      expect(count).toBe(0);
+    } finally {
+      await onClock.stop();
+    }
   });
 
   it('INVALID_STATE: cancelling a confirmed reservation changes nothing', async () => {

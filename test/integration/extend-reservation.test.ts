@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ExtendReservationDocument as EXTEND_RESERVATION } from '../../client/generated/graphql';
+import { ManualClock } from '../../src/infra/clock';
 import { SeatLocks } from '../../src/infra/seat-locks';
 import { CANCEL_RESERVATION, createSession, RESERVE, sessionFootprint } from '../support/factories';
+import { ManualScheduler } from '../support/manual-scheduler';
 import { countQueries } from '../support/sql-count';
 import { ClientPool, subscribe } from '../support/subscriptions';
 import { startTestApp, startTestAppIn, type TestApp, testEnvironment, uniqueUser } from '../support/test-app';
-import { sleep } from '../support/wait';
-
-/** Resolves once the process clock is `milliseconds` past `instant` (ISO): real time the broker's TTLs run on. */
-const until = (instant: string, milliseconds = 0) =>
-  sleep(Math.max(0, Date.parse(instant) + milliseconds - Date.now()));
+import { eventually } from '../support/wait';
 
 describe('extendReservation through the API', () => {
   let testApp: TestApp;
@@ -132,12 +130,18 @@ describe('extendReservation through the API', () => {
 });
 
 /**
- * The hold ends at the new time, with the expiry worker running: the reserve's message (due
- * at the old end) changes nothing, the hold's end does. Real time: the delay queue's TTL is
- * the broker's.
+ * The hold ends at the new time, with the expiry worker running: the reserve's message (due at
+ * the old end) changes nothing, the hold's end does. Booking time is a manual clock, and the
+ * consumer waits out the rest of a hold on a manual scheduler over it: the test moves time. Only
+ * the delay queue's TTL is the broker's real time (HOLD_SECONDS, so one second here): the test
+ * waits for what its messages do when they come out, never for a moment.
  */
 describe('an extended hold expiring with the worker running', () => {
-  const HOLD_SECONDS = 2;
+  const HOLD_SECONDS = 1;
+  // An hour ahead of PostgreSQL's own clock, which still judges a reservation's status as read
+  // (`reservationUpdated` reads it): the test's hold runs by it for as long as the test does.
+  const clock = new ManualClock(new Date(Date.now() + 3_600_000));
+  const scheduler = new ManualScheduler(clock);
   let testApp: TestApp;
   const clients = new ClientPool(
     () => testApp.url,
@@ -145,7 +149,10 @@ describe('an extended hold expiring with the worker running', () => {
   );
 
   beforeAll(async () => {
-    testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) });
+    testApp = await startTestApp({ HOLD_SECONDS: String(HOLD_SECONDS) }, undefined, {
+      clock,
+      schedule: scheduler.schedule,
+    });
     // Only the expiry consumer may expire the hold here: the sweeper would hide a miss.
     await testApp.app.sweeper.stop();
   });
@@ -174,12 +181,16 @@ describe('an extended hold expiring with the worker running', () => {
       { id: reservationId },
     );
 
-    // Halfway through the hold, extend it: it now ends about a second after the old end.
-    await until(oldEnd, -HOLD_SECONDS * 500);
+    // Every move of time goes through the scheduler: a wait the consumer armed meanwhile (the
+    // reserve's message may come out early on a slow machine) fires when the clock reaches it.
+    const moveTo = (instant: number) => scheduler.advance(instant - clock.now());
+
+    // Halfway through the hold, extend it: it now ends half a hold after the old end.
+    moveTo(Date.parse(oldEnd) - HOLD_SECONDS * 500);
     const extended = await testApp.graphql(EXTEND_RESERVATION, { reservationId }, token);
     expect(extended.errors).toBeUndefined();
     const newEnd = extended.data!.extendReservation.expiresAt;
-    expect(Date.parse(newEnd) - Date.parse(oldEnd)).toBeGreaterThanOrEqual(800);
+    expect(Date.parse(newEnd) - Date.parse(oldEnd)).toBe(HOLD_SECONDS * 500);
 
     // Subscribed after the reserve: its creation event may still be on its way, and comes first.
     let update = await updates.next();
@@ -188,22 +199,31 @@ describe('an extended hold expiring with the worker running', () => {
     }
     expect(update.data!.reservationUpdated).toEqual({ status: 'PENDING', expiresAt: newEnd });
 
-    // Past the old end the hold still runs.
-    await until(oldEnd, 200);
-    const during = await testApp.graphql<{ reservation: { status: string } }>(
-      `query ($id: ID!) { reservation(id: $id) { status } }`,
-      { id: reservationId },
-      token,
+    // Past the old end, before the new one. The reserve's message comes out of the delay queue
+    // first and expires nothing: the consumer waits until the new end (plus its 5 ms margin,
+    // src/workers/expiry.worker.ts), whenever the message came.
+    moveTo(Date.parse(oldEnd) + 200);
+    await eventually(
+      () => scheduler.armed.some((timer) => timer.at === Date.parse(newEnd) + 5),
+      10_000,
+      "the expiry consumer's wait for the new end",
     );
-    expect(during.data!.reservation.status).toBe('PENDING');
+    const during = await testApp.graphql<{ session: { seats: { id: string; status: string }[] } }>(
+      `query ($id: ID!) { session(id: $id) { seats { id status } } }`,
+      { id: session.id },
+    );
+    expect(
+      during.data!.session.seats.filter((seat) => seatIds.includes(seat.id)).map((seat) => seat.status),
+    ).toEqual(['RESERVED', 'RESERVED']);
+    const [stored] = await testApp.app.orm.em
+      .fork()
+      .execute<{ status: string }[]>('select status from reservation where id = ?', [reservationId]);
+    expect(stored.status).toBe('PENDING');
 
+    // The clock reaches the new end (and the margin): the waiting consumer expires the hold.
+    moveTo(Date.parse(newEnd) + 5);
     const expired = await updates.next();
-    const expiredAt = Date.now();
     expect(expired.data!.reservationUpdated).toEqual({ status: 'EXPIRED', expiresAt: newEnd });
-    // Never before the new end; how soon after it is not timed: the delay queue's TTL
-    // (topology.test.ts), the relay publishing at commit (outbox-relay.test.ts) and the consumer's
-    // wait for the remainder (expiry.worker.test.ts) make that promise.
-    expect(expiredAt).toBeGreaterThanOrEqual(Date.parse(newEnd));
     // The seats changed twice only: held, then freed at the new end.
     const held = (await seatChanges.next()).data!.seatStatusChanged.seats;
     expect(held.map((seat) => [seat.status, seat.version])).toEqual([
@@ -215,30 +235,46 @@ describe('an extended hold expiring with the worker running', () => {
       ['AVAILABLE', 3],
       ['AVAILABLE', 3],
     ]);
-    const [{ expirations }] = await testApp.app.orm.em.fork().execute<{ expirations: number }[]>(
-      `select count(*)::int as expirations from outbox_event
-          where topic = 'reservation.expired' and payload->>'reservationId' = ?`,
-      [reservationId],
-    );
+    const [{ expirations, expiredAt }] = await testApp.app.orm.em
+      .fork()
+      .execute<{ expirations: number; expiredAt: string }[]>(
+        `select (select count(*)::int from outbox_event
+                where topic = 'reservation.expired' and payload->>'reservationId' = r.id::text) as expirations,
+              r.updated_at as "expiredAt"
+         from reservation r where r.id = ?`,
+        [reservationId],
+      );
     expect(expirations).toBe(1);
+    // Expired by the clock once it passed the new end, not before.
+    expect(new Date(expiredAt).getTime()).toBeGreaterThanOrEqual(Date.parse(newEnd));
   });
 });
 
 /**
  * The seat-map read cache of a process without workers (a hold ends only by the clock there)
  * learns the new end from the extension: the map shows the seat RESERVED past the old end and
- * AVAILABLE from the new end, though it keeps results for a minute.
+ * AVAILABLE from the new end, though it keeps results for a minute. One manual clock is both the
+ * hold's clock and the cache's, moved by the test.
  */
 describe('the cached seat map of an extended hold', () => {
+  const HOLD_SECONDS = 10;
+  const clock = new ManualClock(new Date());
   let solo: TestApp;
+  const clients = new ClientPool(
+    () => solo.url,
+    () => solo.app.subscriptionSignals,
+  );
 
   beforeAll(async () => {
     solo = await startTestAppIn(
-      testEnvironment({ SESSION_CACHE_MAX_AGE_MS: '60000', HOLD_SECONDS: '1', ROLE: 'api' }),
+      testEnvironment({ SESSION_CACHE_MAX_AGE_MS: '60000', HOLD_SECONDS: String(HOLD_SECONDS), ROLE: 'api' }),
+      undefined,
+      { clock },
     );
   });
 
   afterAll(async () => {
+    await clients.disposeAll();
     await solo.stop();
   });
 
@@ -259,17 +295,31 @@ describe('the cached seat map of an extended hold', () => {
       );
       return response.data!.session.seats.find((seat) => seat.id === seatId)!.status;
     };
+    const moveTo = (instant: number) => clock.advance(instant - clock.now());
+    // Its hold's events come back to this process through the broker, and each drops the
+    // session's cached results: wait for the extension's (the creation's comes first).
+    const updates = await subscribe<{ reservationUpdated: { expiresAt: string } }>(
+      clients.open(token),
+      `subscription ($id: ID!) { reservationUpdated(reservationId: $id) { expiresAt } }`,
+      { id: reservationId },
+    );
 
-    await until(oldEnd, -500);
+    moveTo(Date.parse(oldEnd) - 500);
     const extended = await solo.graphql(EXTEND_RESERVATION, { reservationId }, token);
-    const newEnd = extended.data!.extendReservation.expiresAt;
+    const newEnd = Date.parse(extended.data!.extendReservation.expiresAt);
+    expect(newEnd).toBe(Date.parse(oldEnd) + HOLD_SECONDS * 1_000 - 500);
+    let update = await updates.next();
+    while (Date.parse(update.data!.reservationUpdated.expiresAt) !== newEnd) {
+      update = await updates.next();
+    }
     expect(await seatStatus()).toBe('RESERVED');
 
-    await until(oldEnd, 100);
-    expect(await seatStatus()).toBe('RESERVED');
+    moveTo(Date.parse(oldEnd) + 100);
     // Kept, now: its end is the new one.
-    expect((await countQueries(solo.app, seatStatus)).queries).toBe(0);
-    await until(newEnd, 50);
+    expect(await countQueries(solo.app, seatStatus)).toEqual({ result: 'RESERVED', queries: 0 });
+    moveTo(newEnd - 1);
+    expect(await countQueries(solo.app, seatStatus)).toEqual({ result: 'RESERVED', queries: 0 });
+    moveTo(newEnd);
     expect(await seatStatus()).toBe('AVAILABLE');
   });
 });

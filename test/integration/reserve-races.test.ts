@@ -154,6 +154,9 @@ describe('reserve races while Redis is flushed over and over', () => {
       while (running) {
         await flusher.flushdb();
         flushes += 1;
+        // Pace, not a wait for anything: a flush every few milliseconds while the race runs,
+        // leaving Redis room to answer the reserves in between. How many fit is not asserted
+        // beyond a few (the race takes far longer than four of these turns on any machine).
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     })();

@@ -229,7 +229,11 @@ describe('tokens and long-lived connections', () => {
     const client = openClient(websocketUrl(testApp.url), token, testApp.app.subscriptionSignals);
     try {
       const subscription = await subscribe(client, SEAT_CHANGES, { sessionId: session.id });
-      // Past the moment an overflowed timer would have fired, the connection still answers.
+      // Past the moment an overflowed timer would have fired, the connection still answers. A
+      // check that nothing happens: Node runs a delay past 2^31 - 1 ms after 1 ms, so such a timer
+      // (armed in this process when the connection was accepted) fires before this later, longer
+      // one; waiting never fails a connection that stays open. The chaining itself is checked on
+      // jest's fake timers in test/unit/long-timer.test.ts.
       await new Promise((resolve) => setTimeout(resolve, 100));
       await expect(
         new Promise((resolve, reject) =>

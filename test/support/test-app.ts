@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Application, startApplication } from '../../src/app';
+import { type Application, type ApplicationOptions, startApplication } from '../../src/app';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../src/config/config';
 import { connectDatabase, migrate } from '../../src/infra/database';
@@ -124,22 +124,30 @@ export function testToken(
   return signToken(testPrivateKey(), { userId, admin: options.admin, expiresIn: options.expiresIn ?? '1h' });
 }
 
-/** Starts the whole application in this process on a free port. */
+/**
+ * Starts the whole application in this process on a free port. `options` puts a test's clock
+ * in place of the process's (a `ManualClock` to move past a hold's end, see `src/app.ts`).
+ */
 export async function startTestApp(
   overrides: Record<string, string> = {},
   logger?: Logger,
+  options?: ApplicationOptions,
 ): Promise<TestApp> {
-  return startTestAppIn(testEnvironment(overrides), logger);
+  return startTestAppIn(testEnvironment(overrides), logger, options);
 }
 
 /**
  * Starts the application in this process with exactly `environment`; two apps started with
  * the same one share a database and an AMQP prefix, like two processes of one deployment.
  */
-export async function startTestAppIn(environment: Record<string, string>, logger?: Logger): Promise<TestApp> {
+export async function startTestAppIn(
+  environment: Record<string, string>,
+  logger?: Logger,
+  options?: ApplicationOptions,
+): Promise<TestApp> {
   const config = loadConfig(environment);
   await createTestDatabase(config.database.url);
-  const app = await startApplication(config, logger ?? createLogger(config.logLevel));
+  const app = await startApplication(config, logger ?? createLogger(config.logLevel), options);
   const url = `http://127.0.0.1:${app.port}/graphql`;
   return {
     app,
