@@ -159,7 +159,7 @@ function booking(env: Environment): Config['booking'] {
     holdMaxSeconds,
     holdBatch: {
       maxSize: integer(env, 'HOLD_BATCH_MAX', 16, 1, 256),
-      concurrency: integer(env, 'HOLD_BATCH_CONCURRENCY', 4, 1, 64),
+      concurrency: integer(env, 'HOLD_BATCH_CONCURRENCY', 2, 1, 64),
     },
   };
 }

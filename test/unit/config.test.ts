@@ -104,7 +104,7 @@ describe('configuration', () => {
   });
 
   it('groups up to HOLD_BATCH_MAX holds in up to HOLD_BATCH_CONCURRENCY transactions', () => {
-    expect(loadConfig({}).booking.holdBatch).toEqual({ maxSize: 16, concurrency: 4 });
+    expect(loadConfig({}).booking.holdBatch).toEqual({ maxSize: 16, concurrency: 2 });
     expect(loadConfig({ HOLD_BATCH_MAX: '1', HOLD_BATCH_CONCURRENCY: '8' }).booking.holdBatch).toEqual({
       maxSize: 1,
       concurrency: 8,
