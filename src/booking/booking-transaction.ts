@@ -106,7 +106,7 @@ export async function transactionWithin<Result>(
         throw requestTimedOut();
       }
       const statementTimeout = statementTimeoutMilliseconds;
-      if (statementTimeout === 0 || budget < statementTimeout) {
+      if (Number.isFinite(budget) && (statementTimeout === 0 || budget < statementTimeout)) {
         // Otherwise the connection's own timeouts already end every wait within the budget,
         // and the hot path is spared a round trip.
         await tx.execute(LIMIT_TIMEOUTS_SQL, [budget]);
@@ -259,8 +259,9 @@ export class BookingTransactions {
   ): Promise<Result> {
     for (let attempt = 1; ; attempt += 1) {
       let recorder: EventRecorder | undefined;
+      let result: Result;
       try {
-        const result = await transactionWithin(
+        result = await transactionWithin(
           em,
           deadline,
           async (tx) => {
@@ -273,10 +274,6 @@ export class BookingTransactions {
           },
           this.statementTimeoutMilliseconds,
         );
-        if (recorder && recorder.events.length > 0) {
-          this.onCommitted(recorder.events);
-        }
-        return result;
       } catch (error) {
         if (error instanceof RollbackWith) {
           return error.outcome as Result;
@@ -286,6 +283,11 @@ export class BookingTransactions {
         }
         throw error;
       }
+      // Outside the try: whatever a listener does, the transaction has committed.
+      if (recorder && recorder.events.length > 0) {
+        this.onCommitted(recorder.events);
+      }
+      return result;
     }
   }
 }

@@ -158,7 +158,7 @@ function booking(env: Environment): Config['booking'] {
     holdSeconds,
     holdMaxSeconds,
     holdBatch: {
-      maxSize: integer(env, 'HOLD_BATCH_MAX', 16, 1, 256),
+      maxSize: integer(env, 'HOLD_BATCH_MAX', 16, 1, 64),
       concurrency: integer(env, 'HOLD_BATCH_CONCURRENCY', 2, 1, 64),
     },
   };

@@ -28,21 +28,36 @@ export interface TransactionDeadline {
 
 /**
  * The time of several requests whose work shares one transaction (group commit): the budget
- * of the one with the least time left, and a commit that each of them must allow. When the
- * database gives up for lack of time, only the requests whose time is up are answered 503;
- * the others' work rolled back with the transaction and is theirs to run again.
+ * of the one with the least time left, and a commit coordinated with the requests whose work
+ * it commits (`committing`, asked when the commit is about to be sent: a request whose work
+ * was rolled back to its savepoint neither holds the commit up nor counts as committed, and
+ * keeps its own 503 timer). When the database gives up for lack of time, only the requests
+ * whose time is up are answered 503; the others' work rolled back with the transaction and is
+ * theirs to run again.
  */
-export function earliestOf(deadlines: readonly RequestDeadline[]): TransactionDeadline {
+export function earliestOf(
+  deadlines: readonly RequestDeadline[],
+  {
+    committing = () => true,
+    onCommit,
+  }: {
+    committing?: (deadline: RequestDeadline) => boolean;
+    /** Told when the commit is about to be sent: every request allowed it (deadlines or none). */
+    onCommit?: () => void;
+  } = {},
+): TransactionDeadline {
+  let inCommit: readonly RequestDeadline[] = [];
   return {
     get expired() {
       return deadlines.some((deadline) => deadline.expired);
     },
+    // Infinity without a deadline: no limit of its own.
     databaseBudgetMilliseconds: () =>
       Math.min(...deadlines.map((deadline) => deadline.databaseBudgetMilliseconds())),
     beginCommit: () => {
       const begun: RequestDeadline[] = [];
       try {
-        for (const deadline of deadlines) {
+        for (const deadline of deadlines.filter(committing)) {
           deadline.beginCommit();
           begun.push(deadline);
         }
@@ -50,8 +65,10 @@ export function earliestOf(deadlines: readonly RequestDeadline[]): TransactionDe
         begun.forEach((deadline) => deadline.endCommit(false));
         throw error;
       }
+      inCommit = begun;
+      onCommit?.();
     },
-    endCommit: (committed) => deadlines.forEach((deadline) => deadline.endCommit(committed)),
+    endCommit: (committed) => inCommit.forEach((deadline) => deadline.endCommit(committed)),
     expire: () =>
       deadlines
         .filter((deadline) => deadline.databaseBudgetMilliseconds() <= 0)

@@ -331,6 +331,23 @@ export function contextOf(item: unknown): Context | undefined {
   return spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : undefined;
 }
 
+/** A trace context to run work in, from {@link activeContext}. */
+export type TraceParent = Context;
+
+/**
+ * The active context, for work that another async path runs on this one's behalf (a hold run
+ * in a group commit formed by another request): hand it to {@link withinContext}. Undefined
+ * when off.
+ */
+export function activeContext(): TraceParent | undefined {
+  return tracing ? context.active() : undefined;
+}
+
+/** Runs `work` in `parent` (from {@link activeContext}); a plain call without one. */
+export function withinContext<Result>(parent: TraceParent | undefined, work: () => Result): Result {
+  return parent ? context.with(parent, work) : work();
+}
+
 /** The longest statement text a database span carries, literals already replaced. */
 export const STATEMENT_SHAPE_MAX_LENGTH = 160;
 

@@ -111,7 +111,7 @@ describe('configuration', () => {
     });
     for (const [name, value] of [
       ['HOLD_BATCH_MAX', '0'],
-      ['HOLD_BATCH_MAX', '257'],
+      ['HOLD_BATCH_MAX', '65'],
       ['HOLD_BATCH_CONCURRENCY', '0'],
       ['HOLD_BATCH_CONCURRENCY', 'many'],
     ]) {

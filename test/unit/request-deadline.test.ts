@@ -105,6 +105,23 @@ describe('earliestOf (the deadline of a group commit)', () => {
     expect(later.expired).toBe(false);
   });
 
+  it('leaves out of the commit a request whose work rolled back: it keeps its own 503 timer', () => {
+    const { soon, later, answered } = twoRequests();
+    let committing = 0;
+    const both = earliestOf([soon, later], {
+      committing: (deadline) => deadline === later,
+      onCommit: () => {
+        committing += 1;
+      },
+    });
+    both.beginCommit();
+    both.endCommit(true);
+    expect(committing).toBe(1);
+    soon.expire();
+    later.expire();
+    expect(answered).toEqual(['soon']);
+  });
+
   it('ends the commit for every request: none answers 503 after it committed', () => {
     const { both, soon, later, answered } = twoRequests();
     both.beginCommit();

@@ -6,6 +6,8 @@ import { RequestDeadline } from '../../infra/request-deadline';
 import { repositoriesOf } from '../../repositories';
 import { type BookingDependencies } from '../booking-dependencies';
 import { MAX_ACTIVE_HOLDS_PER_USER } from '../booking-limits';
+import { startingStatementTimeout } from '../../mikro-orm.config';
+import { BookingTransactions } from '../booking-transaction';
 import { HoldBatcher } from './hold-batcher';
 import { reserve } from './reserve';
 
@@ -15,11 +17,19 @@ describe('HoldBatcher (group commit of holds, on PostgreSQL)', () => {
   /** The harness's dependencies with a batcher of `concurrency` groups at a time; `sizes`: its groups. */
   function grouped(concurrency = 1) {
     const sizes: number[] = [];
-    const batcher = new HoldBatcher(booking.harness.deps, { maxSize: 16, concurrency }, (size) =>
-      sizes.push(size),
+    // How many events each commit of the batcher's transactions told.
+    const commits: number[] = [];
+    const transactions = new BookingTransactions((committed) => {
+      commits.push(committed.length);
+      booking.harness.events.push(...committed);
+    }, startingStatementTimeout(booking.orm.config));
+    const batcher = new HoldBatcher(
+      { ...booking.harness.deps, transactions },
+      { maxSize: 16, concurrency },
+      (size) => sizes.push(size),
     );
     const deps: BookingDependencies = { ...booking.harness.deps, holdBatcher: batcher };
-    return { deps, batcher, sizes };
+    return { deps, batcher, sizes, commits };
   }
 
   /** Locks `seatIds`' rows in a transaction of its own until `release`: holds of them wait. */
@@ -74,7 +84,7 @@ describe('HoldBatcher (group commit of holds, on PostgreSQL)', () => {
     (await repositoriesOf(em).seats.findByIds(seatIds, booking.harness.clock)).map((seat) => seat.status);
 
   it('holds concurrent reserves in one transaction, each with its own reservation and events', async () => {
-    const { deps, batcher, sizes } = grouped();
+    const { deps, batcher, sizes, commits } = grouped();
     const one = await insertSession(booking.orm);
     const other = await insertSession(booking.orm);
     const busy = await busyWithOneHold(deps);
@@ -93,6 +103,8 @@ describe('HoldBatcher (group commit of holds, on PostgreSQL)', () => {
     const reservations = await Promise.all(holds);
 
     expect(sizes).toEqual([1, commands.length]);
+    // One commit told all their events (a reservation and a seat change each), after the busy hold's.
+    expect(commits).toEqual([2, 2 * commands.length]);
     reservations.forEach((reservation, index) => {
       expect(reservation.userId).toBe(users[index].userId);
       expect(reservation.session.id).toBe(commands[index].sessionId);
@@ -219,6 +231,35 @@ describe('HoldBatcher (group commit of holds, on PostgreSQL)', () => {
     expect(sizes).toEqual([1, 1]);
     await busy.release();
     await own;
+    expect(sizes).toEqual([1, 1, 1]);
+  });
+
+  it('keeps a hold of seats that a running group holds out of other groups', async () => {
+    const { deps, batcher, sizes } = grouped(2);
+    // PostgreSQL alone decides (no Redis locks): both holds of the busy seat reach it.
+    booking.harness.locks.down = true;
+    const session = await insertSession(booking.orm, { seatCount: 1 });
+    const lock = await lockRows(session.seatIds);
+    const first = reserve(deps, booking.harness.em(), someUser(), {
+      sessionId: session.id,
+      seatIds: session.seatIds,
+    });
+    await untilWaitingForRows();
+    const second = reserve(deps, booking.harness.em(), someUser(), {
+      sessionId: session.id,
+      seatIds: session.seatIds,
+    }).then(
+      () => 'OK',
+      (error: { code: string }) => error.code,
+    );
+    await untilQueued(batcher, 1);
+    // Another seat's hold starts at once in the free group; the busy seat's waits for the next.
+    const other = await insertSession(booking.orm, { seatCount: 1 });
+    await reserve(deps, booking.harness.em(), someUser(), { sessionId: other.id, seatIds: other.seatIds });
+    expect(batcher.waiting).toBe(1);
+    await lock.release();
+    await first;
+    expect(await second).toBe('SEAT_UNAVAILABLE');
     expect(sizes).toEqual([1, 1, 1]);
   });
 

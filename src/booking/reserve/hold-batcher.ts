@@ -1,9 +1,15 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { Reservation } from '../../entities/reservation.entity';
 import { earliestOf, type RequestDeadline } from '../../infra/request-deadline';
-import { type NewPendingReservation } from '../../repositories/reservation.repository';
 import { type BookingDependencies } from '../booking-dependencies';
-import { attemptHold, holdEachInTransaction, type HoldAttempt, type HoldRequest } from './hold-seats';
+import { activeContext, type TraceParent, withinContext } from '../../infra/tracing';
+import {
+  attemptHold,
+  type GroupedHold,
+  holdEachInTransaction,
+  type HoldAttempt,
+  type HoldRequest,
+} from './hold-seats';
 
 /** How holds are grouped (`HOLD_BATCH_MAX`, `HOLD_BATCH_CONCURRENCY`). */
 export interface HoldGroupLimits {
@@ -16,6 +22,8 @@ export interface HoldGroupLimits {
 interface QueuedHold {
   readonly em: EntityManager;
   readonly request: HoldRequest;
+  /** The request's trace context: its hold runs in it, whoever formed the group. */
+  readonly context: TraceParent | undefined;
   readonly resolve: (attempt: HoldAttempt | null) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -56,12 +64,12 @@ export class HoldBatcher {
    */
   hold(em: EntityManager, request: HoldRequest): Promise<HoldAttempt | null> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ em, request, resolve, reject });
+      this.queue.push({ em, request, context: activeContext(), resolve, reject });
       this.startGroups();
     });
   }
 
-  /** Holds queued for the next group (for tests and metrics). */
+  /** Holds queued for the next group. */
   get waiting(): number {
     return this.queue.length;
   }
@@ -74,7 +82,8 @@ export class HoldBatcher {
         return;
       }
       this.running += 1;
-      void this.commit(group).finally(() => {
+      // In its first request's trace, not in that of whichever request's group ended last.
+      void withinContext(group[0].context, () => this.commit(group)).finally(() => {
         this.running -= 1;
         for (const { request } of group) {
           this.usersInFlight.delete(request.caller.userId);
@@ -138,31 +147,51 @@ export class HoldBatcher {
     const deadlines = group
       .map((queued) => queued.request.deadline)
       .filter((deadline): deadline is RequestDeadline => deadline !== undefined);
-    let held: (NewPendingReservation | null)[];
+    let grouped: GroupedHold[] = [];
+    let commitSent = false;
+    const deadline = earliestOf(deadlines, {
+      committing: (member) =>
+        grouped[group.findIndex((queued) => queued.request.deadline === member)]?.kind === 'inserted',
+      // From here a failure may hide a commit.
+      onCommit: () => {
+        commitSent = true;
+      },
+    });
     try {
-      held = await this.deps.transactions.run(
+      grouped = await this.deps.transactions.run(
         // Any of the group's entity managers: the transaction runs on a fork of its own.
         group[0].em,
-        deadlines.length > 0 ? earliestOf(deadlines) : undefined,
-        (tx, events) =>
-          holdEachInTransaction(
+        deadline,
+        async (tx, events) =>
+          (grouped = await holdEachInTransaction(
             this.deps,
             tx,
             events,
             group.map((queued) => queued.request),
-          ),
+            group.map((queued) => queued.context),
+          )),
       );
-    } catch {
+    } catch (error) {
+      if (commitSent) {
+        // Whether it committed is unknown: running the holds again could hold the seats twice.
+        group.forEach((queued) => queued.reject(error));
+        return;
+      }
       // Nothing committed: each runs alone, and gets its own answer (a timeout included).
-      held = group.map(() => null);
+      grouped = group.map(() => ({ kind: 'alone' }));
     }
     group.forEach((queued, index) => {
-      const pending = held[index];
+      const outcome = grouped[index];
       try {
         queued.resolve(
-          pending
-            ? { kind: 'held', reservation: queued.em.getRepository(Reservation).managedPending(pending) }
-            : null,
+          outcome.kind === 'inserted'
+            ? {
+                kind: 'held',
+                reservation: queued.em.getRepository(Reservation).managedPending(outcome.pending),
+              }
+            : outcome.kind === 'stale-hold'
+              ? outcome
+              : null,
         );
       } catch (error) {
         // Committed, so never run alone again: the request fails as any other would.

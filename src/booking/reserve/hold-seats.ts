@@ -3,6 +3,7 @@ import { GapRule, ReservationStatus, SeatKind } from '../../entities/enums';
 import { Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, rateLimited } from '../../errors/domain-error';
 import { isLockTimeout, isLockTimeoutIn } from '../../infra/database-errors';
+import { type TraceParent, withinContext } from '../../infra/tracing';
 import { type RequestDeadline } from '../../infra/request-deadline';
 import { uuidv7 } from '../../infra/uuid';
 import { repositoriesOf } from '../../repositories';
@@ -77,40 +78,69 @@ export async function attemptHold(
 }
 
 /**
+ * Whether a hold may join a group commit: its transaction is the hold statement alone (no
+ * idempotency key and no gap rule, whose statements run under the user's lock first).
+ */
+export function groupable(request: HoldRequest): boolean {
+  return request.idempotencyKey === null && request.session.gapRule !== GapRule.NO_SINGLE_SEAT;
+}
+
+/** What a group commit did with one hold: its new reservation as written, or why not. */
+export type GroupedHold =
+  | { readonly kind: 'inserted'; readonly pending: NewPendingReservation }
+  /** Only ended holds are in the way: expire them, then hold alone. */
+  | { readonly kind: 'stale-hold' }
+  /** Not held here, for any other reason: hold alone, for its own answer. */
+  | { readonly kind: 'alone' };
+
+/**
  * Holds several requests' seats in the one transaction of a group commit, each all or none: a
- * savepoint before each hold, rolled back to when that hold is not made (any seat not free, the
- * user's limit, a started session, the companion rule, or a failed statement). The per-user
- * locks are taken in the order of the users' ids, so that two groups cannot wait for each
- * other's. Returns, in the requests' order, each new reservation as written, or null where the
- * request was not held here: it then runs alone and gets its own answer (why its seats are
- * unavailable, an ended hold expired and tried again, its error).
+ * savepoint before each hold, rolled back to when that hold is not made (a seat not free, the
+ * user's limit, a started session, the companion rule, a failed statement). A hold does not
+ * wait long for a lock held elsewhere (`GROUPED_LOCK_TIMEOUT_SQL`): it drops out and runs alone,
+ * instead of holding up the group. The holds run in the trace contexts `contexts` (their
+ * requests'), so their events carry their own traces. Returns, in the requests' order, what
+ * became of each.
  */
 export async function holdEachInTransaction(
   deps: BookingDependencies,
   tx: EntityManager,
   events: EventRecorder,
   requests: readonly HoldRequest[],
-): Promise<(NewPendingReservation | null)[]> {
-  const held: (NewPendingReservation | null)[] = requests.map(() => null);
-  const inLockOrder = requests
-    .map((request, index) => ({ userId: request.caller.userId, request, index }))
-    .sort((left, right) => (left.userId < right.userId ? -1 : left.userId > right.userId ? 1 : 0));
-  for (const { request, index } of inLockOrder) {
+  contexts: readonly (TraceParent | undefined)[] = [],
+): Promise<GroupedHold[]> {
+  const [{ previous }] = await tx.execute<{ previous: string }[]>(SHORT_LOCK_TIMEOUT_SQL);
+  const grouped: GroupedHold[] = [];
+  for (const [index, request] of requests.entries()) {
     await tx.execute(SAVEPOINT_SQL);
     // Its events are recorded only once the hold is made, so rolling back leaves none.
-    const outcome = await holdInTransaction(deps, tx, events, request).catch(() => null);
+    const outcome = await withinContext(contexts[index], () =>
+      holdInTransaction(deps, tx, events, request),
+    ).catch((error: unknown) =>
+      error instanceof RollbackWith && (error.outcome as TransactionOutcome).kind === 'stale-hold'
+        ? ({ kind: 'stale-hold' } as const)
+        : null,
+    );
     if (outcome?.kind === 'inserted') {
-      held[index] = outcome.pending;
-    } else {
-      await tx.execute(ROLLBACK_TO_SAVEPOINT_SQL);
+      grouped.push(outcome);
+      continue;
     }
+    await tx.execute(ROLLBACK_TO_SAVEPOINT_SQL);
+    grouped.push(outcome?.kind === 'stale-hold' ? outcome : { kind: 'alone' });
   }
-  return held;
+  // The events statement that follows waits for the sessions' rows as any transaction's does.
+  await tx.execute(RESTORE_LOCK_TIMEOUT_SQL, [previous]);
+  return grouped;
 }
 
 // Each hold of a group commit rolls back to its own savepoint: the latest of this name.
 const SAVEPOINT_SQL = 'savepoint hold';
 const ROLLBACK_TO_SAVEPOINT_SQL = 'rollback to savepoint hold';
+// A grouped hold that would wait for another transaction's lock (a user's hold running alone,
+// a seat being expired) gives up after 100 ms and runs alone, where it may wait its turn.
+const SHORT_LOCK_TIMEOUT_SQL = `with previous as materialized (select current_setting('lock_timeout') as value)
+  select value as previous, set_config('lock_timeout', '100ms', true) from previous`;
+const RESTORE_LOCK_TIMEOUT_SQL = `select set_config('lock_timeout', ?, true)`;
 
 async function holdInTransaction(
   deps: BookingDependencies,

@@ -1,5 +1,4 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { GapRule } from '../../entities/enums';
 import { type Reservation } from '../../entities/reservation.entity';
 import { DomainError, ErrorCode, notFound } from '../../errors/domain-error';
 import { isLockTimeout } from '../../infra/database-errors';
@@ -13,7 +12,7 @@ import { type BookingDependencies } from '../booking-dependencies';
 import { seatUnavailable } from '../booking-errors';
 import { type Caller } from '../caller';
 import { expireOverdue } from '../expire-overdue';
-import { attemptHold, type HoldAttempt, type HoldRequest } from './hold-seats';
+import { attemptHold, groupable, type HoldAttempt, type HoldRequest } from './hold-seats';
 import { previousReservation, replayReservation } from './idempotent-replay';
 import { validateSeatSelection } from './validate-selection';
 
@@ -166,22 +165,14 @@ export async function holdSelection(
   return attempt.reservation;
 }
 
-/**
- * Holds the seats: in a group commit when the process groups holds and this one can be
- * grouped (no idempotency key, no gap rule: their statements run under the user's lock first),
- * else in a transaction of its own.
- */
+/** Holds the seats: in a group commit when the process groups holds and this one can be grouped, else in a transaction of its own. */
 async function holdSeats(
   deps: BookingDependencies,
   em: EntityManager,
   request: HoldRequest,
 ): Promise<Exclude<HoldAttempt, { kind: 'stale-hold' }>> {
   const { holdBatcher } = deps;
-  if (
-    holdBatcher === undefined ||
-    request.idempotencyKey !== null ||
-    request.session.gapRule === GapRule.NO_SINGLE_SEAT
-  ) {
+  if (holdBatcher === undefined || !groupable(request)) {
     return holdAgainIfStale(deps, em, request, await attemptHold(deps, em, request));
   }
   // Admitted once for all its transactions: the group's, and its own when the group did not hold it.
