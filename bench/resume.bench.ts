@@ -9,12 +9,19 @@ const RESUME =
   'subscription ($id: ID!, $after: Int) { seatStatusChanged(sessionId: $id, afterMapVersion: $after) { mapVersion seats { id label status version } } }';
 const SEAT_MAP = 'query ($id: ID!) { session(id: $id) { mapVersion seats { id label status version } } }';
 
+/** An error as graphql-ws carries it (in a `next` payload's `errors`, or as an `error` message's payload). */
+interface ErrorPayload {
+  readonly extensions?: { readonly code?: string };
+}
+
 /** A graphql-ws client past `connection_init`, told each change's map version. */
 interface ResumingClient {
   readonly socket: WebSocket;
   /** The highest map version received. */
   last: number;
   caughtUpAt: number | null;
+  /** The error code its subscription was refused with (e.g. RATE_LIMITED when the pool is busy). */
+  refused: string | null;
 }
 
 /**
@@ -84,7 +91,11 @@ async function main(): Promise<void> {
         );
       }
       const deadline = started + 60_000;
-      while (resuming.some((client) => client.caughtUpAt === null) && performance.now() < deadline) {
+      // A refused subscription will never catch up: waiting for it would only stretch the run.
+      while (
+        resuming.some((client) => client.caughtUpAt === null && client.refused === null) &&
+        performance.now() < deadline
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       const latencies = resuming
@@ -96,6 +107,15 @@ async function main(): Promise<void> {
       client.socket.terminate();
     }
     console.log(formatSummary(`${clients} clients resuming ${behind} behind`, resumed.result));
+    const refusals = new Map<string, number>();
+    for (const { refused } of resuming) {
+      if (refused !== null) {
+        refusals.set(refused, (refusals.get(refused) ?? 0) + 1);
+      }
+    }
+    if (refusals.size > 0) {
+      console.log(`  of the errors, subscriptions refused: ${JSON.stringify(Object.fromEntries(refusals))}`);
+    }
     console.log(`  server CPU ${resumed.cpuPercent.toFixed(0)} %, RSS ${resumed.rssMegabytes.toFixed(0)} MB`);
     console.log(
       `time to caught-up p99: resume ${resumed.result.p99.toFixed(0)} ms vs re-read ${reread.result.p99.toFixed(0)} ms`,
@@ -115,6 +135,7 @@ async function main(): Promise<void> {
           socket: new WebSocket(url, 'graphql-transport-ws'),
           last: 0,
           caughtUpAt: null,
+          refused: null,
         };
         client.socket.on('open', () =>
           client.socket.send(JSON.stringify({ type: 'connection_init', payload: {} })),
@@ -122,11 +143,20 @@ async function main(): Promise<void> {
         client.socket.on('message', (raw: Buffer) => {
           const message = JSON.parse(raw.toString()) as {
             type: string;
-            payload?: { data?: { seatStatusChanged?: { mapVersion: number } } };
+            payload?:
+              | { data?: { seatStatusChanged?: { mapVersion: number } }; errors?: ErrorPayload[] }
+              | ErrorPayload[];
           };
-          if (message.type === 'connection_ack') {
+          const errors = Array.isArray(message.payload) ? message.payload : message.payload?.errors;
+          if (errors && errors.length > 0 && client.caughtUpAt === null) {
+            client.refused ??= errors[0].extensions?.code ?? 'UNKNOWN';
+          } else if (message.type === 'connection_ack') {
             resolve(client);
-          } else if (message.type === 'next' && message.payload?.data?.seatStatusChanged) {
+          } else if (
+            message.type === 'next' &&
+            !Array.isArray(message.payload) &&
+            message.payload?.data?.seatStatusChanged
+          ) {
             client.last = message.payload.data.seatStatusChanged.mapVersion;
             if (client.last >= behind && client.caughtUpAt === null) {
               client.caughtUpAt = performance.now();

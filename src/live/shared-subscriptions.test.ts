@@ -1,14 +1,22 @@
 import {
+  execute,
+  type ExecutionArgs,
   type ExecutionResult,
   GraphQLID,
   GraphQLInt,
+  GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
   GraphQLSchema,
+  GraphQLString,
   parse,
+  print,
 } from 'graphql';
+import { type SeatStatusChangedEvent } from '../booking/booking-events';
 import { type Logger } from '../infra/logger';
-import { isAsyncGenerator, SharedSubscriptions } from './shared-subscriptions';
+import { createLivePubSub } from './live-pubsub';
+import { type SeatChangeStore, SeatMapFeed } from './seat-map-feed';
+import { isAsyncGenerator, nextFrame, SharedSubscriptions } from './shared-subscriptions';
 
 /** A source of events the test pushes, recording whether the channel closed it. */
 class Source implements AsyncIterableIterator<unknown> {
@@ -108,5 +116,208 @@ describe('SharedSubscriptions', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+const SESSION = 's1';
+
+/** Change `mapVersion` of the session: seat `mapVersion` taken by reservation `r<mapVersion>`. */
+function change(mapVersion: number): SeatStatusChangedEvent {
+  return {
+    mapVersion,
+    sessionId: SESSION,
+    reservationId: `r${mapVersion}`,
+    seats: [{ id: `seat-${mapVersion}`, status: 'RESERVED', version: 1 }],
+    changedAt: 'now',
+  } as unknown as SeatStatusChangedEvent;
+}
+
+/** The session's change log in memory: versions 1..`log.current`. */
+function logOf(log: { current: number }): SeatChangeStore {
+  return {
+    currentVersions: async () => new Map([[SESSION, log.current]]),
+    replayWindow: async () => ({ current: log.current, oldestKept: 1 }),
+    findAfter: async (_sessionId, after, limit) =>
+      Array.from({ length: Math.max(0, Math.min(limit, log.current - after)) }, (_, index) =>
+        change(after + 1 + index),
+      ),
+  };
+}
+
+/** The seat map subscription as the service has it, over a real feed: replay, then live. */
+function seatMapSchema(feed: SeatMapFeed): GraphQLSchema {
+  const seat = new GraphQLObjectType({
+    name: 'Seat',
+    fields: { id: { type: GraphQLID }, status: { type: GraphQLString }, version: { type: GraphQLInt } },
+  });
+  const seatStatusChange = new GraphQLObjectType({
+    name: 'SeatStatusChange',
+    fields: {
+      mapVersion: { type: GraphQLInt },
+      reservationId: { type: GraphQLID },
+      seats: { type: new GraphQLList(seat) },
+    },
+  });
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLInt, resolve: () => 1 } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        seatStatusChanged: {
+          type: seatStatusChange,
+          args: { sessionId: { type: new GraphQLNonNull(GraphQLID) }, afterMapVersion: { type: GraphQLInt } },
+          subscribe: (_root, args: { sessionId: string; afterMapVersion?: number | null }) =>
+            feed.subscribe(args.sessionId, args.afterMapVersion),
+          resolve: (event: SeatStatusChangedEvent) => event,
+        },
+      },
+    }),
+  });
+}
+
+const FULL = parse(`subscription ($id: ID!, $after: Int) {
+  seatStatusChanged(sessionId: $id, afterMapVersion: $after) { mapVersion seats { id status version } }
+}`);
+const VERSIONS_ONLY = parse(`subscription ($id: ID!, $after: Int) {
+  seatStatusChanged(sessionId: $id, afterMapVersion: $after) { mapVersion reservationId }
+}`);
+
+/** One resumed subscriber: its results in order, read from its sink (frames) or its stream. */
+interface Resumed {
+  readonly document: string;
+  readonly after: number;
+  readonly results: Promise<unknown[]>;
+  stop(): Promise<void>;
+}
+
+describe('SharedSubscriptions, resumed subscriptions', () => {
+  const silent = { warn: () => undefined, error: () => undefined } as unknown as Logger;
+
+  /** A feed over versions 1..`current`, and SharedSubscriptions counting executions per document. */
+  function setUp(current: number) {
+    const log = { current };
+    const feed = new SeatMapFeed(createLivePubSub(), () => logOf(log), silent);
+    const executions = new Map<string, number>();
+    const counted = (args: ExecutionArgs) => {
+      const document = print(args.document);
+      executions.set(document, (executions.get(document) ?? 0) + 1);
+      return execute(args);
+    };
+    const shared = new SharedSubscriptions(silent, counted as typeof execute);
+    const schema = seatMapSchema(feed);
+
+    /** Resumes after `after` and collects `count` results; with `framed`, through a sink. */
+    async function resume(
+      document: typeof FULL,
+      after: number,
+      count: number,
+      framed: boolean,
+    ): Promise<Resumed> {
+      const frames: string[] = [];
+      let framesComplete!: () => void;
+      const allFramed = new Promise<void>((resolve) => (framesComplete = resolve));
+      const id = `sub-${after}-${Math.random()}`;
+      const stream = await shared.subscribe({
+        schema,
+        document,
+        variableValues: { id: SESSION, after },
+        sink: framed
+          ? {
+              id,
+              send: (frame) => {
+                if (frames.push(frame) === count) {
+                  framesComplete();
+                }
+              },
+            }
+          : undefined,
+      });
+      if (!isAsyncGenerator(stream)) {
+        throw new Error(`refused: ${JSON.stringify(stream)}`);
+      }
+      const results = framed
+        ? (async () => {
+            // Pulled as graphql-ws does; results without errors go to the sink meanwhile.
+            const pulled = stream.next();
+            await allFramed;
+            await stream.return(undefined);
+            expect((await pulled).done).toBe(true);
+            return frames.map((frame) => {
+              const parsed = JSON.parse(frame) as { id: string; type: string; payload: unknown };
+              expect(frame).toBe(nextFrame(id, JSON.stringify(parsed.payload)));
+              return parsed.payload;
+            });
+          })()
+        : (async () => {
+            const seen: unknown[] = [];
+            while (seen.length < count) {
+              seen.push((await stream.next()).value);
+            }
+            return seen;
+          })();
+      return {
+        document: print(document),
+        after,
+        results,
+        stop: async () => void (await stream.return(undefined)),
+      };
+    }
+
+    /** What graphql's own `subscribe` gives for `document`, `after` and the change: the result without sharing. */
+    const unshared = async (document: typeof FULL, after: number, mapVersion: number) =>
+      JSON.parse(
+        JSON.stringify(
+          await execute({
+            schema,
+            document,
+            variableValues: { id: SESSION, after },
+            rootValue: change(mapVersion),
+          }),
+        ),
+      ) as unknown;
+
+    return { log, feed, executions, resume, unshared };
+  }
+
+  it('gives every resumed subscriber its own selection, in order, as graphql would, across the hand-over to live', async () => {
+    const { log, feed, resume, unshared } = setUp(5);
+    // Resuming at once: two selections, two starting points, sinks and streams.
+    const subscribers = await Promise.all([
+      ...Array.from({ length: 10 }, (_, index) => resume(FULL, 0, 6, index % 2 === 0)),
+      ...Array.from({ length: 4 }, (_, index) => resume(FULL, 2, 4, index % 2 === 0)),
+      ...Array.from({ length: 10 }, (_, index) => resume(VERSIONS_ONLY, 0, 6, index % 2 === 0)),
+    ]);
+    // Live, once everyone is subscribed.
+    log.current = 6;
+    feed.deliver(change(6));
+    for (const subscriber of subscribers) {
+      const document = subscriber.document === print(FULL) ? FULL : VERSIONS_ONLY;
+      const expected = await Promise.all(
+        Array.from({ length: 6 - subscriber.after }, (_, index) =>
+          unshared(document, subscriber.after, subscriber.after + 1 + index),
+        ),
+      );
+      expect(await subscriber.results).toEqual(expected);
+    }
+    // The selections really differ: nobody was handed the other's results.
+    expect(await unshared(VERSIONS_ONLY, 0, 1)).toEqual({
+      data: { seatStatusChanged: { mapVersion: 1, reservationId: 'r1' } },
+    });
+    await Promise.all(subscribers.map((subscriber) => subscriber.stop()));
+  });
+
+  it('executes each change once per selection for all the subscribers resuming at once, wherever they resume from', async () => {
+    const { log, feed, executions, resume } = setUp(50);
+    const subscribers = await Promise.all([
+      ...Array.from({ length: 30 }, (_, index) => resume(FULL, 0, 51, index % 2 === 0)),
+      ...Array.from({ length: 10 }, (_, index) => resume(FULL, 20, 31, index % 2 === 0)),
+      ...Array.from({ length: 10 }, (_, index) => resume(VERSIONS_ONLY, 0, 51, index % 2 === 0)),
+    ]);
+    log.current = 51;
+    feed.deliver(change(51));
+    await Promise.all(subscribers.map((subscriber) => subscriber.results));
+    // 51 changes, two selections: not one execution per subscriber and change (2,370).
+    expect(Object.fromEntries(executions)).toEqual({ [print(FULL)]: 51, [print(VERSIONS_ONLY)]: 51 });
+    await Promise.all(subscribers.map((subscriber) => subscriber.stop()));
   });
 });

@@ -133,6 +133,74 @@ describe('map versions and resumable seat maps', () => {
     await resumed.close();
   });
 
+  it('gives subscribers resuming at once, who share each change’s execution, each its own selection in order', async () => {
+    const session = await createSession(testApp, { rows: 1, seatsPerRow: 10 });
+    await reserveSeats(session, [0]);
+    await reserveSeats(session, [1]);
+    await reserveSeats(session, [2]);
+    const labels = `subscription ($id: ID!, $after: Int) {
+      seatStatusChanged(sessionId: $id, afterMapVersion: $after) { mapVersion reservationId seats { label } }
+    }`;
+    const others = openClient(websocketUrl(testApp.url), undefined, testApp.app.subscriptionSignals);
+    // Ten at once, on two sockets (the server's signals take ten listeners without a warning).
+    const [full, fromTwo, labelled] = await Promise.all([
+      Promise.all(
+        Array.from({ length: 4 }, (_, index) =>
+          subscribe<Change>(index % 2 ? client : others, SUBSCRIPTION, { id: session.id, after: 0 }),
+        ),
+      ),
+      Promise.all(
+        Array.from({ length: 2 }, () =>
+          subscribe<Change>(others, SUBSCRIPTION, { id: session.id, after: 2 }),
+        ),
+      ),
+      Promise.all(
+        Array.from({ length: 4 }, (_, index) =>
+          subscribe<unknown>(index % 2 ? client : others, labels, { id: session.id, after: 0 }),
+        ),
+      ),
+    ]);
+    // One more change, live.
+    await reserveSeats(session, [3]);
+    const read = async <Data>(subscription: TestSubscription<Data>, count: number) => {
+      const seen: unknown[] = [];
+      while (seen.length < count) {
+        seen.push(await subscription.next());
+      }
+      return seen;
+    };
+    const fulls = await Promise.all(full.map((subscription) => read(subscription, 4)));
+    const tails = await Promise.all(fromTwo.map((subscription) => read(subscription, 2)));
+    const labelleds = await Promise.all(labelled.map((subscription) => read(subscription, 4)));
+    const expected = fulls[0] as { data: Change }[];
+    expect(expected.map((result) => result.data.seatStatusChanged.mapVersion)).toEqual([1, 2, 3, 4]);
+    expect(expected[3].data.seatStatusChanged.seats).toEqual([
+      { id: session.seats[3].id, status: 'RESERVED' },
+    ]);
+    for (const seen of fulls) {
+      expect(seen).toEqual(expected);
+    }
+    for (const seen of tails) {
+      expect(seen).toEqual(expected.slice(2));
+    }
+    // Seat n is taken by version n + 1, each by a reservation of its own.
+    const labelledExpected = [0, 1, 2, 3].map((seat) => ({
+      data: {
+        seatStatusChanged: {
+          mapVersion: seat + 1,
+          reservationId: expect.any(String) as unknown,
+          seats: [{ label: session.seats[seat].label }],
+        },
+      },
+    }));
+    for (const seen of labelleds) {
+      expect(seen).toEqual(labelledExpected);
+      expect(seen).toEqual(labelleds[0]);
+    }
+    await Promise.all([...full, ...fromTwo, ...labelled].map((subscription) => subscription.close()));
+    await others.dispose();
+  });
+
   it('reads the seats and their map version as one snapshot', async () => {
     const session = await createSession(testApp, { rows: 2, seatsPerRow: 10 });
     const reads: Promise<void>[] = [];
