@@ -263,6 +263,36 @@ describe('HoldBatcher (group commit of holds, on PostgreSQL)', () => {
     expect(sizes).toEqual([1, 1, 1]);
   });
 
+  it('holds alone a request with little time left, outside the group', async () => {
+    const { deps, batcher, sizes } = grouped();
+    const session = await insertSession(booking.orm);
+    const busy = await busyWithOneHold(deps);
+    const clock = new ManualClock(new Date());
+    const short = new RequestDeadline(10_000, () => undefined, clock);
+    const holds = [
+      reserve(
+        deps,
+        booking.harness.em(),
+        someUser(),
+        { sessionId: session.id, seatIds: [session.seatIds[0]] },
+        short,
+      ),
+      reserve(deps, booking.harness.em(), someUser(), {
+        sessionId: session.id,
+        seatIds: [session.seatIds[1]],
+      }),
+      reserve(deps, booking.harness.em(), someUser(), {
+        sessionId: session.id,
+        seatIds: [session.seatIds[2]],
+      }),
+    ];
+    await untilQueued(batcher, holds.length);
+    clock.advance(9_500);
+    await busy.release();
+    await Promise.all(holds);
+    expect(sizes).toEqual([1, 2]);
+  });
+
   it('runs each hold alone when the group cannot commit: one out of time is answered TIMEOUT, the others held', async () => {
     const { deps, batcher, sizes } = grouped();
     const session = await insertSession(booking.orm);

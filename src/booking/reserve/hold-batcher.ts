@@ -19,6 +19,11 @@ export interface HoldGroupLimits {
   readonly concurrency: number;
 }
 
+// Least time a request must have left to join a group of several (a group lasts milliseconds;
+// a request with less than this left has been queueing for most of its time: the process is
+// overloaded, and one timeout would send the whole group to run again).
+const GROUP_MIN_BUDGET_MILLISECONDS = 1_000;
+
 interface QueuedHold {
   readonly em: EntityManager;
   readonly request: HoldRequest;
@@ -126,14 +131,17 @@ export class HoldBatcher {
   }
 
   private async commit(queued: readonly QueuedHold[]): Promise<void> {
-    // A request out of time would time the whole group out: alone, it gets its own TIMEOUT.
+    // A request (nearly) out of time would time the whole group out, and every other hold of it
+    // would then run again alone: it runs alone at once instead (and may get its own TIMEOUT).
     const group = queued.filter(({ request: { deadline }, resolve }) => {
-      const outOfTime =
-        deadline !== undefined && (deadline.expired || deadline.databaseBudgetMilliseconds() <= 0);
-      if (outOfTime) {
+      const short =
+        queued.length > 1 &&
+        deadline !== undefined &&
+        (deadline.expired || deadline.databaseBudgetMilliseconds() < GROUP_MIN_BUDGET_MILLISECONDS);
+      if (short) {
         resolve(null);
       }
-      return !outOfTime;
+      return !short;
     });
     if (group.length === 0) {
       return;
