@@ -279,13 +279,28 @@ describe('SharedSubscriptions, resumed subscriptions', () => {
     return { log, feed, executions, resume, unshared };
   }
 
+  /**
+   * Resumes every `[subscribers, document, after, count]` group at once, half of each with a
+   * socket sink and half with a stream.
+   */
+  function resumeAtOnce<Subscriber>(
+    resume: (document: typeof FULL, after: number, count: number, framed: boolean) => Promise<Subscriber>,
+    groups: readonly (readonly [number, typeof FULL, number, number])[],
+  ): Promise<Subscriber[]> {
+    return Promise.all(
+      groups.flatMap(([subscribers, document, after, count]) =>
+        Array.from({ length: subscribers }, (_, index) => resume(document, after, count, index % 2 === 0)),
+      ),
+    );
+  }
+
   it('gives every resumed subscriber its own selection, in order, as graphql would, across the hand-over to live', async () => {
     const { log, feed, resume, unshared } = setUp(5);
     // Resuming at once: two selections, two starting points, sinks and streams.
-    const subscribers = await Promise.all([
-      ...Array.from({ length: 10 }, (_, index) => resume(FULL, 0, 6, index % 2 === 0)),
-      ...Array.from({ length: 4 }, (_, index) => resume(FULL, 2, 4, index % 2 === 0)),
-      ...Array.from({ length: 10 }, (_, index) => resume(VERSIONS_ONLY, 0, 6, index % 2 === 0)),
+    const subscribers = await resumeAtOnce(resume, [
+      [10, FULL, 0, 6],
+      [4, FULL, 2, 4],
+      [10, VERSIONS_ONLY, 0, 6],
     ]);
     // Live, once everyone is subscribed.
     log.current = 6;
@@ -308,10 +323,10 @@ describe('SharedSubscriptions, resumed subscriptions', () => {
 
   it('executes each change once per selection for all the subscribers resuming at once, wherever they resume from', async () => {
     const { log, feed, executions, resume } = setUp(50);
-    const subscribers = await Promise.all([
-      ...Array.from({ length: 30 }, (_, index) => resume(FULL, 0, 51, index % 2 === 0)),
-      ...Array.from({ length: 10 }, (_, index) => resume(FULL, 20, 31, index % 2 === 0)),
-      ...Array.from({ length: 10 }, (_, index) => resume(VERSIONS_ONLY, 0, 51, index % 2 === 0)),
+    const subscribers = await resumeAtOnce(resume, [
+      [30, FULL, 0, 51],
+      [10, FULL, 20, 31],
+      [10, VERSIONS_ONLY, 0, 51],
     ]);
     log.current = 51;
     feed.deliver(change(51));
