@@ -276,7 +276,13 @@ describe('SharedSubscriptions, resumed subscriptions', () => {
         ),
       ) as unknown;
 
-    return { log, feed, executions, resume, unshared };
+    /** The log reaches change `version`, which arrives live. */
+    function live(version: number): void {
+      log.current = version;
+      feed.deliver(change(version));
+    }
+
+    return { live, executions, resume, unshared };
   }
 
   /**
@@ -295,7 +301,7 @@ describe('SharedSubscriptions, resumed subscriptions', () => {
   }
 
   it('gives every resumed subscriber its own selection, in order, as graphql would, across the hand-over to live', async () => {
-    const { log, feed, resume, unshared } = setUp(5);
+    const { live, resume, unshared } = setUp(5);
     // Resuming at once: two selections, two starting points, sinks and streams.
     const subscribers = await resumeAtOnce(resume, [
       [10, FULL, 0, 6],
@@ -303,8 +309,7 @@ describe('SharedSubscriptions, resumed subscriptions', () => {
       [10, VERSIONS_ONLY, 0, 6],
     ]);
     // Live, once everyone is subscribed.
-    log.current = 6;
-    feed.deliver(change(6));
+    live(6);
     for (const subscriber of subscribers) {
       const document = subscriber.document === print(FULL) ? FULL : VERSIONS_ONLY;
       const expected = await Promise.all(
@@ -322,14 +327,13 @@ describe('SharedSubscriptions, resumed subscriptions', () => {
   });
 
   it('executes each change once per selection for all the subscribers resuming at once, wherever they resume from', async () => {
-    const { log, feed, executions, resume } = setUp(50);
+    const { live, executions, resume } = setUp(50);
     const subscribers = await resumeAtOnce(resume, [
       [30, FULL, 0, 51],
       [10, FULL, 20, 31],
       [10, VERSIONS_ONLY, 0, 51],
     ]);
-    log.current = 51;
-    feed.deliver(change(51));
+    live(51);
     await Promise.all(subscribers.map((subscriber) => subscriber.results));
     // 51 changes, two selections: not one execution per subscriber and change (2,370).
     expect(Object.fromEntries(executions)).toEqual({ [print(FULL)]: 51, [print(VERSIONS_ONLY)]: 51 });
